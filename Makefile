@@ -1,0 +1,60 @@
+# vfvm - a KVM virtual machine monitor for VFIO passthrough.
+# `make` builds build/vfvm; `make check` runs every test tier; `make run` boots the default guest.
+
+CC	?= gcc
+SANITIZE ?= 0
+BUILD	:= build$(if $(filter 1,$(SANITIZE)),-san,)
+
+CFLAGS	:= -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP -Isrc
+LDFLAGS	:=
+LDLIBS	:= -lpthread $(shell pkg-config --libs libpci 2>/dev/null || echo -lpci)
+ifeq ($(SANITIZE),1)
+CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS	+= -fsanitize=address,undefined
+endif
+
+SRCS	:= $(shell find src -name '*.c' | sort)
+MAIN	:= src/main.c
+LIBOBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(MAIN),$(SRCS)))
+UNITSRC	:= $(sort $(wildcard tests/unit/test_*.c))
+UNITBIN	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNITSRC))
+VFVM	:= $(BUILD)/vfvm
+
+.PHONY: all check unit run deps clean
+all: $(VFVM)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libvfvm.a: $(LIBOBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(VFVM): $(BUILD)/src/main.o $(BUILD)/libvfvm.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libvfvm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libvfvm.a -lcmocka $(LDLIBS)
+
+# Unit tests (cmocka): every tests/unit/test_*.c is one binary.
+unit: $(UNITBIN)
+	@tools/run-unit $(UNITBIN)
+
+-include tests/guest/guest.mk
+-include tests/cli/cli.mk
+-include tools/lab/lab.mk
+-include bench/bench.mk
+
+deps:
+	@tools/install-deps
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@tools/run-default
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

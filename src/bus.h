@@ -1,0 +1,48 @@
+/* bus.h - address-range dispatch for port-I/O and MMIO exits, one handler signature for both.
+ * Ranges are kept sorted, lookups are O(log n). Not locked: callers hold vm->lock. */
+#ifndef VFVM_BUS_H
+#define VFVM_BUS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * A device's access handler. @offset is relative to the base the range was registered at,
+ * @data points to @len bytes (1, 2, 4 or 8; little-endian), filled by the handler on reads.
+ * Handlers run with vm->lock held and must not take it.
+ */
+typedef void (*bus_io_fn)(void *opaque, uint64_t offset, void *data, unsigned len, bool is_write);
+
+struct bus_range {
+	uint64_t base;
+	uint64_t len;
+	bus_io_fn fn;
+	void *opaque;
+	const char *name;
+};
+
+struct bus {
+	struct bus_range *ranges;	/* sorted by base, never overlapping */
+	size_t n, cap;
+	uint64_t unclaimed_reads;
+	uint64_t unclaimed_writes;
+};
+
+void bus_init(struct bus *b);
+void bus_free(struct bus *b);
+/* -EINVAL for len 0 or a range wrapping past 2^64, -EEXIST if it overlaps a registered range. */
+int bus_register(struct bus *b, uint64_t base, uint64_t len, bus_io_fn fn, void *opaque,
+		 const char *name);
+/* Removes the range registered at exactly @base; -ENOENT if there is none. */
+int bus_unregister(struct bus *b, uint64_t base);
+/* The range holding @addr, or NULL. */
+const struct bus_range *bus_find(const struct bus *b, uint64_t addr);
+/*
+ * Dispatch one access. It is claimed when [addr, addr+len) lies inside one range; then the
+ * handler runs and true is returned. Otherwise a read returns all-ones, a write is dropped,
+ * the matching counter goes up, and false is returned.
+ */
+bool bus_access(struct bus *b, uint64_t addr, void *data, unsigned len, bool is_write);
+
+#endif

@@ -1,0 +1,34 @@
+/* ioapic.h - the 82093AA I/O APIC at 0xFEC00000 with 24 pins. Interrupts leave it as MSI
+ * messages through the ops below (the machine backs them with KVM GSI routes). */
+#ifndef VFVM_IOAPIC_H
+#define VFVM_IOAPIC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "../irq.h"
+
+#define IOAPIC_PINS 24
+
+struct ioapic_ops {
+	/*
+	 * Pin @pin's redirection entry changed: @msg is the MSI message it now translates to
+	 * (trigger mode in data bit 15, as KVM's split irqchip expects), @masked its mask bit.
+	 */
+	void (*route)(void *opaque, unsigned pin, const struct msi_msg *msg, bool masked);
+	/* Deliver pin @pin's current message to the local APICs now. */
+	void (*fire)(void *opaque, unsigned pin);
+	void *opaque;
+};
+
+struct ioapic;
+
+struct ioapic *ioapic_new(const struct ioapic_ops *ops, uint8_t id);
+void ioapic_free(struct ioapic *io);
+void ioapic_set_irq(struct ioapic *io, unsigned pin, int level);
+/* A local APIC EOI'd @vector (KVM_EXIT_IOAPIC_EOI): clear remote IRR, re-deliver if still high. */
+void ioapic_eoi(struct ioapic *io, uint8_t vector);
+/* Bus handler for the 4 KiB MMIO page at MEM_IOAPIC_BASE. */
+void ioapic_mmio(void *opaque, uint64_t off, void *data, unsigned len, bool is_write);
+void ioapic_reset(struct ioapic *io);
+
+#endif

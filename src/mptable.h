@@ -1,0 +1,28 @@
+/* mptable.h - the Intel MultiProcessor Specification 1.4 table: CPUs, the I/O APIC, the ISA
+ * and PCI buses and their interrupt assignments, so guests find them without ACPI. */
+#ifndef VFVM_MPTABLE_H
+#define VFVM_MPTABLE_H
+
+#include <stdint.h>
+#include "mem.h"
+
+#define MPTABLE_MAX_CPUS 64
+#define MPTABLE_MAX_PCI_INTX 128
+
+struct mptable_pci_intx {
+	uint8_t slot;		/* PCI device number on bus 0 */
+	uint8_t pin;		/* 0 = INTA# .. 3 = INTD# */
+	uint8_t ioapic_pin;	/* 16-23 */
+};
+
+struct mptable_config {
+	unsigned ncpus;		/* APIC IDs 0..ncpus-1, CPU 0 the BSP */
+	uint8_t ioapic_id;	/* usually ncpus */
+	unsigned npci_intx;
+	struct mptable_pci_intx pci_intx[MPTABLE_MAX_PCI_INTX];
+};
+
+/* Write the floating pointer and configuration table at BOOT_MPTABLE_ADDR. -E2BIG if too big. */
+int mptable_write(const struct guest_mem *mem, const struct mptable_config *cfg);
+
+#endif

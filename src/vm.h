@@ -1,0 +1,81 @@
+/* vm.h - struct vm: everything one virtual machine owns hangs off it (no global state).
+ * The core (kvm.c, vcpu.c, machine.c) owns this file; other subsystems keep a pointer here. */
+#ifndef VFVM_VM_H
+#define VFVM_VM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "boot/boot.h"
+#include "bus.h"
+#include "err.h"
+#include "mem.h"
+
+#define VM_MAX_CPUS 64
+#define VM_MAX_DEVICES 32
+
+struct pic;
+struct ioapic;
+struct pit;
+struct rtc;
+struct uart;
+struct console;
+struct vcpu;
+struct pci_bus;
+struct kvm_irq_routing;
+
+/* What the user asked for (filled by cli.c, consumed by machine.c). */
+struct vm_config {
+	struct boot_config boot;
+	struct boot_module modules[16];
+	uint64_t ram_size;
+	unsigned ncpus;
+	bool cpuid_compat;
+	bool reboot;		/* restart the guest on reset instead of exiting */
+	bool debug_exit;	/* isa-debug-exit at 0xF4 */
+	bool stats;		/* print exit counters at exit */
+	const char *serial;	/* NULL/"stdio": stdin/stdout; "file:PATH" */
+	const char *devices[VM_MAX_DEVICES];	/* raw --device arguments, for pci/vfio */
+	unsigned ndevices;
+};
+
+/* Exit counters (--stats). Updated atomically from vCPU threads. */
+struct vm_stats {
+	atomic_uint_fast64_t exits_io, exits_mmio, exits_hlt, exits_irq_window, exits_eoi,
+		exits_other, unclaimed_reads, unclaimed_writes;
+};
+
+struct vm {
+	struct vm_config cfg;
+	int kvm_fd, vm_fd;
+	int vcpu_mmap_size;
+	struct guest_mem mem;
+	struct e820_table e820;
+	struct boot_entry entry;
+
+	pthread_mutex_t lock;		/* held around every device access */
+	struct bus pio, mmio;
+	struct vm_stats stats;
+
+	struct vcpu *vcpus[VM_MAX_CPUS];
+	unsigned ncpus;
+
+	struct pic *pic;
+	struct ioapic *ioapic;
+	struct pit *pit;
+	struct rtc *rtc;
+	struct uart *uart[4];
+	struct console *console;
+	struct pci_bus *pci;		/* issue 4 */
+
+	struct kvm_irq_routing *routes;	/* staged GSI routing table (kvm.c) */
+	unsigned long gsi_used[4096 / (8 * sizeof(unsigned long))];
+	int next_slot;
+
+	atomic_int exit_requested;	/* set by reset/debug-exit/signals: vCPUs stop */
+	atomic_int exit_status;
+	atomic_int reset_requested;
+};
+
+#endif
