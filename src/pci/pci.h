@@ -1,0 +1,24 @@
+/* pci.h - what the machine asks of the PCI layer: build the bus and every --device, describe
+ * INTx routing for the MP table, reset and tear down. The PCI layer owns the rest of src/pci/. */
+#ifndef VFVM_PCI_H
+#define VFVM_PCI_H
+
+#include "../err.h"
+#include "../mptable.h"
+
+struct vm;
+
+/*
+ * Create the host bridge (0xCF8/0xCFC) and each device named in vm->cfg.devices[] ("testdev",
+ * "vfio,host=0000:01:00.0", ...). Called once, after the legacy devices, before the vCPUs run.
+ * Unknown or malformed device specs: err_input, -EINVAL.
+ */
+int pci_setup(struct vm *vm, struct err *err);
+/* Append the PCI INTx → I/O APIC pin assignments to the MP table configuration. */
+void pci_mptable_intx(struct vm *vm, struct mptable_config *cfg);
+/* Guest reset: devices to power-on state, BARs unmapped, interrupts torn down. */
+void pci_reset(struct vm *vm);
+/* Exit: release everything (safe after a failed pci_setup). */
+void pci_teardown(struct vm *vm);
+
+#endif
