@@ -21,6 +21,8 @@ UNITBIN	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNITSRC))
 VFVM	:= $(BUILD)/vfvm
 
 .PHONY: all check unit run deps clean
+# The tiers `make check` runs, in order; each prints a closing "tier: N passed, N failed" line.
+CHECK_TIERS ?= unit cli-check guest-check lab-check
 all: $(VFVM)
 
 $(BUILD)/%.o: %.c
@@ -46,6 +48,11 @@ unit: $(UNITBIN)
 -include tests/cli/cli.mk
 -include tools/lab/lab.mk
 -include bench/bench.mk
+
+# Every test tier; installs missing Debian packages first. SANITIZE=1 runs them under ASan/UBSan.
+check: deps
+	@$(MAKE) --no-print-directory all
+	@tools/check $(MAKE) SANITIZE=$(SANITIZE) -- $(CHECK_TIERS)
 
 deps:
 	@tools/install-deps
