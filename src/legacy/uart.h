@@ -24,6 +24,8 @@ void uart_free(struct uart *u);
 void uart_io(void *opaque, uint64_t off, void *data, unsigned len, bool is_write);
 /* Push received bytes; returns how many fitted in the receive FIFO (16 in FIFO mode, else 1). */
 size_t uart_rx(struct uart *u, const uint8_t *buf, size_t n);
+/* How many bytes uart_rx() can take now without overrun (bytes past that set LSR.OE). */
+size_t uart_rx_room(const struct uart *u);
 void uart_reset(struct uart *u);
 
 #endif
