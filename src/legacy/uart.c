@@ -379,7 +379,7 @@ void uart_io(void *opaque, uint64_t off, void *data, unsigned len, bool is_write
 	for (unsigned i = 0; i < len; i++) {
 		uint64_t reg = off + i;
 
-		if (reg >= 8) {
+		if (off >= 8 || i >= 8 - off) {	/* also when off + i wraps */
 			if (!is_write)
 				p[i] = 0xff;
 			continue;
