@@ -1,0 +1,133 @@
+/* fake_vfio.h - a fake VFIO kernel behind struct vfio_sys for unit tests: a container, groups
+ * and devices whose answers the test sets, and a log of what vfvm asked. Header-only. */
+#ifndef FAKE_VFIO_H
+#define FAKE_VFIO_H
+
+#include <errno.h>
+#include <linux/vfio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "vfio/vfio.h"
+
+#define FAKE_CONTAINER_FD 100
+#define FAKE_GROUP_FD 200	/* + group number */
+#define FAKE_MAX_LOG 64
+
+struct fake_vfio {
+	int api_version;
+	int type1v2;
+	int group_open_err[64];		/* per group: -errno returned by open */
+	int group_viable[64];
+	int map_err;			/* -errno for VFIO_IOMMU_MAP_DMA */
+	int open_fds;
+	unsigned long log_req[FAKE_MAX_LOG];
+	long log_arg[FAKE_MAX_LOG];	/* group/iova of interest */
+	int nlog;
+	struct { uint64_t iova, size, vaddr; } maps[8];
+	int nmaps;
+	int unmaps;
+	int unset_containers;
+	int iommu_type;
+};
+
+static void fake_log(struct fake_vfio *f, unsigned long req, long arg)
+{
+	if (f->nlog < FAKE_MAX_LOG) {
+		f->log_req[f->nlog] = req;
+		f->log_arg[f->nlog] = arg;
+		f->nlog++;
+	}
+}
+
+static int fake_open(void *ctx, const char *path, int flags)
+{
+	struct fake_vfio *f = ctx;
+	const char *p = strstr(path, "/dev/vfio/");
+	int g;
+
+	(void)flags;
+	if (!p)
+		return -ENOENT;
+	p += strlen("/dev/vfio/");
+	if (!strcmp(p, "vfio")) {
+		if (f->api_version < 0)
+			return -ENOENT;
+		f->open_fds++;
+		return FAKE_CONTAINER_FD;
+	}
+	g = atoi(p);
+	if (g < 0 || g >= 64)
+		return -ENOENT;
+	if (f->group_open_err[g])
+		return f->group_open_err[g];
+	f->open_fds++;
+	return FAKE_GROUP_FD + g;
+}
+
+static int fake_ioctl(void *ctx, int fd, unsigned long req, void *arg)
+{
+	struct fake_vfio *f = ctx;
+
+	fake_log(f, req, fd);
+	switch (req) {
+	case VFIO_GET_API_VERSION:
+		return f->api_version;
+	case VFIO_CHECK_EXTENSION:
+		return (uintptr_t)arg == VFIO_TYPE1v2_IOMMU ? f->type1v2 : 0;
+	case VFIO_GROUP_GET_STATUS: {
+		struct vfio_group_status *st = arg;
+
+		st->flags = f->group_viable[fd - FAKE_GROUP_FD] ? VFIO_GROUP_FLAGS_VIABLE : 0;
+		return 0;
+	}
+	case VFIO_GROUP_SET_CONTAINER:
+		return *(int *)arg == FAKE_CONTAINER_FD ? 0 : -EINVAL;
+	case VFIO_GROUP_UNSET_CONTAINER:
+		f->unset_containers++;
+		return 0;
+	case VFIO_SET_IOMMU:
+		f->iommu_type = (int)(uintptr_t)arg;
+		return 0;
+	case VFIO_IOMMU_MAP_DMA: {
+		struct vfio_iommu_type1_dma_map *m = arg;
+
+		if (f->map_err)
+			return f->map_err;
+		if (f->nmaps < 8) {
+			f->maps[f->nmaps].iova = m->iova;
+			f->maps[f->nmaps].size = m->size;
+			f->maps[f->nmaps].vaddr = m->vaddr;
+			f->nmaps++;
+		}
+		return 0;
+	}
+	case VFIO_IOMMU_UNMAP_DMA:
+		f->unmaps++;
+		return 0;
+	}
+	return -ENOTTY;
+}
+
+static void fake_close(void *ctx, int fd)
+{
+	struct fake_vfio *f = ctx;
+
+	(void)fd;
+	f->open_fds--;
+}
+
+static void fake_vfio_init(struct fake_vfio *f, struct vfio_sys *sys)
+{
+	memset(f, 0, sizeof(*f));
+	f->api_version = VFIO_API_VERSION;
+	f->type1v2 = 1;
+	for (int i = 0; i < 64; i++)
+		f->group_viable[i] = 1;
+	memset(sys, 0, sizeof(*sys));
+	sys->open = fake_open;
+	sys->ioctl = fake_ioctl;
+	sys->close = fake_close;
+	sys->ctx = f;
+}
+
+#endif
