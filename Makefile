@@ -5,7 +5,7 @@ CC	?= gcc
 SANITIZE ?= 0
 BUILD	:= build$(if $(filter 1,$(SANITIZE)),-san,)
 
-CFLAGS	:= -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP -Isrc
+CFLAGS	:= -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP -iquote src
 LDFLAGS	:=
 LDLIBS	:= -lpthread $(shell pkg-config --libs libpci 2>/dev/null || echo -lpci)
 ifeq ($(SANITIZE),1)

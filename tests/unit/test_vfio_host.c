@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "vfio/cmd.h"
 #include "vfio/host.h"
 
 static char root[PATH_MAX];
@@ -246,6 +247,41 @@ static void test_bind(void **state)
 	assert_non_null(strstr(e.msg, "0000:0a:00.0"));
 }
 
+static void test_assignable(void **state)
+{
+	struct vfio_host h = { root };
+	struct pci_bdf b;
+	char why[160], *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	bdf_parse("0000:01:00.0", &b);	/* on vfio-pci, but shares group 7 with audio */
+	vfio_assignable(&h, &b, why, sizeof(why));
+	assert_string_equal(why, "group 7 also holds 0000:01:00.1 (snd_hda_intel)");
+	bdf_parse("0000:02:00.0", &b);
+	vfio_assignable(&h, &b, why, sizeof(why));
+	assert_string_equal(why, "bound to e1000e (vfvm bind 0000:02:00.0)");
+	bdf_parse("0000:03:00.0", &b);
+	vfio_assignable(&h, &b, why, sizeof(why));
+	assert_non_null(strstr(why, "no IOMMU group"));
+	put(DEV "0000:04:00.0/class", "0x060400\n");
+	bdf_parse("0000:04:00.0", &b);
+	vfio_assignable(&h, &b, why, sizeof(why));
+	assert_string_equal(why, "a bridge");
+	add_dev("0000:05:00.0", 12, "vfio-pci");
+	bdf_parse("0000:05:00.0", &b);
+	vfio_assignable(&h, &b, why, sizeof(why));
+	assert_string_equal(why, "");
+	f = open_memstream(&out, &len);
+	assert_int_equal(vfio_list(&h, f, NULL, NULL), 0);
+	fclose(f);
+	assert_non_null(strstr(out, "0000:05:00.0  8086:10d3 0200   12    vfio-pci       yes"));
+	assert_non_null(strstr(out, "0000:02:00.0  8086:10d3 0200   9     e1000e         no"));
+	assert_true(strstr(out, "0000:01:00.0") < strstr(out, "0000:05:00.0"));
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -254,6 +290,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_group_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resv, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bind, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_assignable, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
