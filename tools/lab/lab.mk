@@ -1,0 +1,54 @@
+# lab.mk - the lab (QEMU TCG + Intel IOMMU + real VFIO inside), included by the top Makefile.
+# `make lab-image` builds tools/lab/out/lab.cpio; `make lab-check` runs the scenarios (LAB_SCENARIOS
+# names some; default all); `make lab-shell` is the same machine, interactive.
+
+LAB_OUT		:= tools/lab/out
+LAB_KVER	= $(shell tools/lab/lab kver)
+LAB_SCENARIOS	?=
+LAB_VFVM	?= $(VFVM)
+# The guest kernel: the packaged bzImage and the vmlinux in it (tools/extract-vmlinux).
+LAB_BZIMAGE	= /boot/vmlinuz-$(LAB_KVER)
+LAB_VMLINUX	:= $(if $(wildcard tools/extract-vmlinux),$(LAB_OUT)/vmlinux)
+LAB_GUESTDIR	:= tests/guest/build
+LAB_GUESTRUN	:= $(wildcard tests/guest/run)
+LAB_IMAGE_DEPS	= tools/lab/build-image tools/lab/init tools/lab/lib.sh tools/lab/machine.conf \
+		  $(wildcard tools/lab/scenarios/*.sh) $(LAB_VFVM) $(LAB_VMLINUX) \
+		  $(LAB_OUT)/guest-run.cpio $(LAB_OUT)/guest-shell.cpio $(LAB_GUESTRUN) \
+		  $(shell find $(LAB_GUESTDIR) -type f 2>/dev/null)
+
+.PHONY: lab-image lab-image-files lab-check lab-shell lab-guest
+
+# Two steps: the test guests first (when the guest tier exists), then a make that sees them.
+lab-image: deps $(if $(wildcard tests/guest/guest.mk),guests)
+	@$(MAKE) --no-print-directory lab-image-files
+
+lab-image-files: $(LAB_OUT)/lab.cpio
+
+$(LAB_OUT)/lab.cpio: $(LAB_IMAGE_DEPS)
+	@mkdir -p $(LAB_OUT)
+	@echo "lab: building $@ (kernel $(LAB_KVER))"
+	@tools/lab/build-image $@ $(LAB_KVER) $(LAB_VFVM) $(LAB_GUESTDIR) \
+		$(LAB_BZIMAGE):guest/bzImage $(if $(LAB_VMLINUX),$(LAB_VMLINUX):guest/vmlinux) \
+		$(LAB_OUT)/guest-run.cpio:guest/run.cpio $(LAB_OUT)/guest-shell.cpio:guest/shell.cpio \
+		$(if $(LAB_GUESTRUN),$(LAB_GUESTRUN):guests/run)
+
+$(LAB_OUT)/vmlinux: tools/extract-vmlinux
+	@mkdir -p $(LAB_OUT)
+	tools/extract-vmlinux $(LAB_BZIMAGE) >$@.tmp && mv $@.tmp $@
+
+# The Linux guest's initramfs: one that leaves at once (scenario `linux`), one with a shell.
+$(LAB_OUT)/guest-run.cpio: tools/mkinitramfs
+	@mkdir -p $(LAB_OUT)
+	tools/mkinitramfs -o $@ --run 'cat /proc/version'
+
+$(LAB_OUT)/guest-shell.cpio: tools/mkinitramfs
+	@mkdir -p $(LAB_OUT)
+	tools/mkinitramfs -o $@ --shell
+
+lab-guest: $(LAB_OUT)/guest-shell.cpio $(LAB_OUT)/guest-run.cpio $(LAB_VMLINUX)
+
+lab-check: lab-image
+	@tools/lab/lab check $(LAB_SCENARIOS)
+
+lab-shell: lab-image
+	@tools/lab/lab shell

@@ -1,0 +1,73 @@
+# lib.sh - helpers the lab's /init and its scenarios share inside the lab (busybox sh).
+# Sourced, not run. A scenario's run() returns 0 to pass; lab_fail records why it did not.
+
+. /lab/machine.conf
+
+LAB_WHY=/tmp/lab-why
+VFVM=${VFVM:-/bin/vfvm}
+
+# lab_fail WHY...: records the reason a scenario fails (printed on its FAIL line); returns 1.
+lab_fail() {
+	echo "$*" >"$LAB_WHY"
+	echo "lab: $*"
+	return 1
+}
+
+# lab_vfio_group BDF: prints the IOMMU group number of PCI device BDF.
+lab_vfio_group() {
+	[ -e "/sys/bus/pci/devices/$1/iommu_group" ] || return 1
+	basename "$(readlink "/sys/bus/pci/devices/$1/iommu_group")"
+}
+
+# lab_bind BDF: hands PCI device BDF to vfio-pci: unbinds its driver, sets driver_override (so
+# only vfio-pci matches it), reprobes. Prints why on failure.
+lab_bind() {
+	_dev=/sys/bus/pci/devices/$1
+	[ -d "$_dev" ] || { echo "no PCI device $1"; return 1; }
+	if [ -e "$_dev/driver" ]; then
+		[ "$(basename "$(readlink "$_dev/driver")")" = vfio-pci ] && return 0
+		echo "$1" >"$_dev/driver/unbind" || { echo "$1: unbind failed"; return 1; }
+	fi
+	echo vfio-pci >"$_dev/driver_override" || { echo "$1: driver_override failed"; return 1; }
+	echo "$1" >/sys/bus/pci/drivers_probe 2>/dev/null
+	[ -e "$_dev/driver" ] && [ "$(basename "$(readlink "$_dev/driver")")" = vfio-pci ] ||
+		{ echo "$1 ($(cat "$_dev/vendor"):$(cat "$_dev/device")) did not bind to vfio-pci"; return 1; }
+	_g=$(lab_vfio_group "$1") || { echo "$1: no IOMMU group (is intel_iommu=on?)"; return 1; }
+	[ -c "/dev/vfio/$_g" ] || { echo "$1: no /dev/vfio/$_g"; return 1; }
+}
+
+# lab_devices: prints "NAME BDF" for each device of the machine and of the scenarios.
+lab_devices() {
+	{
+		echo "$lab_devices"
+		for _s in /lab/scenarios/*.sh; do
+			(lab_devices=""; . "$_s"; echo "$lab_devices")
+		done
+	} | awk 'NF >= 3 && $1 !~ /^#/ { printf "%s 0000:00:%s.0\n", $1, $2 }'
+}
+
+# lab_guest_files: checks the Linux guest's kernel is in the image; prints its path.
+lab_guest_kernel() {
+	_k=/guest/$guest_kernel
+	[ -e "$_k" ] || { echo "no guest kernel $_k in the lab image (tools/extract-vmlinux)"; return 1; }
+	echo "$_k"
+}
+
+# lab_run_linux INITRD [VFVM-ARGS...]: boots the Debian guest kernel under vfvm with INITRD;
+# the console is vfvm's stdio. Returns vfvm's exit status.
+lab_run_linux() {
+	_initrd=$1
+	shift
+	_k=$(lab_guest_kernel) || { echo "$_k"; return 1; }
+	"$VFVM" --mem "$guest_mem" --kernel "$_k" --initrd "$_initrd" \
+		--cmdline "$guest_append" "$@"
+}
+
+# lab_test_guest NAME: prints the path of core test guest NAME in /guests (make guests).
+lab_test_guest() {
+	for _g in "/guests/$1" "/guests/$1.elf" "/guests/$1.bin"; do
+		[ -f "$_g" ] && { echo "$_g"; return 0; }
+	done
+	echo "no test guest '$1' in /guests (make guests)"
+	return 1
+}

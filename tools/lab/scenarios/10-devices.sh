@@ -1,0 +1,28 @@
+# 10-devices.sh - scenario `devices`: every device of the lab is bound to vfio-pci and has its
+# /dev/vfio/N, and KVM works inside the lab (vfvm runs the `exit` test guest).
+# A scenario file sets lab_timeout (seconds) and lab_devices (extra devices, machine.conf's format),
+# and defines run(), which runs inside the lab under busybox sh with /lab/lib.sh sourced.
+lab_timeout=60
+lab_devices=""
+
+run() {
+	if [ -s /tmp/lab-setup-errors ]; then
+		lab_fail "lab setup: $(head -n 1 /tmp/lab-setup-errors)"
+		return
+	fi
+	[ -c /dev/vfio/vfio ] || { lab_fail "no /dev/vfio/vfio (vfio module)"; return; }
+	while read -r name bdf; do
+		drv=$(basename "$(readlink "/sys/bus/pci/devices/$bdf/driver")")
+		[ "$drv" = vfio-pci ] || { lab_fail "$name ($bdf) is on driver '$drv', not vfio-pci"; return; }
+		g=$(lab_vfio_group "$bdf") || { lab_fail "$name ($bdf) has no IOMMU group"; return; }
+		[ -c "/dev/vfio/$g" ] || { lab_fail "$name ($bdf): no /dev/vfio/$g"; return; }
+		echo "$name $bdf $(cat "/sys/bus/pci/devices/$bdf/vendor"):$(cat "/sys/bus/pci/devices/$bdf/device") vfio-pci /dev/vfio/$g"
+	done </tmp/lab-devices
+	[ -c /dev/kvm ] || { lab_fail "no /dev/kvm"; return; }
+	[ -x "$VFVM" ] || { lab_fail "no $VFVM in the lab image"; return; }
+	g=$(lab_test_guest exit) || { lab_fail "$g"; return; }
+	"$VFVM" --kernel "$g" </dev/null
+	st=$?
+	[ $st -eq 0 ] || { lab_fail "KVM check: vfvm --kernel $g exited with status $st"; return; }
+	echo "KVM check: vfvm ran the exit guest (status 0)"
+}
