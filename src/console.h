@@ -21,7 +21,10 @@ struct console *console_new(const char *spec, pthread_mutex_t *lock,
 void console_uart_ops(struct console *c, struct uart_ops *ops);
 /* Start the input thread feeding @u (after the UART exists). */
 int console_start(struct console *c, struct uart *u);
-/* Stop the input thread, flush output, restore the terminal. Safe to call twice. */
+/* Stop the input thread, flush output, restore the terminal. Safe to call any number of
+ * times (also from a fatal path before console_free); the console stays valid. */
+void console_stop(struct console *c);
+/* console_stop(), then release @c. NULL is ignored; @c is invalid afterwards. */
 void console_free(struct console *c);
 /* Restore the terminal only (async-signal-safe; for fatal paths). */
 void console_restore_tty(void);
