@@ -17,7 +17,9 @@ void pic_set_irq(struct pic *p, unsigned irq, int level);
 bool pic_int_pending(const struct pic *p);
 /*
  * The CPU's INTA cycle: returns the vector to inject (spurious IRQ7/IRQ15 vectors when the
- * request went away), updating IRR/ISR (and auto-EOI). -1 if INT is not asserted.
+ * request went away), updating IRR/ISR (and auto-EOI). -1 if INT has not been asserted since
+ * the last INTA (nothing the CPU could have sampled); if it was asserted and dropped again
+ * the 8259A answers with its IR7 vector. Call it only when pic_int_pending() to avoid those.
  */
 int pic_intack(struct pic *p);
 /* Bus handlers: master at 0x20 (len 2), slave at 0xA0 (len 2), ELCR at 0x4D0 (len 2). */
