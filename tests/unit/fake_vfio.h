@@ -28,7 +28,23 @@ struct fake_vfio {
 	int unmaps;
 	int unset_containers;
 	int iommu_type;
+	/* The device behind VFIO_GROUP_GET_DEVICE_FD. */
+	int dev_open_err;
+	uint32_t dev_flags;
+	struct vfio_region_info regions[VFIO_PCI_NUM_REGIONS];
+	/* Optional capability chain for one region (appended after the info). */
+	int cap_region;
+	uint8_t cap_chain[256] __attribute__((aligned(8)));
+	uint32_t cap_len;
+	uint32_t irq_count[VFIO_PCI_NUM_IRQS];
+	uint8_t config[4096];
+	/* Last VFIO_DEVICE_SET_IRQS. */
+	uint32_t irq_set_flags, irq_set_index, irq_set_start, irq_set_count;
+	int irq_set_fds[64];
+	int resets;
 };
+
+#define FAKE_DEVICE_FD 300
 
 static void fake_log(struct fake_vfio *f, unsigned long req, long arg)
 {
@@ -101,6 +117,59 @@ static int fake_ioctl(void *ctx, int fd, unsigned long req, void *arg)
 		}
 		return 0;
 	}
+	case VFIO_GROUP_GET_DEVICE_FD:
+		if (f->dev_open_err)
+			return f->dev_open_err;
+		f->open_fds++;
+		return FAKE_DEVICE_FD;
+	case VFIO_DEVICE_GET_INFO: {
+		struct vfio_device_info *di = arg;
+
+		di->flags = f->dev_flags;
+		di->num_regions = VFIO_PCI_NUM_REGIONS;
+		di->num_irqs = VFIO_PCI_NUM_IRQS;
+		return 0;
+	}
+	case VFIO_DEVICE_GET_REGION_INFO: {
+		struct vfio_region_info *ri = arg;
+		uint32_t idx = ri->index, argsz = ri->argsz;
+
+		if (idx >= VFIO_PCI_NUM_REGIONS || !f->regions[idx].size)
+			return -EINVAL;
+		*ri = f->regions[idx];
+		ri->index = idx;
+		ri->argsz = sizeof(*ri);
+		if ((int)idx == f->cap_region && f->cap_len) {
+			ri->flags |= VFIO_REGION_INFO_FLAG_CAPS;
+			ri->argsz = sizeof(*ri) + f->cap_len;
+			if (argsz >= ri->argsz) {
+				ri->cap_offset = sizeof(*ri);
+				memcpy(ri + 1, f->cap_chain, f->cap_len);
+			}
+		}
+		return 0;
+	}
+	case VFIO_DEVICE_GET_IRQ_INFO: {
+		struct vfio_irq_info *ii = arg;
+
+		ii->count = ii->index < VFIO_PCI_NUM_IRQS ? f->irq_count[ii->index] : 0;
+		ii->flags = VFIO_IRQ_INFO_EVENTFD;
+		return 0;
+	}
+	case VFIO_DEVICE_SET_IRQS: {
+		struct vfio_irq_set *s = arg;
+
+		f->irq_set_flags = s->flags;
+		f->irq_set_index = s->index;
+		f->irq_set_start = s->start;
+		f->irq_set_count = s->count;
+		if ((s->flags & VFIO_IRQ_SET_DATA_EVENTFD) && s->count <= 64)
+			memcpy(f->irq_set_fds, s->data, s->count * sizeof(int));
+		return 0;
+	}
+	case VFIO_DEVICE_RESET:
+		f->resets++;
+		return 0;
 	case VFIO_IOMMU_UNMAP_DMA:
 		f->unmaps++;
 		return 0;
@@ -116,6 +185,30 @@ static void fake_close(void *ctx, int fd)
 	f->open_fds--;
 }
 
+#define FAKE_CFG_OFFSET 0x70000000000ULL
+
+static ssize_t fake_pread(void *ctx, int fd, void *buf, size_t n, off_t off)
+{
+	struct fake_vfio *f = ctx;
+
+	if (fd != FAKE_DEVICE_FD || (uint64_t)off < FAKE_CFG_OFFSET ||
+	    (uint64_t)off - FAKE_CFG_OFFSET + n > sizeof(f->config))
+		return -EIO;
+	memcpy(buf, f->config + (off - FAKE_CFG_OFFSET), n);
+	return n;
+}
+
+static ssize_t fake_pwrite(void *ctx, int fd, const void *buf, size_t n, off_t off)
+{
+	struct fake_vfio *f = ctx;
+
+	if (fd != FAKE_DEVICE_FD || (uint64_t)off < FAKE_CFG_OFFSET ||
+	    (uint64_t)off - FAKE_CFG_OFFSET + n > sizeof(f->config))
+		return -EIO;
+	memcpy(f->config + (off - FAKE_CFG_OFFSET), buf, n);
+	return n;
+}
+
 static void fake_vfio_init(struct fake_vfio *f, struct vfio_sys *sys)
 {
 	memset(f, 0, sizeof(*f));
@@ -127,6 +220,14 @@ static void fake_vfio_init(struct fake_vfio *f, struct vfio_sys *sys)
 	sys->open = fake_open;
 	sys->ioctl = fake_ioctl;
 	sys->close = fake_close;
+	sys->pread = fake_pread;
+	sys->pwrite = fake_pwrite;
+	f->dev_flags = VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET;
+	f->regions[VFIO_PCI_CONFIG_REGION_INDEX].size = 4096;
+	f->regions[VFIO_PCI_CONFIG_REGION_INDEX].offset = FAKE_CFG_OFFSET;
+	f->regions[VFIO_PCI_CONFIG_REGION_INDEX].flags = VFIO_REGION_INFO_FLAG_READ |
+							 VFIO_REGION_INFO_FLAG_WRITE;
+	f->cap_region = -1;
 	sys->ctx = f;
 }
 
