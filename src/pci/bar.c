@@ -1,0 +1,291 @@
+/* bar.c - Base Address Registers (PCI Local Bus 3.0 §6.2.5): declaration and sizing masks,
+ * vfvm's initial placement, and (re)mapping whenever the guest moves a BAR or flips Command. */
+#include <errno.h>
+#include <string.h>
+#include "pci_dev.h"
+
+static bool is_pow2(uint64_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+static unsigned bar_reg(int i)
+{
+	return i == PCI_ROM_BAR ? PCI_ROM : PCI_BAR0 + 4 * i;
+}
+
+int pci_bar_init(struct pci_dev *d, int i, uint8_t flags, uint64_t size, void *ram)
+{
+	bool io = flags & PCI_BAR_IO, m64 = flags & PCI_BAR_MEM64;
+	uint64_t mask = ~(size - 1);
+
+	if (i < 0 || i >= PCI_NUM_BARS || (m64 && i + 1 >= PCI_NUM_BARS) || !is_pow2(size))
+		return -EINVAL;
+	if (d->bars[i].size || (i > 0 && (d->bars[i - 1].flags & PCI_BAR_MEM64)) ||
+	    (m64 && d->bars[i + 1].size))
+		return -EEXIST;
+	if (io && (m64 || (flags & PCI_BAR_PREFETCH) || ram || size < 4 || size > 0x4000))
+		return -EINVAL;
+	/* §6.2.5.1: memory BARs are at least 16 bytes; a 32-bit one at most 2 GiB. */
+	if (!io && (size < 16 || (!m64 && size > (1ULL << 31))))
+		return -EINVAL;
+	/* A memory slot maps whole pages. */
+	if (ram && size < 4096)
+		return -EINVAL;
+	d->bars[i].size = size;
+	d->bars[i].flags = flags & (PCI_BAR_IO | PCI_BAR_MEM64 | PCI_BAR_PREFETCH);
+	d->bars[i].ram = ram;
+	pci_cfg_set(d, bar_reg(i), 4, d->bars[i].flags);
+	pci_wmask_set(d, bar_reg(i), 4, (uint32_t)mask & (io ? ~3u : ~15u));
+	if (m64) {
+		pci_cfg_set(d, bar_reg(i + 1), 4, 0);
+		pci_wmask_set(d, bar_reg(i + 1), 4, mask >> 32);
+	}
+	return 0;
+}
+
+int pci_rom_init(struct pci_dev *d, uint64_t size, const uint8_t *data)
+{
+	if (!is_pow2(size) || size < 2048 || size > (16u << 20) || !data)
+		return -EINVAL;
+	d->bars[PCI_ROM_BAR].size = size;
+	d->bars[PCI_ROM_BAR].rom = data;
+	/* §6.2.5.2: address bits 31:11 and the enable bit 0 are writable. */
+	pci_wmask_set(d, PCI_ROM, 4, ((uint32_t)~(size - 1) & 0xfffff800u) | PCI_ROM_ENABLE);
+	return 0;
+}
+
+uint64_t pci_bar_addr(const struct pci_dev *d, int i)
+{
+	uint32_t lo = pci_cfg_get(d, bar_reg(i), 4);
+	const struct pci_bar *bar = &d->bars[i];
+
+	if (i == PCI_ROM_BAR)
+		return lo & 0xfffff800u;
+	if (bar->flags & PCI_BAR_IO)
+		return lo & ~3u;
+	if (bar->flags & PCI_BAR_MEM64)
+		return (lo & ~15ULL) | ((uint64_t)pci_cfg_get(d, bar_reg(i + 1), 4) << 32);
+	return lo & ~15u;
+}
+
+static void bar_addr_set(struct pci_dev *d, int i, uint64_t a)
+{
+	struct pci_bar *bar = &d->bars[i];
+
+	if (i == PCI_ROM_BAR) {
+		pci_cfg_set(d, PCI_ROM, 4, (uint32_t)a);
+		return;
+	}
+	pci_cfg_set(d, bar_reg(i), 4, (uint32_t)a | bar->flags);
+	if (bar->flags & PCI_BAR_MEM64)
+		pci_cfg_set(d, bar_reg(i + 1), 4, a >> 32);
+}
+
+static int place(uint64_t *next, uint64_t end, uint64_t size, uint64_t *out)
+{
+	uint64_t a = (*next + size - 1) & ~(size - 1);
+
+	if (a < *next || a + size > end || a + size < a)
+		return -ENOSPC;
+	*out = a;
+	*next = a + size;
+	return 0;
+}
+
+int pci_dev_place_bars(struct pci_dev *d)
+{
+	struct pci_bus *b = d->bus;
+
+	for (int i = 0; i <= PCI_NUM_BARS; i++) {
+		struct pci_bar *bar = &d->bars[i];
+		uint64_t a;
+		int r;
+
+		if (!bar->size)
+			continue;
+		/* Only 64-bit prefetchable BARs go above 4 GiB, as firmware does (§6.2.5.1). */
+		if (bar->flags & PCI_BAR_IO)
+			r = place(&b->io_next, b->io_end, bar->size, &a);
+		else if ((bar->flags & PCI_BAR_MEM64) && (bar->flags & PCI_BAR_PREFETCH))
+			r = place(&b->mem64_next, b->mem64_end, bar->size, &a);
+		else
+			r = place(&b->mem32_next, b->mem32_end, bar->size, &a);
+		if (r)
+			return r;
+		bar_addr_set(d, i, a);
+	}
+	return 0;
+}
+
+/* What should BAR @bar decode now? False: nothing (disabled, unprogrammed, or absurd). */
+static bool bar_want(const struct pci_bar *bar, uint64_t *addr)
+{
+	const struct pci_dev *d = bar->dev;
+	uint16_t cmd = pci_cfg_get(d, PCI_COMMAND, 2);
+	uint32_t lo, lomask;
+	uint64_t a;
+
+	if (!bar->size)
+		return false;
+	if (bar->index == PCI_ROM_BAR) {
+		/* §6.2.5.2: the ROM decodes only with both Memory Space and ROM enable set. */
+		if (!(cmd & PCI_CMD_MEM) || !(d->cfg[PCI_ROM] & PCI_ROM_ENABLE))
+			return false;
+	} else if (!(cmd & ((bar->flags & PCI_BAR_IO) ? PCI_CMD_IO : PCI_CMD_MEM))) {
+		return false;
+	}
+	a = pci_bar_addr(d, bar->index);
+	if (!a || a + bar->size < a)
+		return false;
+	/*
+	 * All writable address bits of the low dword set: the guest is half-way through sizing
+	 * (PCI 3.0 §6.2.5.1); never map that (for a 32-bit BAR it would end at 4 GiB).
+	 */
+	lo = pci_cfg_get(d, bar_reg(bar->index), 4);
+	lomask = 0;
+	for (int k = 0; k < 4; k++)
+		lomask |= (uint32_t)d->wmask[bar_reg(bar->index) + k] << (8 * k);
+	lomask &= bar->index == PCI_ROM_BAR ? ~1u : ~0u;
+	if (lomask && (lo & lomask) == lomask)
+		return false;
+	if (bar->flags & PCI_BAR_IO) {
+		if (a + bar->size > 0x10000)	/* x86 port space is 64 KiB */
+			return false;
+	} else if (a + bar->size > d->bus->addr_limit) {
+		return false;
+	}
+	*addr = a;
+	return true;
+}
+
+static bool same_space(const struct pci_bar *x, const struct pci_bar *y)
+{
+	return !(x->flags & PCI_BAR_IO) == !(y->flags & PCI_BAR_IO);
+}
+
+/* Does [a, a+size) collide with an active BAR (other than @self) of the same space? */
+static bool bar_conflict(struct pci_bus *b, const struct pci_bar *self, uint64_t a)
+{
+	for (unsigned s = 0; s < PCI_SLOTS; s++) {
+		for (unsigned f = 0; f < PCI_FUNCS; f++) {
+			struct pci_dev *d = b->devs[s][f];
+
+			if (!d)
+				continue;
+			for (int i = 0; i <= PCI_NUM_BARS; i++) {
+				const struct pci_bar *o = &d->bars[i];
+
+				if (o == self || !o->mapped || !same_space(o, self))
+					continue;
+				if (a < o->mapped_addr + o->size && o->mapped_addr < a + self->size)
+					return true;
+			}
+		}
+	}
+	return false;
+}
+
+/* The bus handler of every trapped BAR: MSI-X structures first, then the device. */
+static void bar_io(void *opaque, uint64_t off, void *data, unsigned len, bool is_write)
+{
+	struct pci_bar *bar = opaque;
+	struct pci_dev *d = bar->dev;
+
+	if (bar->index == PCI_ROM_BAR) {
+		/* Read-only contents; writes are dropped (§6.3.1). */
+		if (!is_write) {
+			if (off < bar->size && len <= bar->size - off)
+				memcpy(data, bar->rom + off, len);
+			else
+				memset(data, 0xff, len);
+		}
+		return;
+	}
+	if (pci_msix_bar_access(d, bar->index, off, data, len, is_write))
+		return;
+	if (d->ops && d->ops->bar_access)
+		d->ops->bar_access(d, bar->index, off, data, len, is_write);
+	else if (!is_write)
+		memset(data, 0xff, len);
+}
+
+void pci_bar_io(struct pci_bar *bar, uint64_t off, void *data, unsigned len, bool is_write)
+{
+	bar_io(bar, off, data, len, is_write);
+}
+
+static int bar_map(struct pci_bus *b, struct pci_bar *bar, uint64_t a)
+{
+	struct pci_host_ops *o = &b->ops;
+	bool io = bar->flags & PCI_BAR_IO;
+	int r = 0;
+
+	if (!io && o->mem_free && !o->mem_free(o->opaque, a, bar->size))
+		return -EBUSY;
+	if (bar->ram) {
+		r = o->map_ram ? o->map_ram(o->opaque, a, bar->size, bar->ram) : 0;
+		if (r < 0)
+			return r;
+		bar->slot = r;
+	} else if (o->map_io) {
+		r = o->map_io(o->opaque, !io, a, bar->size, bar_io, bar, bar->dev->name);
+		if (r < 0)
+			return r;
+	}
+	bar->mapped = true;
+	bar->mapped_addr = a;
+	return 0;
+}
+
+static void bar_unmap(struct pci_bus *b, struct pci_bar *bar)
+{
+	struct pci_host_ops *o = &b->ops;
+
+	if (!bar->mapped)
+		return;
+	if (bar->ram) {
+		if (o->unmap_ram && bar->slot >= 0)
+			o->unmap_ram(o->opaque, bar->slot);
+		bar->slot = -1;
+	} else if (o->unmap_io) {
+		o->unmap_io(o->opaque, !(bar->flags & PCI_BAR_IO), bar->mapped_addr);
+	}
+	bar->mapped = false;
+}
+
+void pci_dev_unmap_bars(struct pci_dev *d)
+{
+	for (int i = 0; i <= PCI_NUM_BARS; i++)
+		bar_unmap(d->bus, &d->bars[i]);
+	pci_doorbells_sync(d);
+}
+
+void pci_bus_remap(struct pci_bus *b)
+{
+	struct pci_dev *d;
+	uint64_t a;
+
+	/* First take down what moved or was disabled, so that its old range is free ... */
+	for (unsigned s = 0; s < PCI_SLOTS; s++)
+		for (unsigned f = 0; f < PCI_FUNCS; f++)
+			for (int i = 0; (d = b->devs[s][f]) && i <= PCI_NUM_BARS; i++) {
+				struct pci_bar *bar = &d->bars[i];
+
+				if (bar->mapped && (!bar_want(bar, &a) || a != bar->mapped_addr))
+					bar_unmap(b, bar);
+			}
+	/* ... then map what is wanted; a BAR colliding with an active one stays off. */
+	for (unsigned s = 0; s < PCI_SLOTS; s++)
+		for (unsigned f = 0; f < PCI_FUNCS; f++)
+			for (int i = 0; (d = b->devs[s][f]) && i <= PCI_NUM_BARS; i++) {
+				struct pci_bar *bar = &d->bars[i];
+
+				if (!bar->mapped && bar_want(bar, &a) && !bar_conflict(b, bar, a))
+					bar_map(b, bar, a);
+			}
+	for (unsigned s = 0; s < PCI_SLOTS; s++)
+		for (unsigned f = 0; f < PCI_FUNCS; f++)
+			if (b->devs[s][f])
+				pci_doorbells_sync(b->devs[s][f]);
+}

@@ -1,0 +1,88 @@
+/* doorbell.c - device doorbells as KVM ioeventfds: a guest write to the doorbell completes
+ * inside KVM and only signals an eventfd, which the device thread turns into a ring() call. */
+#include <errno.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include "pci_dev.h"
+
+static void doorbell_cb(void *arg, uint64_t count)
+{
+	struct pci_doorbell *db = arg;
+
+	db->ring(db->dev, count);
+}
+
+int pci_doorbell_add(struct pci_dev *d, int bar, uint64_t off, unsigned len, int64_t datamatch,
+		     void (*ring)(struct pci_dev *d, uint64_t count))
+{
+	struct pci_host_ops *o = &d->bus->ops;
+	struct pci_doorbell *db;
+
+	if (d->ndoorbells >= PCI_MAX_DOORBELLS || bar < 0 || bar >= PCI_NUM_BARS || !ring ||
+	    !d->bars[bar].size || d->bars[bar].ram || (len != 1 && len != 2 && len != 4 &&
+	    len != 8) || off >= d->bars[bar].size || len > d->bars[bar].size - off)
+		return -EINVAL;
+	db = &d->doorbells[d->ndoorbells];
+	db->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (db->efd < 0)
+		return -errno;
+	db->dev = d;
+	db->bar = bar;
+	db->off = off;
+	db->len = len;
+	db->datamatch = datamatch;
+	db->ring = ring;
+	db->assigned = false;
+	if (o->watch_fd) {
+		int r = o->watch_fd(o->opaque, db->efd, doorbell_cb, db);
+
+		if (r < 0) {
+			close(db->efd);
+			return r;
+		}
+	}
+	d->ndoorbells++;
+	pci_doorbells_sync(d);
+	return 0;
+}
+
+void pci_doorbells_sync(struct pci_dev *d)
+{
+	struct pci_host_ops *o = &d->bus->ops;
+
+	for (unsigned i = 0; i < d->ndoorbells; i++) {
+		struct pci_doorbell *db = &d->doorbells[i];
+		struct pci_bar *bar = &d->bars[db->bar];
+		uint64_t a = bar->mapped_addr + db->off;
+		bool pio = bar->flags & PCI_BAR_IO;
+
+		if (db->assigned && (!bar->mapped || a != db->assigned_addr)) {
+			if (o->ioeventfd)
+				o->ioeventfd(o->opaque, db->efd, db->assigned_addr, db->len, pio,
+					     db->datamatch, true);
+			db->assigned = false;
+		}
+		if (!db->assigned && bar->mapped && o->ioeventfd &&
+		    o->ioeventfd(o->opaque, db->efd, a, db->len, pio, db->datamatch, false) == 0) {
+			db->assigned = true;
+			db->assigned_addr = a;
+		}
+	}
+}
+
+void pci_doorbells_destroy(struct pci_dev *d)
+{
+	struct pci_host_ops *o = &d->bus->ops;
+
+	for (unsigned i = 0; i < d->ndoorbells; i++) {
+		struct pci_doorbell *db = &d->doorbells[i];
+
+		if (db->assigned && o->ioeventfd)
+			o->ioeventfd(o->opaque, db->efd, db->assigned_addr, db->len,
+				     d->bars[db->bar].flags & PCI_BAR_IO, db->datamatch, true);
+		if (o->unwatch_fd)
+			o->unwatch_fd(o->opaque, db->efd);
+		close(db->efd);
+	}
+	d->ndoorbells = 0;
+}

@@ -1,0 +1,143 @@
+/* iothread.c - the PCI device thread: epoll over doorbell eventfds, each callback run with the
+ * VM lock held, so doorbells are served without stopping a vCPU thread. */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include "pci_dev.h"
+
+#define IOT_MAX 64
+
+struct iot_watch {
+	int fd;
+	void (*cb)(void *arg, uint64_t count);
+	void *arg;
+};
+
+struct pci_iothread {
+	pthread_mutex_t *lock;
+	pthread_mutex_t wlock;		/* protects w[] against (un)watch from other threads */
+	int epfd, stopfd;
+	pthread_t thread;
+	bool started;
+	struct iot_watch w[IOT_MAX];
+};
+
+static void iot_dispatch(struct pci_iothread *t, int fd)
+{
+	uint64_t count;
+	struct iot_watch w = { .fd = -1 };
+
+	if (read(fd, &count, sizeof(count)) != sizeof(count))
+		return;
+	pthread_mutex_lock(&t->wlock);
+	for (int i = 0; i < IOT_MAX; i++)
+		if (t->w[i].fd == fd)
+			w = t->w[i];
+	pthread_mutex_unlock(&t->wlock);
+	if (w.fd < 0)
+		return;
+	pthread_mutex_lock(t->lock);
+	w.cb(w.arg, count);
+	pthread_mutex_unlock(t->lock);
+}
+
+static void *iot_main(void *arg)
+{
+	struct pci_iothread *t = arg;
+	struct epoll_event ev[16];
+
+	for (;;) {
+		int n = epoll_wait(t->epfd, ev, 16, -1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return NULL;
+		for (int i = 0; i < n; i++) {
+			if (ev[i].data.fd == t->stopfd)
+				return NULL;
+			iot_dispatch(t, ev[i].data.fd);
+		}
+	}
+}
+
+struct pci_iothread *pci_iothread_new(pthread_mutex_t *lock)
+{
+	struct pci_iothread *t = calloc(1, sizeof(*t));
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	if (!t)
+		return NULL;
+	t->lock = lock;
+	pthread_mutex_init(&t->wlock, NULL);
+	for (int i = 0; i < IOT_MAX; i++)
+		t->w[i].fd = -1;
+	t->epfd = epoll_create1(EPOLL_CLOEXEC);
+	t->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (t->epfd < 0 || t->stopfd < 0)
+		goto fail;
+	ev.data.fd = t->stopfd;
+	if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->stopfd, &ev) < 0)
+		goto fail;
+	if (pthread_create(&t->thread, NULL, iot_main, t))
+		goto fail;
+	t->started = true;
+	return t;
+fail:
+	pci_iothread_free(t);
+	return NULL;
+}
+
+int pci_iothread_watch(struct pci_iothread *t, int fd, void (*cb)(void *arg, uint64_t count),
+		       void *arg)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+	int slot = -1;
+
+	pthread_mutex_lock(&t->wlock);
+	for (int i = 0; i < IOT_MAX && slot < 0; i++)
+		if (t->w[i].fd < 0)
+			slot = i;
+	if (slot >= 0)
+		t->w[slot] = (struct iot_watch){ fd, cb, arg };
+	pthread_mutex_unlock(&t->wlock);
+	if (slot < 0)
+		return -ENOSPC;
+	if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		int r = -errno;
+
+		pci_iothread_unwatch(t, fd);
+		return r;
+	}
+	return 0;
+}
+
+void pci_iothread_unwatch(struct pci_iothread *t, int fd)
+{
+	epoll_ctl(t->epfd, EPOLL_CTL_DEL, fd, NULL);
+	pthread_mutex_lock(&t->wlock);
+	for (int i = 0; i < IOT_MAX; i++)
+		if (t->w[i].fd == fd)
+			t->w[i].fd = -1;
+	pthread_mutex_unlock(&t->wlock);
+}
+
+void pci_iothread_free(struct pci_iothread *t)
+{
+	uint64_t one = 1;
+
+	if (!t)
+		return;
+	if (t->started) {
+		if (write(t->stopfd, &one, sizeof(one)) == sizeof(one))
+			pthread_join(t->thread, NULL);
+	}
+	if (t->epfd >= 0)
+		close(t->epfd);
+	if (t->stopfd >= 0)
+		close(t->stopfd);
+	pthread_mutex_destroy(&t->wlock);
+	free(t);
+}
