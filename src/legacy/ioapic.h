@@ -12,7 +12,8 @@
 struct ioapic_ops {
 	/*
 	 * Pin @pin's redirection entry changed: @msg is the MSI message it now translates to
-	 * (trigger mode in data bit 15, as KVM's split irqchip expects), @masked its mask bit.
+	 * (trigger mode in data bit 15, as KVM's split irqchip expects), @masked its mask bit
+	 * (also true for the reserved delivery modes 011/110, which deliver nothing).
 	 */
 	void (*route)(void *opaque, unsigned pin, const struct msi_msg *msg, bool masked);
 	/* Deliver pin @pin's current message to the local APICs now. */
@@ -22,6 +23,7 @@ struct ioapic_ops {
 
 struct ioapic;
 
+/* @id: the I/O APIC ID after reset; the 82093AA ID register keeps only bits 3:0. */
 struct ioapic *ioapic_new(const struct ioapic_ops *ops, uint8_t id);
 void ioapic_free(struct ioapic *io);
 void ioapic_set_irq(struct ioapic *io, unsigned pin, int level);
