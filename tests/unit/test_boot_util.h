@@ -77,4 +77,70 @@ static inline uint8_t *tbz_make(unsigned sects, size_t pm, size_t *len)
 	return img;
 }
 
+struct tseg {
+	uint64_t vaddr, paddr, filesz, memsz;
+};
+
+/* An ELF executable (@is64: ELF64, else ELF32) with @n PT_LOAD segments; segment i's file
+ * bytes are (j * 13 + i) and start at file offset 0x1000 + 0x10000 * i (filesz <= 64 KiB). */
+static inline uint8_t *telf_make(int is64, unsigned machine, const struct tseg *seg,
+				 unsigned n, uint64_t entry, size_t *len)
+{
+	size_t sz = 0x1000;
+	uint8_t *img;
+
+	for (unsigned i = 0; i < n; i++)
+		if ((0x1000 + 0x10000 * i) + seg[i].filesz > sz)
+			sz = (0x1000 + 0x10000 * i) + seg[i].filesz;
+	img = calloc(1, sz);
+	memcpy(img, ELFMAG, SELFMAG);
+	img[EI_CLASS] = is64 ? ELFCLASS64 : ELFCLASS32;
+	img[EI_DATA] = ELFDATA2LSB;
+	img[EI_VERSION] = EV_CURRENT;
+	if (is64) {
+		Elf64_Ehdr eh = { .e_type = ET_EXEC, .e_machine = machine, .e_version = 1,
+				  .e_entry = entry, .e_phoff = sizeof(Elf64_Ehdr),
+				  .e_ehsize = sizeof(Elf64_Ehdr),
+				  .e_phentsize = sizeof(Elf64_Phdr), .e_phnum = n };
+
+		memcpy(eh.e_ident, img, EI_NIDENT);
+		memcpy(img, &eh, sizeof(eh));
+	} else {
+		Elf32_Ehdr eh = { .e_type = ET_EXEC, .e_machine = machine, .e_version = 1,
+				  .e_entry = entry, .e_phoff = sizeof(Elf32_Ehdr),
+				  .e_ehsize = sizeof(Elf32_Ehdr),
+				  .e_phentsize = sizeof(Elf32_Phdr), .e_phnum = n };
+
+		memcpy(eh.e_ident, img, EI_NIDENT);
+		memcpy(img, &eh, sizeof(eh));
+	}
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t off = (0x1000 + 0x10000 * i);
+
+		if (is64) {
+			Elf64_Phdr ph = { PT_LOAD, PF_R | PF_X, off, seg[i].vaddr, seg[i].paddr,
+					  seg[i].filesz, seg[i].memsz, 0x1000 };
+
+			memcpy(img + sizeof(Elf64_Ehdr) + i * sizeof(ph), &ph, sizeof(ph));
+		} else {
+			Elf32_Phdr ph = { PT_LOAD, off, seg[i].vaddr, seg[i].paddr, seg[i].filesz,
+					  seg[i].memsz, PF_R | PF_X, 0x1000 };
+
+			memcpy(img + sizeof(Elf32_Ehdr) + i * sizeof(ph), &ph, sizeof(ph));
+		}
+		for (uint64_t j = 0; j < seg[i].filesz; j++)
+			img[off + j] = (uint8_t)(j * 13 + i);
+	}
+	*len = sz;
+	return img;
+}
+
+static inline int tseg_ok(const uint8_t *ram, const struct tseg *s, unsigned i)
+{
+	for (uint64_t j = 0; j < s->memsz; j++)
+		if (ram[s->paddr + j] != (j < s->filesz ? (uint8_t)(j * 13 + i) : 0))
+			return 0;
+	return 1;
+}
+
 #endif
