@@ -34,7 +34,7 @@ $(LAB_OUT)/lab.cpio: $(LAB_IMAGE_DEPS)
 
 $(LAB_OUT)/vmlinux: tools/extract-vmlinux
 	@mkdir -p $(LAB_OUT)
-	tools/extract-vmlinux $(LAB_BZIMAGE) >$@.tmp && mv $@.tmp $@
+	tools/extract-vmlinux $(LAB_BZIMAGE) $@
 
 # The Linux guest's initramfs: one that leaves at once (scenario `linux`), one with a shell.
 $(LAB_OUT)/guest-run.cpio: tools/mkinitramfs

@@ -46,7 +46,7 @@ lab_devices() {
 	} | awk 'NF >= 3 && $1 !~ /^#/ { printf "%s 0000:00:%s.0\n", $1, $2 }'
 }
 
-# lab_guest_files: checks the Linux guest's kernel is in the image; prints its path.
+# lab_guest_kernel: checks the Linux guest's kernel is in the image; prints its path.
 lab_guest_kernel() {
 	_k=/guest/$guest_kernel
 	[ -e "$_k" ] || { echo "no guest kernel $_k in the lab image (tools/extract-vmlinux)"; return 1; }
@@ -59,8 +59,7 @@ lab_run_linux() {
 	_initrd=$1
 	shift
 	_k=$(lab_guest_kernel) || { echo "$_k"; return 1; }
-	"$VFVM" --mem "$guest_mem" --kernel "$_k" --initrd "$_initrd" \
-		--cmdline "$guest_append" "$@"
+	guest_vfvm "$VFVM" "$_k" "$_initrd" "$@"
 }
 
 # lab_test_guest NAME: prints the path of core test guest NAME in /guests (make guests).

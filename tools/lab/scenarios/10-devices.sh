@@ -21,8 +21,8 @@ run() {
 	[ -c /dev/kvm ] || { lab_fail "no /dev/kvm"; return; }
 	[ -x "$VFVM" ] || { lab_fail "no $VFVM in the lab image"; return; }
 	g=$(lab_test_guest exit) || { lab_fail "$g"; return; }
-	"$VFVM" --kernel "$g" </dev/null
+	"$VFVM" run --kernel "$g" </dev/null
 	st=$?
-	[ $st -eq 0 ] || { lab_fail "KVM check: vfvm --kernel $g exited with status $st"; return; }
+	[ $st -eq 0 ] || { lab_fail "KVM check: vfvm run --kernel $g exited with status $st"; return; }
 	echo "KVM check: vfvm ran the exit guest (status 0)"
 }
