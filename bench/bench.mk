@@ -1,0 +1,37 @@
+# bench.mk - `make bench`: vfvm vs QEMU microvm on the guests in bench/guest/ (numbers only).
+# BENCH_N exits per timed guest run, BENCH_REPS runs of each measurement; see bench/README.md.
+
+BENCH_N		?= 20000
+BENCH_REPS	?= 5
+BENCH_DIR	:= $(BUILD)/bench
+BENCH_GUESTS	:= $(BENCH_DIR)/exit.elf $(BENCH_DIR)/pio-0.elf $(BENCH_DIR)/pio-$(BENCH_N).elf \
+		   $(BENCH_DIR)/mmio-0.elf $(BENCH_DIR)/mmio-$(BENCH_N).elf
+
+# A 64-bit object linked at 1 MiB, then rewritten as ELF32: QEMU's Multiboot loader takes
+# 32-bit ELF only, and the code switches to long mode itself.
+define bench_guest
+	@mkdir -p $(dir $@)
+	$(CC) -c -DMODE=$(1) -DITERS=$(2) -o $@.o bench/guest/guest.S
+	ld -m elf_x86_64 -nostdlib -static -T bench/guest/guest.ld -o $@.64 $@.o
+	objcopy -O elf32-i386 $@.64 $@
+	@rm -f $@.o $@.64
+endef
+
+$(BENCH_DIR)/exit.elf: bench/guest/guest.S bench/guest/guest.ld
+	$(call bench_guest,0,0)
+$(BENCH_DIR)/pio-%.elf: bench/guest/guest.S bench/guest/guest.ld
+	$(call bench_guest,1,$*)
+$(BENCH_DIR)/mmio-%.elf: bench/guest/guest.S bench/guest/guest.ld
+	$(call bench_guest,2,$*)
+
+$(BENCH_DIR)/bench: bench/bench.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $<
+
+.PHONY: bench bench-guests
+bench-guests: $(BENCH_GUESTS)
+
+# vfvm is built if it can be; when it cannot, its rows print n/a and QEMU's still run.
+bench: $(BENCH_DIR)/bench $(BENCH_GUESTS)
+	-@$(MAKE) --no-print-directory $(VFVM) >/dev/null 2>&1 || echo "bench: $(VFVM) does not build"
+	@$(BENCH_DIR)/bench -n $(BENCH_N) -r $(BENCH_REPS) -v $(VFVM) -g $(BENCH_DIR)
