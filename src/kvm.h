@@ -9,6 +9,15 @@
 #include "irq.h"
 
 struct vm;
+struct err;
+
+/*
+ * Open /dev/kvm, check the API, create the VM with the split irqchip (24 I/O APIC pins), the
+ * TSS and identity-map pages, and an empty routing table. Fills vm->kvm_fd, vm->vm_fd.
+ */
+int kvm_vm_create(struct vm *vm, struct err *err);
+/* Close the VM and /dev/kvm, free the routing table (safe after a failed create). */
+void kvm_vm_destroy(struct vm *vm);
 
 /* Map host memory @hva at guest-physical @gpa as a memory slot; returns the slot id (>= 0). */
 int kvm_slot_map(struct vm *vm, uint64_t gpa, uint64_t size, void *hva, bool readonly);

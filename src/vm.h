@@ -24,6 +24,10 @@ struct console;
 struct vcpu;
 struct pci_bus;
 struct kvm_irq_routing;
+struct machine;
+struct kvm_cpuid2;
+
+#define VM_MAX_SLOTS 512
 
 /* What the user asked for (filled by cli.c, consumed by machine.c). */
 struct vm_config {
@@ -76,6 +80,15 @@ struct vm {
 	atomic_int exit_requested;	/* set by reset/debug-exit/signals: vCPUs stop */
 	atomic_int exit_status;
 	atomic_int reset_requested;
+
+	/* Core-private state (kvm.c, vcpu.c, machine.c). */
+	struct machine *machine;	/* threads, timers, event fds (machine.c) */
+	pthread_mutex_t kvm_lock;	/* guards routes, gsi_used, slot_used (kvm.c) */
+	unsigned routes_cap;		/* entries allocated in *routes */
+	unsigned max_gsi;		/* KVM_CAP_IRQ_ROUTING, capped at 4096 */
+	unsigned long slot_used[VM_MAX_SLOTS / (8 * sizeof(unsigned long))];
+	unsigned max_slots;		/* KVM_CAP_NR_MEMSLOTS, capped at VM_MAX_SLOTS */
+	struct kvm_cpuid2 *cpuid;	/* KVM_GET_SUPPORTED_CPUID, fixed up per vCPU */
 };
 
 #endif

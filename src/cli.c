@@ -1,0 +1,234 @@
+/* cli.c - `vfvm run` option parsing: every value is checked here so that bad input ends in
+ * one "vfvm: ..." line and exit status 2 before any resource is acquired. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+
+const char cli_run_help[] =
+	"usage: vfvm run --kernel FILE [options]\n"
+	"  --kernel FILE        bzImage, vmlinux ELF or Multiboot v1 kernel (required)\n"
+	"  --initrd FILE        initial ramdisk (Linux kernels)\n"
+	"  --cmdline STR        kernel command line\n"
+	"  --module FILE[,ARGS] Multiboot module (repeatable, up to 16)\n"
+	"  --memory SIZE        guest RAM, K/M/G/T suffix (default 256M; 2M..1T)\n"
+	"  --cpus N             number of vCPUs, 1..64 (default 1)\n"
+	"  --cpuid-compat       hide CPU features the nested KVM cannot emulate (XSAVE, AVX...)\n"
+	"  --serial SPEC        COM1 backend: stdio (default), file:PATH, none\n"
+	"  --debug-exit         isa-debug-exit at port 0xF4: a write of v exits with (v<<1)|1\n"
+	"  --reboot             restart the guest on reset instead of exiting\n"
+	"  --stats              print VM exit counters on stderr at exit\n"
+	"  --device SPEC        PCI device (repeatable), e.g. testdev, vfio,host=0000:01:00.0\n";
+
+const struct cli_cmd *cli_find(const struct cli_cmd *tab, const char *name)
+{
+	for (; name && tab->name; tab++)
+		if (!strcmp(tab->name, name))
+			return tab;
+	return NULL;
+}
+
+int cli_parse_memory(const char *s, uint64_t *out, struct err *err)
+{
+	uint64_t v;
+
+	if (parse_size(s, &v))
+		return err_input(err, EINVAL, "--memory '%s' is not a size; use e.g. 512M or 2G", s);
+	if (v < CLI_MIN_MEMORY || v > CLI_MAX_MEMORY)
+		return err_input(err, EINVAL, "--memory '%s' is out of range; use 2M to 1T", s);
+	*out = v;
+	return 0;
+}
+
+int cli_parse_cpus(const char *s, unsigned *out, struct err *err)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s < '0' || *s > '9')
+		goto bad;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end)
+		goto bad;
+	if (v < 1 || v > VM_MAX_CPUS)
+		return err_input(err, EINVAL, "--cpus %s is out of range; use 1 to %d", s,
+				 VM_MAX_CPUS);
+	*out = (unsigned)v;
+	return 0;
+bad:
+	return err_input(err, EINVAL, "--cpus '%s' is not a number; use 1 to %d", s,
+			 VM_MAX_CPUS);
+}
+
+int cli_parse_serial(const char *s, struct err *err)
+{
+	if (!strcmp(s, "stdio") || !strcmp(s, "none"))
+		return 0;
+	if (!strncmp(s, "file:", 5) && s[5])
+		return 0;
+	return err_input(err, EINVAL, "--serial '%s' is not valid; use stdio, file:PATH or none", s);
+}
+
+int cli_parse_module(char *s, struct boot_module *m, struct err *err)
+{
+	char *comma = strchr(s, ',');
+
+	if (comma)
+		*comma = '\0';
+	if (!*s)
+		return err_input(err, EINVAL, "--module needs a file name before the arguments");
+	m->path = s;
+	m->args = comma ? comma + 1 : NULL;
+	return 0;
+}
+
+static void cli_defaults(struct vm_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->ram_size = CLI_DEFAULT_MEMORY;
+	cfg->ncpus = 1;
+	cfg->boot.modules = cfg->modules;
+}
+
+enum { OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_MODULE, OPT_MEMORY, OPT_CPUS, OPT_COMPAT,
+       OPT_SERIAL, OPT_DEBUG_EXIT, OPT_REBOOT, OPT_STATS, OPT_DEVICE, OPT_NR };
+
+static const struct {
+	const char *name;
+	bool arg;
+	bool repeat;
+} cli_opts[OPT_NR] = {
+	[OPT_KERNEL] = { "kernel", true, false },
+	[OPT_INITRD] = { "initrd", true, false },
+	[OPT_CMDLINE] = { "cmdline", true, false },
+	[OPT_MODULE] = { "module", true, true },
+	[OPT_MEMORY] = { "memory", true, false },
+	[OPT_CPUS] = { "cpus", true, false },
+	[OPT_COMPAT] = { "cpuid-compat", false, false },
+	[OPT_SERIAL] = { "serial", true, false },
+	[OPT_DEBUG_EXIT] = { "debug-exit", false, false },
+	[OPT_REBOOT] = { "reboot", false, false },
+	[OPT_STATS] = { "stats", false, false },
+	[OPT_DEVICE] = { "device", true, true },
+};
+
+/* Match "--name" or "--name=value"; returns the option index or -1. */
+static int cli_match(const char *a, const char **inline_val)
+{
+	size_t n;
+
+	*inline_val = NULL;
+	if (strncmp(a, "--", 2))
+		return -1;
+	a += 2;
+	n = strcspn(a, "=");
+	for (int i = 0; i < OPT_NR; i++) {
+		if (strlen(cli_opts[i].name) != n || strncmp(cli_opts[i].name, a, n))
+			continue;
+		if (a[n] == '=')
+			*inline_val = a + n + 1;
+		return i;
+	}
+	return -1;
+}
+
+static int cli_apply(int opt, char *val, struct vm_config *cfg, struct err *err)
+{
+	switch (opt) {
+	case OPT_KERNEL:
+		if (!*val)
+			return err_input(err, EINVAL, "--kernel needs a file name");
+		cfg->boot.kernel = val;
+		return 0;
+	case OPT_INITRD:
+		if (!*val)
+			return err_input(err, EINVAL, "--initrd needs a file name");
+		cfg->boot.initrd = val;
+		return 0;
+	case OPT_CMDLINE:
+		if (strlen(val) >= BOOT_CMDLINE_MAX)
+			return err_input(err, EINVAL, "--cmdline is longer than %llu bytes",
+					 BOOT_CMDLINE_MAX - 1);
+		cfg->boot.cmdline = val;
+		return 0;
+	case OPT_MODULE:
+		if (cfg->boot.nmodules >= CLI_MAX_MODULES)
+			return err_input(err, E2BIG, "too many --module options; at most %d",
+					 CLI_MAX_MODULES);
+		if (cli_parse_module(val, &cfg->modules[cfg->boot.nmodules], err))
+			return -EINVAL;
+		cfg->boot.nmodules++;
+		return 0;
+	case OPT_MEMORY:
+		return cli_parse_memory(val, &cfg->ram_size, err);
+	case OPT_CPUS:
+		return cli_parse_cpus(val, &cfg->ncpus, err);
+	case OPT_COMPAT:
+		cfg->cpuid_compat = true;
+		return 0;
+	case OPT_SERIAL:
+		if (cli_parse_serial(val, err))
+			return -EINVAL;
+		cfg->serial = val;
+		return 0;
+	case OPT_DEBUG_EXIT:
+		cfg->debug_exit = true;
+		return 0;
+	case OPT_REBOOT:
+		cfg->reboot = true;
+		return 0;
+	case OPT_STATS:
+		cfg->stats = true;
+		return 0;
+	case OPT_DEVICE:
+		if (cfg->ndevices >= VM_MAX_DEVICES)
+			return err_input(err, E2BIG, "too many --device options; at most %d",
+					 VM_MAX_DEVICES);
+		if (!*val)
+			return err_input(err, EINVAL, "--device needs a device spec, e.g. testdev");
+		cfg->devices[cfg->ndevices++] = val;
+		return 0;
+	}
+	return err_input(err, EINVAL, "internal: unknown option");
+}
+
+int cli_parse_run(int argc, char **argv, struct vm_config *cfg, struct err *err)
+{
+	bool seen[OPT_NR] = { false };
+
+	cli_defaults(cfg);
+	for (int i = 1; i < argc; i++) {
+		const char *inl;
+		char *val = NULL;
+		int opt = cli_match(argv[i], &inl);
+
+		if (opt < 0) {
+			if (!strncmp(argv[i], "--", 2))
+				return err_input(err, EINVAL, "unknown option '%s'; see 'vfvm help run'",
+						 argv[i]);
+			return err_input(err, EINVAL, "unexpected argument '%s'; see 'vfvm help run'",
+					 argv[i]);
+		}
+		if (seen[opt] && !cli_opts[opt].repeat)
+			return err_input(err, EINVAL, "--%s given twice; give it once",
+					 cli_opts[opt].name);
+		seen[opt] = true;
+		if (cli_opts[opt].arg) {
+			if (inl)
+				val = argv[i] + (inl - argv[i]);
+			else if (i + 1 < argc)
+				val = argv[++i];
+			else
+				return err_input(err, EINVAL, "--%s needs a value; see 'vfvm help run'",
+						 cli_opts[opt].name);
+		} else if (inl) {
+			return err_input(err, EINVAL, "--%s takes no value", cli_opts[opt].name);
+		}
+		if (cli_apply(opt, val, cfg, err))
+			return -EINVAL;
+	}
+	if (!cfg->boot.kernel)
+		return err_input(err, EINVAL, "no kernel given; use --kernel FILE");
+	return 0;
+}

@@ -1,0 +1,655 @@
+/* machine.c - the PC-like machine: guest RAM and KVM slots, the legacy devices (PIC, I/O APIC,
+ * PIT, RTC, UARTs, reset and debug-exit ports) wired to KVM, PCI, the MP table, the vCPUs,
+ * and the main thread's event loop (timers, signals, exit/reset requests). */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+#include "boot/boot.h"
+#include "console.h"
+#include "cpuid.h"
+#include "kvm.h"
+#include "legacy/ioapic.h"
+#include "legacy/pic.h"
+#include "legacy/pit.h"
+#include "legacy/rtc.h"
+#include "legacy/uart.h"
+#include "machine.h"
+#include "mptable.h"
+#include "pci/pci.h"
+#include "vcpu.h"
+
+#define ISA_IRQS 16
+#define IOAPIC_PIN_IRQ0 2	/* ISA IRQ0 is wired to I/O APIC pin 2 (MP table override) */
+#define RCR_SYS_RST 0x02	/* 0xCF9 Reset Control Register (Intel PIIX3/ICH datasheets) */
+#define RCR_RST_CPU 0x04
+
+enum { TIMER_PIT, TIMER_RTC, TIMER_NR };
+
+struct mtimer {
+	struct vm *vm;
+	int fd;
+	void (*tick)(void *dev);
+	void *dev;
+	struct clock_ops ops;
+};
+
+struct machine {
+	int epfd, evfd, sigfd;
+	struct mtimer timers[TIMER_NR];
+	struct irq_line isa[ISA_IRQS];
+	struct err fail;
+	atomic_int failed;
+	atomic_int reset_exit;	/* reset without --reboot: say so at exit */
+	uint8_t rcr;
+};
+
+/* --- requests from any thread --- */
+
+static void machine_notify(struct vm *vm)
+{
+	uint64_t one = 1;
+
+	if (vm->machine && vm->machine->evfd >= 0 &&
+	    write(vm->machine->evfd, &one, sizeof(one)) < 0) {
+		/* The counter cannot overflow with one write per request; nothing to do. */
+	}
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		vcpu_kick(vm->vcpus[i]);
+}
+
+void machine_exit(struct vm *vm, int status)
+{
+	int zero = 0;
+
+	if (atomic_compare_exchange_strong(&vm->exit_requested, &zero, 1))
+		atomic_store(&vm->exit_status, status);
+	machine_notify(vm);
+}
+
+void machine_fail(struct vm *vm, const char *fmt, ...)
+{
+	struct machine *m = vm->machine;
+	int zero = 0;
+	va_list ap;
+
+	if (atomic_compare_exchange_strong(&m->failed, &zero, 1)) {
+		va_start(ap, fmt);
+		vsnprintf(m->fail.msg, sizeof(m->fail.msg), fmt, ap);
+		va_end(ap);
+	}
+	machine_exit(vm, 1);
+}
+
+void machine_reset(struct vm *vm)
+{
+	if (!vm->cfg.reboot) {
+		atomic_store(&vm->machine->reset_exit, 1);
+		machine_exit(vm, 0);
+		return;
+	}
+	atomic_store(&vm->reset_requested, 1);
+	machine_notify(vm);
+}
+
+/* --- small port devices --- */
+
+void machine_rcr_io(struct vm *vm, uint8_t *data, bool is_write)
+{
+	struct machine *m = vm->machine;
+
+	if (!is_write) {
+		*data = m->rcr;
+		return;
+	}
+	/* RST_CPU going 0→1 resets; SYS_RST picks hard vs soft, both are a full reset here. */
+	if ((*data & RCR_RST_CPU) && !(m->rcr & RCR_RST_CPU)) {
+		m->rcr = 0;
+		machine_reset(vm);
+		return;
+	}
+	m->rcr = *data & RCR_SYS_RST;
+}
+
+static void kbd_io(void *opaque, uint64_t off, void *data, unsigned len, bool is_write)
+{
+	(void)off;
+	/* 8042 command 0xFE pulses the CPU reset line (what Linux's reboot=k does). */
+	if (is_write && *(uint8_t *)data == 0xfe)
+		machine_reset(opaque);
+	else if (!is_write)
+		memset(data, 0, len);	/* status: output and input buffers empty */
+}
+
+static void debug_exit_io(void *opaque, uint64_t off, void *data, unsigned len, bool is_write)
+{
+	uint32_t v = 0;
+
+	(void)off;
+	if (!is_write) {
+		memset(data, 0, len);
+		return;
+	}
+	memcpy(&v, data, len > 4 ? 4 : len);
+	/* QEMU's isa-debug-exit: exit((value << 1) | 1). */
+	machine_exit(opaque, (int)((v << 1) | 1));
+}
+
+static void sink_io(void *opaque, uint64_t off, void *data, unsigned len, bool is_write)
+{
+	(void)opaque;
+	(void)off;
+	if (!is_write)
+		memset(data, 0xff, len);	/* port 0x80 (POST codes): an I/O delay, nothing behind */
+}
+
+/* --- interrupts --- */
+
+static void pic_int_out(void *opaque, int level)
+{
+	struct vm *vm = opaque;
+
+	/* The BSP may sit in KVM_RUN (in-kernel HLT): bring it out so it can inject ExtINT. */
+	if (level)
+		vcpu_kick(vm->vcpus[0]);
+}
+
+static void ioapic_route(void *opaque, unsigned pin, const struct msi_msg *msg, bool masked)
+{
+	struct vm *vm = opaque;
+
+	/* GSI = pin. KVM's split irqchip scans these routes for level-triggered vectors to
+	 * build the EOI-exit bitmap, so a masked pin must have no route at all. */
+	if (masked)
+		kvm_route_clear(vm, pin);
+	else
+		kvm_route_set(vm, pin, msg);
+	kvm_route_commit(vm);
+}
+
+static void ioapic_fire(void *opaque, unsigned pin)
+{
+	struct vm *vm = opaque;
+
+	kvm_irq_line(vm, pin, 1);
+	kvm_irq_line(vm, pin, 0);
+}
+
+/* ISA IRQ n: PIC input n and I/O APIC pin n, except IRQ0 on pin 2 (MPS 1.4 §5, override). */
+static void isa_irq_set(void *opaque, unsigned irq, int level)
+{
+	struct vm *vm = opaque;
+
+	pic_set_irq(vm->pic, irq, level);
+	ioapic_set_irq(vm->ioapic, irq == 0 ? IOAPIC_PIN_IRQ0 : irq, level);
+}
+
+static void gsi_set(void *opaque, unsigned gsi, int level)
+{
+	struct vm *vm = opaque;
+
+	if (gsi < ISA_IRQS && gsi != 2)
+		pic_set_irq(vm->pic, gsi, level);
+	if (gsi < IOAPIC_PINS)
+		ioapic_set_irq(vm->ioapic, gsi, level);
+}
+
+void machine_gsi_line(struct vm *vm, unsigned gsi, struct irq_line *out)
+{
+	*out = (struct irq_line){ .set = gsi_set, .opaque = vm, .pin = gsi };
+}
+
+/* --- timers: one timerfd per clock_ops user, served by the main thread --- */
+
+static uint64_t mclock_now(void *opaque)
+{
+	struct timespec ts;
+
+	(void)opaque;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void mclock_arm(void *opaque, uint64_t deadline)
+{
+	struct mtimer *t = opaque;
+	struct itimerspec its = { 0 };
+
+	if (deadline != CLOCK_NEVER) {
+		if (!deadline)
+			deadline = 1;	/* 0 would disarm */
+		its.it_value.tv_sec = (time_t)(deadline / 1000000000ULL);
+		its.it_value.tv_nsec = (long)(deadline % 1000000000ULL);
+	}
+	timerfd_settime(t->fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+static void tick_pit(void *dev) { pit_tick(dev); }
+static void tick_rtc(void *dev) { rtc_tick(dev); }
+
+static int machine_timers(struct vm *vm, struct err *err)
+{
+	struct machine *m = vm->machine;
+
+	for (int i = 0; i < TIMER_NR; i++) {
+		struct mtimer *t = &m->timers[i];
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = t };
+
+		t->vm = vm;
+		t->ops = (struct clock_ops){ .now_ns = mclock_now, .arm = mclock_arm, .opaque = t };
+		t->fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+		if (t->fd < 0 || epoll_ctl(m->epfd, EPOLL_CTL_ADD, t->fd, &ev) < 0)
+			return err_set(err, errno, "timerfd: %s", strerror(errno));
+	}
+	m->timers[TIMER_PIT].tick = tick_pit;
+	m->timers[TIMER_RTC].tick = tick_rtc;
+	return 0;
+}
+
+/* --- setup --- */
+
+static int machine_ram(struct vm *vm, struct err *err)
+{
+	struct guest_mem *mem = &vm->mem;
+
+	if (mem_layout(mem, vm->cfg.ram_size))
+		return err_input(err, EINVAL, "--memory: at least 2 MiB of RAM is needed");
+	for (unsigned i = 0; i < mem->n; i++) {
+		/* Lazily backed: pages cost nothing until the guest touches them. */
+		void *p = mmap(NULL, mem->r[i].size, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+		if (p == MAP_FAILED)
+			return err_set(err, errno, "cannot reserve %llu MiB of guest RAM: %s",
+				       (unsigned long long)(mem->r[i].size / MiB), strerror(errno));
+		mem->r[i].hva = p;
+	}
+	mem_e820(mem, &vm->e820);
+	return 0;
+}
+
+static int machine_slots(struct vm *vm, struct err *err)
+{
+	for (unsigned i = 0; i < vm->mem.n; i++) {
+		const struct guest_region *r = &vm->mem.r[i];
+		int s = kvm_slot_map(vm, r->gpa, r->size, r->hva, false);
+
+		if (s < 0)
+			return err_set(err, -s, "KVM_SET_USER_MEMORY_REGION: %s", strerror(-s));
+	}
+	return 0;
+}
+
+static int reg(struct bus *b, uint64_t base, uint64_t len, bus_io_fn fn, void *opaque,
+	       const char *name, struct err *err)
+{
+	int r = bus_register(b, base, len, fn, opaque, name);
+
+	return r ? err_set(err, -r, "cannot place %s at %#llx", name,
+			   (unsigned long long)base) : 0;
+}
+
+static int machine_uarts(struct vm *vm, struct err *err)
+{
+	static const struct { uint16_t port; uint8_t irq; } com[2] = { { 0x3f8, 4 }, { 0x2f8, 3 } };
+	struct uart_ops ops = { 0 };
+	int r;
+
+	console_uart_ops(vm->console, &ops);
+	for (int i = 0; i < 2; i++) {
+		struct uart_ops none = { 0 };	/* COM2: output dropped, no input */
+
+		vm->uart[i] = uart_new(&vm->machine->isa[com[i].irq], i ? &none : &ops);
+		if (!vm->uart[i])
+			return err_set(err, ENOMEM, "out of memory for the UART");
+		r = reg(&vm->pio, com[i].port, 8, uart_io, vm->uart[i], i ? "COM2" : "COM1", err);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static int machine_legacy(struct vm *vm, struct err *err)
+{
+	struct machine *m = vm->machine;
+	static const struct ioapic_ops ioapic_ops_tmpl = { ioapic_route, ioapic_fire, NULL };
+	struct ioapic_ops io_ops = ioapic_ops_tmpl;
+	int r;
+
+	for (unsigned i = 0; i < ISA_IRQS; i++)
+		m->isa[i] = (struct irq_line){ .set = isa_irq_set, .opaque = vm, .pin = i };
+	io_ops.opaque = vm;
+	vm->pic = pic_new(pic_int_out, vm);
+	vm->ioapic = ioapic_new(&io_ops, (uint8_t)vm->ncpus);
+	m->timers[TIMER_PIT].dev = vm->pit = pit_new(&m->isa[0], &m->timers[TIMER_PIT].ops);
+	m->timers[TIMER_RTC].dev = vm->rtc = rtc_new(&m->isa[8], &m->timers[TIMER_RTC].ops,
+						     vm->cfg.ram_size);
+	if (!vm->pic || !vm->ioapic || !vm->pit || !vm->rtc)
+		return err_set(err, ENOMEM, "out of memory for the legacy devices");
+	if ((r = reg(&vm->pio, 0x20, 2, pic_master_io, vm->pic, "PIC master", err)) ||
+	    (r = reg(&vm->pio, 0xa0, 2, pic_slave_io, vm->pic, "PIC slave", err)) ||
+	    (r = reg(&vm->pio, 0x4d0, 2, pic_elcr_io, vm->pic, "ELCR", err)) ||
+	    (r = reg(&vm->pio, 0x40, 4, pit_io, vm->pit, "PIT", err)) ||
+	    (r = reg(&vm->pio, 0x61, 1, pit_port61_io, vm->pit, "port 0x61", err)) ||
+	    (r = reg(&vm->pio, 0x70, 2, rtc_io, vm->rtc, "RTC", err)) ||
+	    (r = reg(&vm->pio, 0x64, 1, kbd_io, vm, "8042 reset", err)) ||
+	    (r = reg(&vm->pio, 0x80, 1, sink_io, vm, "port 0x80", err)) ||
+	    (r = reg(&vm->mmio, MEM_IOAPIC_BASE, 0x1000, ioapic_mmio, vm->ioapic, "I/O APIC", err)))
+		return r;
+	if (vm->cfg.debug_exit &&
+	    (r = reg(&vm->pio, 0xf4, 4, debug_exit_io, vm, "isa-debug-exit", err)))
+		return r;
+	return machine_uarts(vm, err);
+}
+
+static int machine_mptable(struct vm *vm, struct err *err)
+{
+	struct mptable_config *c = calloc(1, sizeof(*c));
+	int r;
+
+	if (!c)
+		return err_set(err, ENOMEM, "out of memory for the MP table");
+	c->ncpus = vm->ncpus;
+	c->ioapic_id = (uint8_t)vm->ncpus;
+	pci_mptable_intx(vm, c);
+	r = mptable_write(&vm->mem, c);
+	free(c);
+	return r ? err_set(err, -r, "cannot write the MP table: %s", strerror(-r)) : 0;
+}
+
+static int machine_cpuid(struct vm *vm, struct err *err)
+{
+	for (unsigned n = 64; n <= 4096; n *= 2) {
+		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
+
+		if (!c)
+			return err_set(err, ENOMEM, "out of memory for CPUID");
+		c->nent = n;
+		if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
+			vm->cpuid = c;
+			return 0;
+		}
+		free(c);
+		if (errno != E2BIG)
+			break;
+	}
+	return err_set(err, errno, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+}
+
+static int machine_vcpus(struct vm *vm, struct err *err)
+{
+	int r = machine_cpuid(vm, err);
+
+	if (r)
+		return r;
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		vm->vcpus[i] = vcpu_new(vm, i, err);
+		if (!vm->vcpus[i])
+			return -EIO;
+		r = vcpu_reset(vm->vcpus[i], err);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static void kick_handler(int sig)
+{
+	(void)sig;	/* only there so that the kick signal never kills the process */
+}
+
+/* SIGINT/SIGTERM go to the signalfd, the kick signal to KVM_RUN only: block all three in
+ * every thread (threads inherit this mask). */
+static int machine_signals(struct vm *vm, struct err *err)
+{
+	struct machine *m = vm->machine;
+	struct sigaction sa = { .sa_handler = kick_handler };
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &m->sigfd };
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	m->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	sigaddset(&set, vcpu_kick_signal());
+	sigaction(vcpu_kick_signal(), &sa, NULL);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (m->sigfd < 0 || epoll_ctl(m->epfd, EPOLL_CTL_ADD, m->sigfd, &ev) < 0)
+		return err_set(err, errno, "signalfd: %s", strerror(errno));
+	ev.data.ptr = &m->evfd;
+	if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, m->evfd, &ev) < 0)
+		return err_set(err, errno, "epoll: %s", strerror(errno));
+	return 0;
+}
+
+static void quit_cb(void *opaque)
+{
+	machine_exit(opaque, 0);
+}
+
+static int machine_boot(struct vm *vm, struct err *err)
+{
+	vm->cfg.boot.modules = vm->cfg.modules;
+	return boot_load(&vm->mem, &vm->e820, &vm->cfg.boot, &vm->entry, err);
+}
+
+static int machine_setup(struct vm *vm, struct err *err)
+{
+	struct machine *m = vm->machine;
+	int r;
+
+	m->epfd = epoll_create1(EPOLL_CLOEXEC);
+	m->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (m->epfd < 0 || m->evfd < 0)
+		return err_set(err, errno, "epoll/eventfd: %s", strerror(errno));
+	/* Everything that can be bad input is checked before /dev/kvm is opened. */
+	if ((r = machine_signals(vm, err)) || (r = machine_ram(vm, err)) ||
+	    (r = machine_boot(vm, err)))
+		return r;
+	vm->console = console_new(vm->cfg.serial, &vm->lock, quit_cb, vm, err);
+	if (!vm->console)
+		return -EINVAL;
+	if ((r = kvm_vm_create(vm, err)) || (r = machine_slots(vm, err)) ||
+	    (r = machine_timers(vm, err)) || (r = machine_legacy(vm, err)) ||
+	    (r = pci_setup(vm, err)) || (r = machine_mptable(vm, err)) ||
+	    (r = machine_vcpus(vm, err)))
+		return r;
+	r = console_start(vm->console, vm->uart[0]);
+	return r ? err_set(err, -r, "cannot start the console: %s", strerror(-r)) : 0;
+}
+
+/* --- running --- */
+
+static void machine_stop_vcpus(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		vcpu_kick(vm->vcpus[i]);
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		vcpu_join(vm->vcpus[i]);
+}
+
+static int machine_start_vcpus(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		int r = vcpu_start(vm->vcpus[i]);
+
+		if (r) {
+			machine_fail(vm, "cannot start the vCPU %u thread: %s", i, strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* Guest reset with --reboot: devices to power-on state, fresh RAM, kernel reloaded. */
+static void machine_reboot(struct vm *vm)
+{
+	struct err err = { 0 };
+
+	machine_stop_vcpus(vm);
+	pthread_mutex_lock(&vm->lock);
+	pic_reset(vm->pic);
+	ioapic_reset(vm->ioapic);
+	pit_reset(vm->pit);
+	uart_reset(vm->uart[0]);
+	uart_reset(vm->uart[1]);
+	vm->machine->rcr = 0;
+	pthread_mutex_unlock(&vm->lock);
+	pci_reset(vm);
+	for (unsigned i = 0; i < vm->mem.n; i++)
+		madvise(vm->mem.r[i].hva, vm->mem.r[i].size, MADV_DONTNEED);
+	if (machine_boot(vm, &err) || machine_mptable(vm, &err)) {
+		machine_fail(vm, "reboot: %s", err.msg);
+		return;
+	}
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		if (vcpu_reset(vm->vcpus[i], &err)) {
+			machine_fail(vm, "reboot: %s", err.msg);
+			return;
+		}
+	}
+	atomic_store(&vm->reset_requested, 0);
+	machine_start_vcpus(vm);
+}
+
+static void machine_event(struct vm *vm, void *ptr)
+{
+	struct machine *m = vm->machine;
+	uint64_t v;
+
+	if (ptr == &m->evfd) {
+		if (read(m->evfd, &v, sizeof(v)) < 0) {
+			/* EAGAIN: already drained */
+		}
+	} else if (ptr == &m->sigfd) {
+		struct signalfd_siginfo si;
+
+		if (read(m->sigfd, &si, sizeof(si)) == sizeof(si))
+			machine_exit(vm, 128 + (int)si.ssi_signo);
+	} else {
+		struct mtimer *t = ptr;
+
+		if (read(t->fd, &v, sizeof(v)) == sizeof(v) && t->tick && t->dev) {
+			pthread_mutex_lock(&vm->lock);
+			t->tick(t->dev);
+			pthread_mutex_unlock(&vm->lock);
+		}
+	}
+}
+
+static void machine_loop(struct vm *vm)
+{
+	struct machine *m = vm->machine;
+	struct epoll_event evs[8];
+
+	if (machine_start_vcpus(vm))
+		return;
+	while (!atomic_load(&vm->exit_requested)) {
+		int n = epoll_wait(m->epfd, evs, 8, -1);
+
+		for (int i = 0; i < n; i++)
+			machine_event(vm, evs[i].data.ptr);
+		if (!atomic_load(&vm->exit_requested) && atomic_load(&vm->reset_requested))
+			machine_reboot(vm);
+	}
+}
+
+static void machine_print_stats(struct vm *vm)
+{
+	struct vm_stats *s = &vm->stats;
+
+	fprintf(stderr, "vfvm: exits: io %llu, mmio %llu, hlt %llu, irq-window %llu, eoi %llu, "
+		"other %llu; unclaimed reads %llu, writes %llu\n",
+		(unsigned long long)s->exits_io, (unsigned long long)s->exits_mmio,
+		(unsigned long long)s->exits_hlt, (unsigned long long)s->exits_irq_window,
+		(unsigned long long)s->exits_eoi, (unsigned long long)s->exits_other,
+		(unsigned long long)s->unclaimed_reads, (unsigned long long)s->unclaimed_writes);
+}
+
+static void machine_teardown(struct vm *vm)
+{
+	struct machine *m = vm->machine;
+
+	machine_stop_vcpus(vm);
+	console_free(vm->console);
+	pci_teardown(vm);
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		vcpu_free(vm->vcpus[i]);
+	for (int i = 0; i < 2; i++)
+		if (vm->uart[i])
+			uart_free(vm->uart[i]);
+	if (vm->rtc)
+		rtc_free(vm->rtc);
+	if (vm->pit)
+		pit_free(vm->pit);
+	if (vm->ioapic)
+		ioapic_free(vm->ioapic);
+	if (vm->pic)
+		pic_free(vm->pic);
+	kvm_vm_destroy(vm);
+	for (unsigned i = 0; i < vm->mem.n; i++)
+		if (vm->mem.r[i].hva)
+			munmap(vm->mem.r[i].hva, vm->mem.r[i].size);
+	for (int i = 0; i < TIMER_NR; i++)
+		if (m->timers[i].fd >= 0)
+			close(m->timers[i].fd);
+	if (m->sigfd >= 0)
+		close(m->sigfd);
+	if (m->evfd >= 0)
+		close(m->evfd);
+	if (m->epfd >= 0)
+		close(m->epfd);
+	bus_free(&vm->pio);
+	bus_free(&vm->mmio);
+	free(vm->cpuid);
+	pthread_mutex_destroy(&vm->lock);
+}
+
+int machine_run(const struct vm_config *cfg, struct err *err)
+{
+	struct vm *vm = calloc(1, sizeof(*vm));
+	struct machine *m = calloc(1, sizeof(*m));
+	int r;
+
+	if (!vm || !m) {
+		free(vm);
+		free(m);
+		return err_set(err, ENOMEM, "out of memory");
+	}
+	vm->cfg = *cfg;
+	vm->ncpus = cfg->ncpus;
+	vm->machine = m;
+	vm->kvm_fd = vm->vm_fd = -1;
+	m->epfd = m->evfd = m->sigfd = -1;
+	for (int i = 0; i < TIMER_NR; i++)
+		m->timers[i].fd = -1;
+	pthread_mutex_init(&vm->lock, NULL);
+	bus_init(&vm->pio);
+	bus_init(&vm->mmio);
+	r = machine_setup(vm, err);
+	if (!r) {
+		machine_loop(vm);
+		r = atomic_load(&vm->exit_status);
+	}
+	machine_teardown(vm);
+	if (r >= 0 && atomic_load(&m->failed)) {
+		*err = m->fail;
+		r = -EIO;
+	}
+	if (r >= 0 && atomic_load(&m->reset_exit))
+		fprintf(stderr, "vfvm: guest requested a reset; exiting\n");
+	if (vm->cfg.stats)
+		machine_print_stats(vm);
+	free(m);
+	free(vm);
+	return r;
+}

@@ -1,0 +1,31 @@
+/* machine.h - the PC-like machine: builds struct vm from a vm_config (KVM VM, RAM, legacy
+ * devices, PCI, boot), runs it to the end, and the small services vCPU threads call. */
+#ifndef VFVM_MACHINE_H
+#define VFVM_MACHINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "irq.h"
+#include "vm.h"
+
+/*
+ * Build and run the VM described by @cfg. Returns the process exit status (debug-exit
+ * status, 0 for reset without --reboot, 130/143 for SIGINT/SIGTERM), or a negative errno
+ * with @err filled (err->usage set for bad input).
+ */
+int machine_run(const struct vm_config *cfg, struct err *err);
+
+/* An irq_line driving I/O APIC pin @gsi, and also PIC input @gsi for ISA IRQs (< 16). */
+void machine_gsi_line(struct vm *vm, unsigned gsi, struct irq_line *out);
+
+/* Stop the VM with process exit status @status (the first request wins). Any thread. */
+void machine_exit(struct vm *vm, int status);
+/* Stop the VM because of an error in a vCPU: message for main(), exit status 1. */
+void machine_fail(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The guest asked for a reset (0x64, 0xCF9, triple fault): reboot or exit per --reboot. */
+void machine_reset(struct vm *vm);
+/* Reset Control Register at port 0xCF9, byte accesses only (vcpu.c routes them here
+ * because the PCI host bridge owns the dword at 0xCF8). Called with vm->lock held. */
+void machine_rcr_io(struct vm *vm, uint8_t *data, bool is_write);
+
+#endif

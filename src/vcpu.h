@@ -1,0 +1,24 @@
+/* vcpu.h - one KVM vCPU and its thread: creation with CPUID and LAPIC setup, the boot
+ * register state, the KVM_RUN loop with exit dispatch and ExtINT injection, and kicks. */
+#ifndef VFVM_VCPU_H
+#define VFVM_VCPU_H
+
+#include <stdbool.h>
+#include "vm.h"
+
+struct vcpu;
+
+/* Create vCPU @id (APIC ID @id) with its CPUID; saves its power-on state for resets. */
+struct vcpu *vcpu_new(struct vm *vm, unsigned id, struct err *err);
+void vcpu_free(struct vcpu *v);
+/* Power-on state (saved at creation); for the BSP then the entry state from vm->entry. */
+int vcpu_reset(struct vcpu *v, struct err *err);
+/* Start / join the vCPU thread. The thread ends when vm->exit_requested or reset_requested. */
+int vcpu_start(struct vcpu *v);
+void vcpu_join(struct vcpu *v);
+/* Bring the vCPU out of KVM_RUN (no-op if it is not running; never lost if it is about to). */
+void vcpu_kick(struct vcpu *v);
+/* Signal used for kicks; blocked in every thread outside KVM_RUN. */
+int vcpu_kick_signal(void);
+
+#endif
