@@ -8,6 +8,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <termios.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -331,6 +335,97 @@ static void test_none_and_devnull(void **state)
 	console_free(NULL);
 }
 
+/* Put a pty's slave on fd 0; returns the master, the slave in *slave. */
+static int pty_stdin(int *saved, int *slave)
+{
+	int master;
+
+	assert_int_equal(openpty(&master, slave, NULL, NULL, NULL), 0);
+	*saved = dup(0);
+	dup2(*slave, 0);
+	return master;
+}
+
+/* A terminal goes raw (no echo, no line editing, no signals) and comes back on free. */
+static void test_tty_raw_and_restore(void **state)
+{
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	struct err err = { 0 };
+	struct termios t;
+	struct uart_ops ops;
+	struct console *c;
+	struct uart *u;
+	int saved, slave, master = pty_stdin(&saved, &slave);
+	uint8_t v = 0;
+
+	(void)state;
+	assert_int_equal(tcgetattr(slave, &t), 0);
+	assert_true(t.c_lflag & ICANON);
+	c = console_new("stdio", &lock, NULL, NULL, &err);
+	assert_non_null(c);
+	console_uart_ops(c, &ops);
+	u = uart_new(NULL, &ops);
+	assert_int_equal(console_start(c, u), 0);
+	assert_int_equal(tcgetattr(slave, &t), 0);
+	assert_false(t.c_lflag & (ICANON | ECHO | ISIG));
+	assert_false(t.c_iflag & ICRNL);
+	/* Raw: a single byte arrives without a newline, CR stays CR. */
+	assert_int_equal(write(master, "\r", 1), 1);
+	for (int i = 0; i < 2000; i++) {
+		pthread_mutex_lock(&lock);
+		uart_io(u, 5, &v, 1, false);
+		if (v & 1)
+			uart_io(u, 0, &v, 1, false);
+		pthread_mutex_unlock(&lock);
+		if (v == '\r')
+			break;
+		sleep_ms(1);
+	}
+	assert_int_equal(v, '\r');
+	console_free(c);
+	uart_free(u);
+	assert_int_equal(tcgetattr(slave, &t), 0);
+	assert_true(t.c_lflag & ICANON);
+	assert_true(t.c_lflag & ECHO);
+	dup2(saved, 0);
+	close(saved);
+	close(slave);
+	close(master);
+}
+
+/* A process killed by SIGTERM while raw leaves the terminal as it found it. */
+static void test_tty_restore_on_signal(void **state)
+{
+	struct termios t;
+	int saved, slave, master = pty_stdin(&saved, &slave), status;
+	pid_t pid;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+		struct err err = { 0 };
+		struct uart_ops ops;
+		struct console *c = console_new("stdio", &lock, NULL, NULL, &err);
+
+		console_uart_ops(c, &ops);
+		console_start(c, uart_new(NULL, &ops));
+		raise(SIGTERM);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGTERM);
+	assert_int_equal(tcgetattr(slave, &t), 0);
+	assert_true(t.c_lflag & ICANON);
+	assert_true(t.c_lflag & ECHO);
+	dup2(saved, 0);
+	close(saved);
+	close(slave);
+	close(master);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -344,6 +439,8 @@ int main(void)
 		cmocka_unit_test(test_bad_specs),
 		cmocka_unit_test(test_file_output),
 		cmocka_unit_test(test_none_and_devnull),
+		cmocka_unit_test(test_tty_raw_and_restore),
+		cmocka_unit_test(test_tty_restore_on_signal),
 	};
 
 	return cmocka_run_group_tests_name("console", tests, NULL, NULL);
