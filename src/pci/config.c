@@ -301,7 +301,10 @@ void pci_intx_set(struct pci_dev *d, bool level)
 	if (want == d->intx_asserted || !b)
 		return;
 	d->intx_asserted = want;
-	pin = pci_intx_route(d->slot, intx - 1) - PCI_INTX_PIN_BASE;
+	/* Deassert the pin that was asserted, even if the pin register changed since. */
+	if (want)
+		d->intx_apic_pin = pci_intx_route(d->slot, intx - 1) - PCI_INTX_PIN_BASE;
+	pin = d->intx_apic_pin;
 	if (want) {
 		if (b->intx_count[pin]++ == 0 && b->ops.intx_set)
 			b->ops.intx_set(b->ops.opaque, PCI_INTX_PIN_BASE + pin, 1);

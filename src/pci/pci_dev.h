@@ -185,6 +185,7 @@ struct pci_dev {
 	struct pci_bar bars[PCI_NUM_BARS + 1];	/* + expansion ROM */
 	bool intx_level;			/* device's INTx output before INTx Disable */
 	bool intx_asserted;			/* what is counted on the pin */
+	unsigned intx_apic_pin;			/* which pin (0-7 from 16) it is counted on */
 	struct pci_msi msi;
 	struct pci_msix msix;
 	struct pci_doorbell doorbells[PCI_MAX_DOORBELLS];
