@@ -104,7 +104,7 @@ int boot_bzimage(const struct guest_mem *mem, const struct e820_table *e820,
 		 const uint8_t *img, size_t len, const uint8_t *initrd, size_t initrd_len,
 		 const char *cmdline, struct boot_entry *out, struct err *err)
 {
-	struct bz bz;
+	struct bz bz = { 0 };
 	uint8_t *bp;
 	uint64_t addr_max;
 	int r;

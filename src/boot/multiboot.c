@@ -338,8 +338,8 @@ int boot_multiboot(const struct guest_mem *mem, const struct e820_table *e820,
 		   const char *cmdline, struct boot_entry *out, struct err *err)
 {
 	struct mb_kernel k = { 0 };
-	uint32_t flags;
-	long hdr;
+	uint32_t flags = 0;
+	long hdr = -1;
 	int r;
 
 	r = mb_check(img, len, &hdr, &flags, err);

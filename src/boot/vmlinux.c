@@ -119,7 +119,7 @@ int boot_vmlinux(const struct guest_mem *mem, const struct e820_table *e820,
 		 const uint8_t *img, size_t len, const uint8_t *initrd, size_t initrd_len,
 		 const char *cmdline, struct boot_entry *out, struct err *err)
 {
-	uint64_t end, entry;
+	uint64_t end = 0, entry = 0;
 	uint8_t *bp;
 	int r;
 
