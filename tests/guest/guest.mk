@@ -1,0 +1,83 @@
+# guest.mk - builds the test guests (tests/guest/*.c, each with a tests/guest/<name>.args
+# sidecar) into build/guest/<name>.kernel and runs them under vfvm or QEMU (docs/testing.md).
+# Included by the top Makefile. Targets: guests, guest-check, guest-check-qemu.
+
+GUEST_DIR	:= tests/guest
+GUEST_OUT	:= build/guest
+GUEST_NAMES	:= $(sort $(basename $(notdir $(wildcard $(GUEST_DIR)/*.c))))
+GUEST_CC	?= $(CC)
+# Freestanding 32-bit code with the host compiler: -m32 needs no 32-bit libc or libgcc since
+# nothing is linked but our own objects (ld -m elf_i386); no 64-bit divisions in guests.
+GUEST_CFLAGS	:= -std=gnu11 -m32 -march=i686 -ffreestanding -nostdlib -fno-pic -fno-pie \
+		   -fno-stack-protector -O2 -Wall -Wextra -Werror -mgeneral-regs-only \
+		   -fno-tree-loop-distribute-patterns -fno-asynchronous-unwind-tables \
+		   -I$(GUEST_DIR)/lib
+GUEST_LDFLAGS	:= -m elf_i386 -nostdlib --build-id=none -z noexecstack -z max-page-size=0x1000 --no-warn-rwx-segments \
+		   -T $(GUEST_DIR)/lib/guest.ld
+GUEST_LIB	:= $(addprefix $(GUEST_OUT)/lib/,rt.o idt.o hw.o isr.o)
+GUEST_MKIMAGE	:= $(GUEST_OUT)/mkimage
+# Blobs the guests verify byte by byte: name:length:seed (the runner passes them as modules
+# and initrds via @DIR@/<name>.bin in the .args files).
+GUEST_BLOBS	:= blob1:5000:1 blob2:12289:2 blob3:20001:3
+GUEST_BLOBFILES	:= $(foreach b,$(GUEST_BLOBS),$(GUEST_OUT)/$(word 1,$(subst :, ,$(b))).bin)
+
+guest_fmt = $(or $(shell sed -n 's/^format[ 	]*//p' $(GUEST_DIR)/$(1).args 2>/dev/null),multiboot)
+
+.PHONY: guests guest-check guest-check-qemu
+guests: $(foreach g,$(GUEST_NAMES),$(GUEST_OUT)/$(g).kernel $(GUEST_OUT)/$(g).args) \
+	$(GUEST_BLOBFILES) $(GUEST_OUT)/run
+
+guest-check: guests $(VFVM)
+	@VFVM=$${VFVM:-$(VFVM)} $(GUEST_OUT)/run $(GUEST_OUT)
+
+guest-check-qemu: guests
+	@$(GUEST_OUT)/run --qemu $(GUEST_OUT)
+
+$(GUEST_OUT)/lib/%.o: $(GUEST_DIR)/lib/%.c $(GUEST_DIR)/lib/rt.h
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+
+$(GUEST_OUT)/lib/%.o: $(GUEST_DIR)/lib/%.S
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+
+$(GUEST_OUT)/%.o: $(GUEST_DIR)/%.c $(GUEST_DIR)/lib/rt.h
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+
+$(GUEST_OUT)/lib/setup.bin: $(GUEST_OUT)/lib/linux_setup.o
+	ld -m elf_i386 -Ttext=0 --oformat binary -o $@ $<
+
+$(GUEST_MKIMAGE): $(GUEST_DIR)/lib/mkimage.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -o $@ $<
+
+$(GUEST_OUT)/%.args: $(GUEST_DIR)/%.args
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+$(GUEST_OUT)/run: $(GUEST_DIR)/run
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+define guest_blob_rule
+$(GUEST_OUT)/$(word 1,$(subst :, ,$(1))).bin: $(GUEST_MKIMAGE)
+	$(GUEST_MKIMAGE) blob $(word 2,$(subst :, ,$(1))) $(word 3,$(subst :, ,$(1))) $$@
+endef
+$(foreach b,$(GUEST_BLOBS),$(eval $(call guest_blob_rule,$(b))))
+
+# Per guest: <name>.elf linked with the entry stub of its format, then packaged.
+GUEST_ENTRY_multiboot	:= mb_elf
+GUEST_ENTRY_aout	:= mb_aout
+GUEST_ENTRY_bzimage	:= linux_entry
+define guest_rule
+$(GUEST_OUT)/$(1).elf: $(GUEST_OUT)/$(1).o $(GUEST_OUT)/lib/$(GUEST_ENTRY_$(2)).o $(GUEST_LIB) \
+		$(GUEST_DIR)/lib/guest.ld $(GUEST_DIR)/$(1).args
+	ld $(GUEST_LDFLAGS) -o $$@ $(GUEST_OUT)/lib/$(GUEST_ENTRY_$(2)).o $(GUEST_OUT)/$(1).o $(GUEST_LIB)
+$(GUEST_OUT)/$(1).kernel: $(GUEST_OUT)/$(1).elf $(GUEST_MKIMAGE) $(GUEST_OUT)/lib/setup.bin
+	$$(call guest_pack_$(2),$$<,$$@)
+endef
+guest_pack_multiboot	= cp $(1) $(2)
+guest_pack_aout		= $(GUEST_MKIMAGE) flat $(1) $(2)
+guest_pack_bzimage	= $(GUEST_MKIMAGE) bzimage $(GUEST_OUT)/lib/setup.bin $(1) $(2)
+$(foreach g,$(GUEST_NAMES),$(eval $(call guest_rule,$(g),$(call guest_fmt,$(g)))))
