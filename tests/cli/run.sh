@@ -1,0 +1,63 @@
+#!/bin/sh
+# run.sh - the bad-input CLI suite: runs vfvm with each bad input and checks exit status 2
+# and one stderr line "vfvm: ..." naming the problem. Usage: run.sh VFVM MKBAD WORKDIR
+set -u
+vfvm=$1 mkbad=$2 dir=$3
+pass=0 fail=0
+
+rm -rf "$dir" && mkdir -p "$dir" && "$mkbad" "$dir" || { echo "cli: cannot make test files"; exit 1; }
+mb=$dir/multiboot.bin bz=$dir/bzimage.bin
+mkdir -p "$dir/unreadable.d"
+truncate -s 14M "$dir/initrd-14M"
+truncate -s 3M "$dir/module-3M"
+long=$(head -c 300 /dev/zero | tr '\0' a)
+
+# check NAME PATTERN ARGS...: exit 2, exactly one stderr line, "vfvm: " + PATTERN (grep -E).
+check() {
+	name=$1 pat=$2
+	shift 2
+	timeout 20 "$vfvm" "$@" >"$dir/out" 2>"$dir/err" </dev/null
+	st=$?
+	lines=$(wc -l <"$dir/err")
+	if [ "$st" -eq 2 ] && [ "$lines" -eq 1 ] && grep -Eq "^vfvm: .*($pat)" "$dir/err"; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL: $name: status $st, $lines lines, want 2 and 1 line matching '$pat':"
+		sed 's/^/    /' "$dir/err" | head -5
+	fi
+}
+
+check "missing kernel file" "cannot open kernel .*/nonexistent.*No such file" \
+	run --kernel "$dir/nonexistent"
+check "unreadable kernel" "cannot read kernel .*unreadable.d.*Is a directory" \
+	run --kernel "$dir/unreadable.d"
+check "not a kernel" "notkernel.txt is not a kernel.*bzImage.*vmlinux.*Multiboot" \
+	run --kernel "$dir/notkernel.txt"
+check "empty kernel" "is not a kernel" run --kernel /dev/null
+check "truncated bzImage" "bzImage is truncated" run --kernel "$dir/truncated.bin"
+check "boot protocol < 2.06" "protocol 2.04 is too old.*2.06" run --kernel "$dir/oldproto.bin"
+check "bad Multiboot checksum" "bad Multiboot header checksum" run --kernel "$dir/badsum.bin"
+check "initrd does not fit" "initrd .*does not fit.*--memory" \
+	run --kernel "$bz" --initrd "$dir/initrd-14M" --memory 16M
+check "missing initrd" "cannot open initrd .*nope" run --kernel "$bz" --initrd "$dir/nope"
+check "module does not fit" "module 1 .*module-3M.*does not fit" \
+	run --kernel "$mb" --module "$dir/module-3M" --memory 4M
+check "missing module" "cannot open module .*nope" run --kernel "$mb" --module "$dir/nope"
+check "command line too long" "command line is 300 bytes.*at most 255" \
+	run --kernel "$bz" --cmdline "$long"
+check "--initrd with Multiboot" "--initrd is for Linux.*Multiboot" \
+	run --kernel "$mb" --initrd "$dir/module-3M"
+check "--module with Linux" "--module is for Multiboot.*bzImage" \
+	run --kernel "$bz" --module "$dir/module-3M"
+for m in garbage 0 1K 5T 12Q ""; do
+	check "--memory '$m'" "--memory" run --kernel "$mb" --memory "$m"
+done
+for c in 0 65 abc -1 ""; do
+	check "--cpus '$c'" "--cpus" run --kernel "$mb" --cpus "$c"
+done
+check "unknown option" "unknown option.*--frobnicate" run --kernel "$mb" --frobnicate
+check "missing --kernel" "no kernel given.*--kernel" run --memory 64M
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
