@@ -61,7 +61,7 @@ $(GUEST_OUT)/run: $(GUEST_DIR)/run
 	cp $< $@
 
 define guest_blob_rule
-$(GUEST_OUT)/$(word 1,$(subst :, ,$(1))).bin: $(GUEST_MKIMAGE)
+$(GUEST_OUT)/$(word 1,$(subst :, ,$(1))).bin: $(GUEST_MKIMAGE) $(GUEST_DIR)/guest.mk
 	$(GUEST_MKIMAGE) blob $(word 2,$(subst :, ,$(1))) $(word 3,$(subst :, ,$(1))) $$@
 endef
 $(foreach b,$(GUEST_BLOBS),$(eval $(call guest_blob_rule,$(b))))
