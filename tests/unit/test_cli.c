@@ -1,0 +1,283 @@
+/* test_cli.c - unit tests of `vfvm run` option parsing (src/cli.c): every option, defaults,
+ * both "--opt value" and "--opt=value" forms, and every usage error. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+#include <errno.h>
+#include "cli.h"
+
+#define MAXARGS 80
+
+/* Parse a NULL-terminated list of arguments after "run"; argv strings are writable copies
+ * (cli_parse_run splits --module values in place). */
+static char store[MAXARGS][128];
+
+static int parse(struct vm_config *cfg, struct err *e, ...)
+{
+	char *argv[MAXARGS];
+	int argc = 0;
+	va_list ap;
+	const char *a;
+
+	argv[argc++] = strcpy(store[0], "run");
+	va_start(ap, e);
+	while ((a = va_arg(ap, const char *)) && argc < MAXARGS - 1) {
+		snprintf(store[argc], sizeof(store[argc]), "%s", a);
+		argv[argc] = store[argc];
+		argc++;
+	}
+	va_end(ap);
+	argv[argc] = NULL;
+	memset(e, 0, sizeof(*e));
+	return cli_parse_run(argc, argv, cfg, e);
+}
+
+/* Expect a usage error whose message contains @needle. */
+#define BAD(needle, ...) do { \
+	struct vm_config c_; struct err e_; \
+	assert_int_equal(parse(&c_, &e_, __VA_ARGS__, NULL), -EINVAL); \
+	assert_true(e_.usage); \
+	if (!strstr(e_.msg, needle)) fail_msg("'%s' not in '%s'", needle, e_.msg); \
+} while (0)
+
+static void test_defaults(void **state)
+{
+	struct vm_config c;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(parse(&c, &e, "--kernel", "k.elf", NULL), 0);
+	assert_string_equal(c.boot.kernel, "k.elf");
+	assert_null(c.boot.initrd);
+	assert_null(c.boot.cmdline);
+	assert_int_equal(c.boot.nmodules, 0);
+	assert_int_equal(c.ram_size, 256 * MiB);
+	assert_int_equal(c.ncpus, 1);
+	assert_false(c.cpuid_compat || c.reboot || c.debug_exit || c.stats);
+	assert_null(c.serial);
+	assert_int_equal(c.ndevices, 0);
+}
+
+static void test_all_options(void **state)
+{
+	struct vm_config c;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(parse(&c, &e, "--kernel", "bz", "--initrd", "rd.gz",
+			       "--cmdline", "console=ttyS0 quiet", "--memory", "1G", "--cpus", "4",
+			       "--cpuid-compat", "--serial", "file:/tmp/out", "--debug-exit",
+			       "--reboot", "--stats", "--device", "testdev",
+			       "--device", "vfio,host=0000:01:00.0", NULL), 0);
+	assert_string_equal(c.boot.kernel, "bz");
+	assert_string_equal(c.boot.initrd, "rd.gz");
+	assert_string_equal(c.boot.cmdline, "console=ttyS0 quiet");
+	assert_int_equal(c.ram_size, GiB);
+	assert_int_equal(c.ncpus, 4);
+	assert_true(c.cpuid_compat && c.debug_exit && c.reboot && c.stats);
+	assert_string_equal(c.serial, "file:/tmp/out");
+	assert_int_equal(c.ndevices, 2);
+	assert_string_equal(c.devices[0], "testdev");
+	assert_string_equal(c.devices[1], "vfio,host=0000:01:00.0");
+}
+
+static void test_equals_form(void **state)
+{
+	struct vm_config c;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(parse(&c, &e, "--kernel=k", "--memory=64M", "--cpus=2",
+			       "--cmdline=a=b c=d", "--serial=none", NULL), 0);
+	assert_string_equal(c.boot.kernel, "k");
+	assert_int_equal(c.ram_size, 64 * MiB);
+	assert_int_equal(c.ncpus, 2);
+	assert_string_equal(c.boot.cmdline, "a=b c=d");	/* only the first '=' splits */
+	assert_string_equal(c.serial, "none");
+}
+
+static void test_modules(void **state)
+{
+	struct vm_config c;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(parse(&c, &e, "--kernel", "mb", "--module", "m1.bin",
+			       "--module", "m2.bin,arg1 arg2", "--module", "m3,", NULL), 0);
+	assert_int_equal(c.boot.nmodules, 3);
+	assert_ptr_equal(c.boot.modules, c.modules);
+	assert_string_equal(c.modules[0].path, "m1.bin");
+	assert_null(c.modules[0].args);
+	assert_string_equal(c.modules[1].path, "m2.bin");
+	assert_string_equal(c.modules[1].args, "arg1 arg2");
+	assert_string_equal(c.modules[2].path, "m3");
+	assert_string_equal(c.modules[2].args, "");
+}
+
+static void test_module_limit(void **state)
+{
+	char *argv[2 + 2 * 17 + 1];
+	char names[17][16];
+	struct vm_config c;
+	struct err e = { 0 };
+	int argc = 0;
+
+	(void)state;
+	argv[argc++] = "run";
+	argv[argc++] = "--kernel=k";
+	for (int i = 0; i < 16; i++) {
+		snprintf(names[i], sizeof(names[i]), "m%d", i);
+		argv[argc++] = "--module";
+		argv[argc++] = names[i];
+	}
+	assert_int_equal(cli_parse_run(argc, argv, &c, &e), 0);
+	assert_int_equal(c.boot.nmodules, 16);
+	snprintf(names[16], sizeof(names[16]), "m16");
+	argv[argc++] = "--module";
+	argv[argc++] = names[16];
+	assert_int_equal(cli_parse_run(argc, argv, &c, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "at most 16"));
+}
+
+static void test_device_limit(void **state)
+{
+	char *argv[2 + 2 * (VM_MAX_DEVICES + 1)];
+	struct vm_config c;
+	struct err e = { 0 };
+	int argc = 0;
+
+	(void)state;
+	argv[argc++] = "run";
+	argv[argc++] = "--kernel=k";
+	for (int i = 0; i <= VM_MAX_DEVICES; i++) {
+		argv[argc++] = "--device";
+		argv[argc++] = "testdev";
+	}
+	assert_int_equal(cli_parse_run(argc, argv, &c, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "too many --device"));
+}
+
+static void test_memory(void **state)
+{
+	struct err e;
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(cli_parse_memory("2M", &v, &e), 0);
+	assert_int_equal(v, 2 * MiB);
+	assert_int_equal(cli_parse_memory("1T", &v, &e), 0);
+	assert_int_equal(v, 1024 * GiB);
+	assert_int_equal(cli_parse_memory("2047K", &v, &e), -EINVAL);
+	assert_int_equal(cli_parse_memory("1025G", &v, &e), -EINVAL);
+	BAD("out of range", "--kernel", "k", "--memory", "1K");
+	BAD("out of range", "--kernel", "k", "--memory", "5T");
+	BAD("not a size", "--kernel", "k", "--memory", "0");
+	BAD("not a size", "--kernel", "k", "--memory", "garbage");
+	BAD("not a size", "--kernel", "k", "--memory", "-256M");
+	BAD("not a size", "--kernel", "k", "--memory", "99999999999999999999999G");
+	BAD("not a size", "--kernel", "k", "--memory", "");
+}
+
+static void test_cpus(void **state)
+{
+	struct err e;
+	unsigned n;
+
+	(void)state;
+	assert_int_equal(cli_parse_cpus("1", &n, &e), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(cli_parse_cpus("64", &n, &e), 0);
+	assert_int_equal(n, 64);
+	BAD("out of range", "--kernel", "k", "--cpus", "0");
+	BAD("out of range", "--kernel", "k", "--cpus", "65");
+	BAD("not a number", "--kernel", "k", "--cpus", "abc");
+	BAD("not a number", "--kernel", "k", "--cpus", "-1");
+	BAD("not a number", "--kernel", "k", "--cpus", "2x");
+	BAD("not a number", "--kernel", "k", "--cpus", "");
+	BAD("not a number", "--kernel", "k", "--cpus", "99999999999999999999999");
+}
+
+static void test_serial(void **state)
+{
+	struct err e;
+
+	(void)state;
+	assert_int_equal(cli_parse_serial("stdio", &e), 0);
+	assert_int_equal(cli_parse_serial("none", &e), 0);
+	assert_int_equal(cli_parse_serial("file:x", &e), 0);
+	BAD("--serial", "--kernel", "k", "--serial", "file:");
+	BAD("--serial", "--kernel", "k", "--serial", "tcp:1234");
+	BAD("--serial", "--kernel", "k", "--serial", "");
+}
+
+static void test_errors(void **state)
+{
+	struct vm_config c;
+	struct err e;
+	char big[BOOT_CMDLINE_MAX + 1];
+	char *argv[] = { "run", "--kernel", "k", "--cmdline", big, NULL };
+
+	(void)state;
+	BAD("no kernel", "--memory", "64M");
+	assert_int_equal(parse(&c, &e, NULL), -EINVAL);
+	assert_non_null(strstr(e.msg, "--kernel"));
+	BAD("unknown option '--frobnicate'", "--kernel", "k", "--frobnicate");
+	BAD("unknown option '--kern'", "--kern", "k");		/* no prefix matching */
+	BAD("unexpected argument 'extra'", "--kernel", "k", "extra");
+	BAD("unexpected argument '-m'", "--kernel", "k", "-m", "64M");
+	BAD("--memory needs a value", "--kernel", "k", "--memory");
+	BAD("--kernel needs a value", "--kernel");
+	BAD("--kernel needs a file name", "--kernel", "");
+	BAD("--initrd needs a file name", "--kernel", "k", "--initrd=");
+	BAD("--kernel given twice", "--kernel", "a", "--kernel", "b");
+	BAD("--memory given twice", "--kernel", "a", "--memory", "64M", "--memory=128M");
+	BAD("--stats takes no value", "--kernel", "k", "--stats=1");
+	BAD("--module needs a file name", "--kernel", "k", "--module", ",args");
+	BAD("--device needs a device spec", "--kernel", "k", "--device", "");
+	memset(big, 'x', BOOT_CMDLINE_MAX);
+	big[BOOT_CMDLINE_MAX] = '\0';
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(cli_parse_run(5, argv, &c, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "--cmdline is longer"));
+	big[BOOT_CMDLINE_MAX - 1] = '\0';
+	assert_int_equal(cli_parse_run(5, argv, &c, &e), 0);
+}
+
+static int fn_a(int argc, char **argv) { (void)argc; (void)argv; return 7; }
+
+static void test_find(void **state)
+{
+	static const struct cli_cmd tab[] = {
+		{ "run", fn_a, "s", "h" }, { "devices", fn_a, "s", "h" }, { NULL, NULL, NULL, NULL },
+	};
+
+	(void)state;
+	assert_ptr_equal(cli_find(tab, "run"), &tab[0]);
+	assert_ptr_equal(cli_find(tab, "devices"), &tab[1]);
+	assert_null(cli_find(tab, "ru"));
+	assert_null(cli_find(tab, "runx"));
+	assert_null(cli_find(tab, NULL));
+	assert_int_equal(cli_find(tab, "run")->fn(0, NULL), 7);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_all_options),
+		cmocka_unit_test(test_equals_form),
+		cmocka_unit_test(test_modules),
+		cmocka_unit_test(test_module_limit),
+		cmocka_unit_test(test_device_limit),
+		cmocka_unit_test(test_memory),
+		cmocka_unit_test(test_cpus),
+		cmocka_unit_test(test_serial),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_find),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
