@@ -9,11 +9,11 @@ LAB_VFVM	?= $(VFVM)
 # The guest kernel: the packaged bzImage and the vmlinux in it (tools/extract-vmlinux).
 LAB_BZIMAGE	= /boot/vmlinuz-$(LAB_KVER)
 LAB_VMLINUX	:= $(if $(wildcard tools/extract-vmlinux),$(LAB_OUT)/vmlinux)
-LAB_GUESTDIR	:= tests/guest/build
-LAB_GUESTRUN	:= $(wildcard tests/guest/run)
+# The core test guests and their runner (tests/guest/guest.mk: make guests).
+LAB_GUESTDIR	:= $(or $(GUEST_OUT),build/guest)
 LAB_IMAGE_DEPS	= tools/lab/build-image tools/lab/init tools/lab/lib.sh tools/lab/machine.conf \
 		  $(wildcard tools/lab/scenarios/*.sh) $(LAB_VFVM) $(LAB_VMLINUX) \
-		  $(LAB_OUT)/guest-run.cpio $(LAB_OUT)/guest-shell.cpio $(LAB_GUESTRUN) \
+		  $(LAB_OUT)/guest-run.cpio $(LAB_OUT)/guest-shell.cpio \
 		  $(shell find $(LAB_GUESTDIR) -type f 2>/dev/null)
 
 .PHONY: lab-image lab-image-files lab-check lab-shell lab-guest
@@ -29,8 +29,7 @@ $(LAB_OUT)/lab.cpio: $(LAB_IMAGE_DEPS)
 	@echo "lab: building $@ (kernel $(LAB_KVER))"
 	@tools/lab/build-image $@ $(LAB_KVER) $(LAB_VFVM) $(LAB_GUESTDIR) \
 		$(LAB_BZIMAGE):guest/bzImage $(if $(LAB_VMLINUX),$(LAB_VMLINUX):guest/vmlinux) \
-		$(LAB_OUT)/guest-run.cpio:guest/run.cpio $(LAB_OUT)/guest-shell.cpio:guest/shell.cpio \
-		$(if $(LAB_GUESTRUN),$(LAB_GUESTRUN):guests/run)
+		$(LAB_OUT)/guest-run.cpio:guest/run.cpio $(LAB_OUT)/guest-shell.cpio:guest/shell.cpio
 
 $(LAB_OUT)/vmlinux: tools/extract-vmlinux
 	@mkdir -p $(LAB_OUT)

@@ -64,9 +64,7 @@ lab_run_linux() {
 
 # lab_test_guest NAME: prints the path of core test guest NAME in /guests (make guests).
 lab_test_guest() {
-	for _g in "/guests/$1" "/guests/$1.elf" "/guests/$1.bin"; do
-		[ -f "$_g" ] && { echo "$_g"; return 0; }
-	done
+	[ -f "/guests/$1.kernel" ] && { echo "/guests/$1.kernel"; return 0; }
 	echo "no test guest '$1' in /guests (make guests)"
 	return 1
 }

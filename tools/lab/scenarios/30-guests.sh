@@ -6,7 +6,9 @@ lab_devices=""
 run() {
 	[ -c /dev/kvm ] || { lab_fail "no /dev/kvm"; return; }
 	[ -f /guests/run ] || { lab_fail "no /guests/run in the lab image (make guests)"; return; }
-	(cd /guests && VFVM=$VFVM sh ./run) </dev/null
-	st=$?
-	[ "$st" = 0 ] || lab_fail "tests/guest/run exited with status $st"
+	{ VFVM=$VFVM sh /guests/run /guests </dev/null; echo $? >/tmp/guests-status; } |
+		tee /tmp/guests.log
+	[ "$(cat /tmp/guests-status)" = 0 ] && return
+	lab_fail "$(grep '^guest: ' /tmp/guests.log | tail -n 1 | sed 's/^guest: //'):" \
+		"$(sed -n 's/^FAIL \([^:]*\):.*/\1/p' /tmp/guests.log | tr '\n' ' ')"
 }
