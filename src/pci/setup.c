@@ -1,28 +1,114 @@
-/* setup.c - PCI layer entry points (placeholder until the PCI layer lands: no devices). */
+/* setup.c - PCI layer entry points (pci.h): the host bridge at 0xCF8, the --device table,
+ * INTx entries for the MP table, reset and teardown. */
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include "pci.h"
 #include "../vm.h"
+#include "devices.h"
+#include "kvm_glue.h"
+
+static const struct pci_device_type pci_types[] = {
+	{ "testdev", "the vfvm PCI test device: testdev[,vectors=N][,ram=SIZE]", testdev_create },
+};
+
+int pci_device_create(struct vm *vm, struct pci_bus *b, const char *spec, struct err *err)
+{
+	size_t n = strcspn(spec, ",");
+	char known[256] = "";
+
+	for (size_t i = 0; i < sizeof(pci_types) / sizeof(pci_types[0]); i++) {
+		if (strlen(pci_types[i].name) == n && !strncmp(spec, pci_types[i].name, n))
+			return pci_types[i].create(vm, b, spec[n] ? spec + n + 1 : "", err);
+		snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s",
+			 i ? ", " : "", pci_types[i].name);
+	}
+	return err_input(err, EINVAL, "--device %s: unknown device type '%.*s' (known: %s)",
+			 spec, (int)n, spec, known);
+}
+
+static struct pci_glue *glue(struct vm *vm)
+{
+	return (struct pci_glue *)vm->pci;
+}
 
 int pci_setup(struct vm *vm, struct err *err)
 {
-	if (vm->cfg.ndevices)
-		return err_input(err, EINVAL, "--device %s: PCI devices are not supported yet",
-				 vm->cfg.devices[0]);
+	struct pci_glue *g = calloc(1, sizeof(*g));
+	struct pci_host_ops ops;
+	int r;
+
+	if (!g)
+		return err_set(err, ENOMEM, "PCI: out of memory");
+	g->vm = vm;
+	pci_glue_ops(g, &ops);
+	pci_bus_init(&g->bus, &ops, mem_pci64_start(&vm->mem));
+	vm->pci = &g->bus;
+	r = pci_host_bridge_create(&g->bus);
+	if (r)
+		return err_set(err, -r, "PCI: cannot create the host bridge: %s", strerror(-r));
+	r = bus_register(&vm->pio, 0xcf8, 8, pci_host_io, &g->bus, "pci-config");
+	if (r)
+		return err_set(err, -r, "PCI: ports 0xCF8-0xCFF are taken: %s", strerror(-r));
+	g->cf8_registered = true;
+	for (unsigned i = 0; i < vm->cfg.ndevices; i++) {
+		r = pci_device_create(vm, &g->bus, vm->cfg.devices[i], err);
+		if (r)
+			return r;
+	}
 	return 0;
 }
 
 void pci_mptable_intx(struct vm *vm, struct mptable_config *cfg)
 {
-	(void)vm;
-	(void)cfg;
+	struct pci_bus *b = vm->pci;
+
+	if (!b)
+		return;
+	for (unsigned s = 0; s < PCI_SLOTS; s++) {
+		bool seen[4] = { false };
+
+		for (unsigned f = 0; f < PCI_FUNCS; f++) {
+			struct pci_dev *d = pci_bus_lookup(b, PCI_BDF(0, s, f));
+			unsigned pin = d ? d->cfg[PCI_INT_PIN] : 0;
+
+			if (pin < 1 || pin > 4 || seen[pin - 1])
+				continue;
+			seen[pin - 1] = true;
+			if (cfg->npci_intx >= MPTABLE_MAX_PCI_INTX)
+				return;
+			/* MPS 1.4 §4.3.4: one I/O interrupt entry per (device, INTx#). */
+			cfg->pci_intx[cfg->npci_intx++] = (struct mptable_pci_intx){
+				.slot = s, .pin = pin - 1, .ioapic_pin = pci_intx_route(s, pin - 1),
+			};
+		}
+	}
 }
 
 void pci_reset(struct vm *vm)
 {
-	(void)vm;
+	if (!vm->pci)
+		return;
+	/* The device thread may be inside a doorbell handler: take the lock like it does. */
+	pthread_mutex_lock(&vm->lock);
+	pci_bus_reset(vm->pci);
+	pthread_mutex_unlock(&vm->lock);
 }
 
 void pci_teardown(struct vm *vm)
 {
-	(void)vm;
+	struct pci_glue *g = glue(vm);
+
+	if (!g)
+		return;
+	/* Stop the device thread first: nothing may call into a device being freed. */
+	pci_iothread_free(g->iot);
+	g->iot = NULL;
+	g->bus.ops.watch_fd = NULL;
+	g->bus.ops.unwatch_fd = NULL;
+	pci_bus_destroy(&g->bus);
+	if (g->cf8_registered)
+		bus_unregister(&vm->pio, 0xcf8);
+	vm->pci = NULL;
+	free(g);
 }

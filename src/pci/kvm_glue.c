@@ -1,0 +1,143 @@
+/* kvm_glue.c - the one place where the PCI models meet the machine: pci_host_ops backed by
+ * vm->pio/vm->mmio, KVM memory slots, GSI routes, irqfd, ioeventfd and the device thread. */
+#include <errno.h>
+#include <stdlib.h>
+#include "../kvm.h"
+#include "../machine.h"
+#include "../mem.h"
+#include "../vm.h"
+#include "kvm_glue.h"
+
+static struct vm *vmof(void *o)
+{
+	return ((struct pci_glue *)o)->vm;
+}
+
+static int g_map_io(void *o, bool mmio, uint64_t base, uint64_t len, bus_io_fn fn, void *arg,
+		    const char *name)
+{
+	struct vm *vm = vmof(o);
+
+	return bus_register(mmio ? &vm->mmio : &vm->pio, base, len, fn, arg, name);
+}
+
+static void g_unmap_io(void *o, bool mmio, uint64_t base)
+{
+	struct vm *vm = vmof(o);
+
+	bus_unregister(mmio ? &vm->mmio : &vm->pio, base);
+}
+
+static int g_map_ram(void *o, uint64_t gpa, uint64_t size, void *hva)
+{
+	return kvm_slot_map(vmof(o), gpa, size, hva, false);
+}
+
+static void g_unmap_ram(void *o, int slot)
+{
+	kvm_slot_unmap(vmof(o), slot);
+}
+
+/* Not RAM, not the APICs/reserved range, and no other MMIO device (bus.h ranges). */
+static bool g_mem_free(void *o, uint64_t gpa, uint64_t len)
+{
+	struct vm *vm = vmof(o);
+
+	if (!mem_range_is_free(&vm->mem, gpa, len))
+		return false;
+	for (size_t i = 0; i < vm->mmio.n; i++) {
+		const struct bus_range *r = &vm->mmio.ranges[i];
+
+		if (gpa < r->base + r->len && r->base < gpa + len)
+			return false;
+	}
+	return true;
+}
+
+static void g_intx(void *o, unsigned pin, int level)
+{
+	struct irq_line l;
+
+	machine_gsi_line(vmof(o), pin, &l);
+	irq_line_set(&l, level);
+}
+
+static int g_route_alloc(void *o, const struct msi_msg *m)
+{
+	return kvm_route_alloc(vmof(o), m);
+}
+
+static int g_route_set(void *o, unsigned gsi, const struct msi_msg *m)
+{
+	return kvm_route_set(vmof(o), gsi, m);
+}
+
+static void g_route_free(void *o, unsigned gsi)
+{
+	kvm_route_free(vmof(o), gsi);
+}
+
+static int g_route_commit(void *o)
+{
+	return kvm_route_commit(vmof(o));
+}
+
+static int g_irqfd(void *o, int fd, unsigned gsi, bool deassign)
+{
+	return kvm_irqfd(vmof(o), fd, gsi, -1, deassign);
+}
+
+static int g_signal_msi(void *o, const struct msi_msg *m)
+{
+	return kvm_signal_msi(vmof(o), m);
+}
+
+static int g_ioeventfd(void *o, int fd, uint64_t addr, unsigned len, bool pio,
+		       int64_t datamatch, bool deassign)
+{
+	return kvm_ioeventfd(vmof(o), fd, addr, len, pio, datamatch, deassign);
+}
+
+static int g_dma_read(void *o, uint64_t gpa, void *buf, uint64_t len)
+{
+	return gpa_read(&vmof(o)->mem, gpa, buf, len);
+}
+
+static int g_dma_write(void *o, uint64_t gpa, const void *buf, uint64_t len)
+{
+	return gpa_write(&vmof(o)->mem, gpa, buf, len);
+}
+
+static int g_watch(void *o, int fd, void (*cb)(void *arg, uint64_t count), void *arg)
+{
+	struct pci_glue *g = o;
+
+	if (!g->iot) {
+		g->iot = pci_iothread_new(&g->vm->lock);
+		if (!g->iot)
+			return -ENOMEM;
+	}
+	return pci_iothread_watch(g->iot, fd, cb, arg);
+}
+
+static void g_unwatch(void *o, int fd)
+{
+	struct pci_glue *g = o;
+
+	if (g->iot)
+		pci_iothread_unwatch(g->iot, fd);
+}
+
+void pci_glue_ops(struct pci_glue *g, struct pci_host_ops *ops)
+{
+	*ops = (struct pci_host_ops){
+		.map_io = g_map_io, .unmap_io = g_unmap_io,
+		.map_ram = g_map_ram, .unmap_ram = g_unmap_ram,
+		.mem_free = g_mem_free, .intx_set = g_intx,
+		.route_alloc = g_route_alloc, .route_set = g_route_set,
+		.route_free = g_route_free, .route_commit = g_route_commit,
+		.irqfd = g_irqfd, .signal_msi = g_signal_msi, .ioeventfd = g_ioeventfd,
+		.dma_read = g_dma_read, .dma_write = g_dma_write,
+		.watch_fd = g_watch, .unwatch_fd = g_unwatch, .opaque = g,
+	};
+}

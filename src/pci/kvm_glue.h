@@ -1,0 +1,19 @@
+/* kvm_glue.h - struct pci_glue: the PCI bus as the machine holds it (vm->pci points at .bus),
+ * with the KVM-backed pci_host_ops of kvm_glue.c. */
+#ifndef VFVM_PCI_KVM_GLUE_H
+#define VFVM_PCI_KVM_GLUE_H
+
+#include "pci_dev.h"
+
+struct vm;
+
+struct pci_glue {
+	struct pci_bus bus;		/* first: vm->pci == &glue->bus */
+	struct vm *vm;
+	struct pci_iothread *iot;	/* started with the first doorbell */
+	bool cf8_registered;
+};
+
+void pci_glue_ops(struct pci_glue *g, struct pci_host_ops *ops);
+
+#endif
