@@ -30,5 +30,22 @@ isr_common:
 	call isr_dispatch
 	addl $4, %esp
 	popa
-	addl $8, %esp		/* vector, error code */
-	iret
+	addl $8, %esp		/* vector, error code: now EIP, CS, EFLAGS */
+	/*
+	 * No IRET: on the nested KVM this is developed on, ring-0 code runs in KVM's
+	 * instruction emulator, which implements IRET only in real mode (32-bit IRET stops
+	 * the VM with KVM_EXIT_INTERNAL_ERROR). Only interrupts return here, and those
+	 * arrive with IF=1 (exceptions never return), so restore EFLAGS with IF clear,
+	 * then "sti; ret": STI's one-instruction shadow covers the RET. Same CS throughout.
+	 */
+	pushl %eax
+	movl 12(%esp), %eax	/* EFLAGS */
+	andl $~0x200, %eax
+	movl %eax, 8(%esp)	/* over CS */
+	movl 4(%esp), %eax	/* EIP */
+	movl %eax, 12(%esp)	/* over EFLAGS */
+	popl %eax
+	addl $4, %esp		/* EFLAGS', EIP */
+	popfl
+	sti
+	ret
