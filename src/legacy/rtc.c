@@ -22,6 +22,7 @@ enum {
 #define B_PIE		0x40
 #define B_AIE		0x20
 #define B_UIE		0x10
+#define B_SQWE		0x08
 #define B_DM		0x04	/* 1: binary, 0: BCD */
 #define B_24H		0x02
 #define C_IRQF		0x80
@@ -411,6 +412,19 @@ void rtc_tick(struct rtc *r)
 	r->armed = CLOCK_NEVER;
 	rtc_catch_up(r);
 	rtc_update_irq(r);
+	rtc_rearm(r);
+}
+
+/*
+ * MC146818A RESET pin: clears PIE, AIE, UIE, SQWE and IRQF, PF, AF, UF and releases IRQ;
+ * the time, the calendar, registers A and the rest of B, and the RAM are battery-backed.
+ */
+void rtc_reset(struct rtc *r)
+{
+	rtc_catch_up(r);
+	r->cmos[RTC_REG_B] &= (uint8_t)~(B_PIE | B_AIE | B_UIE | B_SQWE);
+	r->cmos[RTC_REG_C] = 0;
+	rtc_set_irq(r, 0);
 	rtc_rearm(r);
 }
 

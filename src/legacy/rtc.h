@@ -16,6 +16,8 @@ void rtc_free(struct rtc *r);
 /* Bus handler at 0x70 (len 2). */
 void rtc_io(void *opaque, uint64_t off, void *data, unsigned len, bool is_write);
 void rtc_tick(struct rtc *r);
+/* The RESET pin (guest reboot): interrupt enables and flags cleared; time and RAM kept. */
+void rtc_reset(struct rtc *r);
 /* The host wall clock reads @unix_ns (ns since 1970, UTC) now; rtc_new() reads CLOCK_REALTIME.
  * For tests, and for a VMM that wants to start its guest at another date. */
 void rtc_set_wall_ns(struct rtc *r, int64_t unix_ns);

@@ -429,6 +429,25 @@ static void test_cmos_small(void **state)
 	assert_int_equal(rd(c, 5), 0);
 }
 
+/* RESET: enables and flags cleared, IRQ8 released, clock, format and RAM untouched. */
+static void test_reset(void **state)
+{
+	struct ctx *c = *state;
+
+	wr(c, 0x0B, 0x7C);			/* PIE AIE UIE SQWE, binary, 12-hour */
+	wr(c, 0x40, 0x5A);
+	fire(c);
+	assert_int_equal(c->f.level, 1);
+	rtc_reset(c->r);
+	assert_int_equal(c->f.level, 0);
+	assert_int_equal(c->f.armed, CLOCK_NEVER);
+	assert_int_equal(rd(c, 0x0B), 0x04);
+	assert_int_equal(rd(c, 0x0C), 0x00);
+	assert_int_equal(rd(c, 0x0A), 0x26);
+	assert_int_equal(rd(c, 0x40), 0x5A);
+	assert_int_equal(rd(c, 0), 30);		/* the first event was a periodic one */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -436,7 +455,7 @@ int main(void)
 		T(test_defaults_bcd_24h), T(test_binary_12h), T(test_uip), T(test_set),
 		T(test_write_running), T(test_reg_c), T(test_periodic), T(test_alarm),
 		T(test_divider), T(test_index_port), T(test_bad_time), T(test_cmos_256m),
-		T(test_cmos_6g), T(test_cmos_small),
+		T(test_cmos_6g), T(test_cmos_small), T(test_reset),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
