@@ -17,6 +17,22 @@ struct mb_mod {
 	uint32_t start, end, string, reserved;
 };
 
+/*
+ * GRUB (and QEMU) pass "<kernel path> <args>" as the Multiboot command line, so the exact
+ * expectation is: one word naming this kernel file, a space, then EXPECT_CMDLINE.
+ */
+static void check_cmdline(const char *s)
+{
+	static const char file[] = "bootinfo_mb.kernel";
+	size_t w = 0, fl = sizeof(file) - 1;
+
+	while (s[w] && s[w] != ' ')
+		w++;
+	check("cmdline", w >= fl && !strncmp(s + w - fl, file, fl) && (w == fl || s[w - fl - 1] == '/') &&
+	      s[w] == ' ' && !strcmp(s + w + 1, EXPECT_CMDLINE),
+	      "got \"%s\", want \"<path>/%s %s\"", s, file, EXPECT_CMDLINE);
+}
+
 static void check_mmap(const uint32_t *mbi, uint32_t mem_mib)
 {
 	struct memmap m = { .n = 0 };
@@ -102,8 +118,7 @@ void guest_main(uint32_t magic, uint32_t info)
 	check("image_loaded", *(uint32_t *)__image_start == 0x1BADB002,
 	      "no Multiboot header at the link address 0x%x", (uint32_t)__image_start);
 	printf("  cmdline \"%s\"\n", cmdline);
-	check("cmdline", !strcmp(cmdline, EXPECT_CMDLINE), "got \"%s\", want \"%s\"", cmdline,
-	      EXPECT_CMDLINE);
+	check_cmdline(cmdline);
 	check_mmap(mbi, mem_mib);
 	if (check_eq("mods_count", (f & 8) ? mbi[5] : 0, nmods)) {
 		const struct mb_mod *md = (const struct mb_mod *)mbi[6];
