@@ -253,6 +253,19 @@ int main(int argc, char **argv)
 	}
 	if (!o.guests || o.reps < 1 || o.reps > MAX_REPS || o.n > 0x7fffffff)
 		usage();
+	/* QEMU exits with status 1 when -kernel is missing, which is also the debug-exit
+	 * status of a good run: check the guests first. */
+	for (unsigned i = 0; i < 5; i++) {
+		static const char *const kinds[] = { "exit", "pio", "pio", "mmio", "mmio" };
+		char g[4096];
+
+		guest_path(&o, g, sizeof(g), kinds[i], i % 2 ? 0 : o.n);
+		if (access(g, R_OK)) {
+			fprintf(stderr, "bench: %s missing; build it with 'make bench-guests "
+				"BENCH_N=%lu'\n", g, o.n);
+			return 2;
+		}
+	}
 	sigaction(SIGALRM, &sa, NULL);
 	printf("vfvm: %s%s\nqemu: %s -accel kvm -M microvm\n", o.vfvm,
 	       access(o.vfvm, X_OK) ? " (missing: its rows are n/a)" : "", o.qemu);
