@@ -29,12 +29,23 @@ static int boot_read(const char *what, const char *path, uint64_t max, uint8_t *
 {
 	size_t cap = 1 << 20, n = 0;
 	uint8_t *buf = NULL, *nb;
+	struct stat st;
 	int fd, e = 0;
 	ssize_t r;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return err_input(err, errno, "cannot open %s %s: %s", what, path, strerror(errno));
+	/* A regular file's size is known: refuse a huge one before reading it, and read a
+	 * normal one in one go (the loop still copes with pipes and short reads). */
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode)) {
+		if ((uint64_t)st.st_size > max) {
+			e = err_input(err, EFBIG, "%s %s is larger than guest RAM (%llu bytes)",
+				      what, path, (unsigned long long)max);
+			goto fail;
+		}
+		cap = st.st_size + 1;
+	}
 	for (;;) {
 		if (!buf || n == cap) {
 			cap = buf ? cap * 2 : cap;
