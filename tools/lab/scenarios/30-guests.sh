@@ -1,6 +1,6 @@
 # 30-guests.sh - scenario `guests`: the core test guests (make guests) pass inside the lab too, run
 # by their own runner, tests/guest/run, with VFVM pointing at the lab's vfvm.
-lab_timeout=300
+lab_timeout=240
 lab_devices=""
 
 run() {
