@@ -49,6 +49,8 @@ struct ioapic {
 	uint8_t regsel;
 	uint32_t input;		/* line level of each pin, 1 = asserted */
 	uint64_t rte[IOAPIC_PINS];
+	void (*eoi_cb)(void *opaque, unsigned pin);
+	void *eoi_opaque;
 };
 
 static unsigned rte_delmode(uint64_t rte)
@@ -149,11 +151,23 @@ void ioapic_eoi(struct ioapic *io, uint8_t vector)
 	for (unsigned pin = 0; pin < IOAPIC_PINS; pin++) {
 		uint64_t *rte = &io->rte[pin];
 
-		if ((*rte & RTE_VECTOR) != vector || !(*rte & RTE_REMOTE_IRR))
+		if ((*rte & RTE_VECTOR) != vector || !rte_level(*rte))
+			continue;
+		/* the line's owner may lower it now, so it is not delivered again below */
+		if (io->eoi_cb)
+			io->eoi_cb(io->eoi_opaque, pin);
+		if (!(*rte & RTE_REMOTE_IRR))
 			continue;
 		*rte &= ~RTE_REMOTE_IRR;
 		ioapic_service(io, pin);
 	}
+}
+
+void ioapic_set_eoi_notifier(struct ioapic *io, void (*eoi)(void *opaque, unsigned pin),
+			     void *opaque)
+{
+	io->eoi_cb = eoi;
+	io->eoi_opaque = opaque;
 }
 
 static void ioapic_write_rte(struct ioapic *io, unsigned pin, bool high, uint32_t v)

@@ -29,6 +29,15 @@ void ioapic_free(struct ioapic *io);
 void ioapic_set_irq(struct ioapic *io, unsigned pin, int level);
 /* A local APIC EOI'd @vector (KVM_EXIT_IOAPIC_EOI): clear remote IRR, re-deliver if still high. */
 void ioapic_eoi(struct ioapic *io, uint8_t vector);
+/*
+ * Optional: @eoi(@opaque, pin) is called from ioapic_eoi() for every level-triggered entry
+ * with that vector, whether or not its remote IRR was set (interrupts injected past the
+ * I/O APIC, e.g. by a KVM irqfd, do not set it), before remote IRR is cleared and
+ * re-delivery is considered: the owner of the line can lower it first (VFIO INTx: deassert,
+ * then unmask; with the split irqchip KVM's resamplefd never fires). NULL removes it.
+ */
+void ioapic_set_eoi_notifier(struct ioapic *io, void (*eoi)(void *opaque, unsigned pin),
+			     void *opaque);
 /* Bus handler for the 4 KiB MMIO page at MEM_IOAPIC_BASE. */
 void ioapic_mmio(void *opaque, uint64_t off, void *data, unsigned len, bool is_write);
 void ioapic_reset(struct ioapic *io);

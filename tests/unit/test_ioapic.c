@@ -361,6 +361,56 @@ static void test_eoi_shared_vector(void **state)
 	assert_int_equal(rte_read(f, 17) & REMOTE_IRR, REMOTE_IRR);
 }
 
+/* An EOI notifier like VFIO INTx's: it lowers the line before re-delivery is considered. */
+struct eoi_rec {
+	struct fixture *f;
+	unsigned calls[IOAPIC_PINS];
+	bool lower;
+};
+
+static void fx_eoi(void *opaque, unsigned pin)
+{
+	struct eoi_rec *r = opaque;
+
+	assert_true(pin < IOAPIC_PINS);
+	r->calls[pin]++;
+	if (r->lower)
+		ioapic_set_irq(r->f->io, pin, 0);
+}
+
+static void test_eoi_notifier(void **state)
+{
+	struct fixture *f = *state;
+	struct eoi_rec r = { .f = f, .lower = true };
+
+	ioapic_set_eoi_notifier(f->io, fx_eoi, &r);
+	rte_write(f, 16, 0xA0 | LEVEL);
+	rte_write(f, 17, 0xA0 | LEVEL);
+	rte_write(f, 18, 0xA0);				/* edge: not notified */
+	rte_write(f, 19, 0xA1 | LEVEL);			/* other vector */
+	ioapic_set_irq(f->io, 16, 1);
+	assert_int_equal(f->fire_calls[16], 1);
+	ioapic_eoi(f->io, 0xA0);
+	/* 17 is notified too although its remote IRR is clear (irqfd-injected) */
+	assert_int_equal(r.calls[16], 1);
+	assert_int_equal(r.calls[17], 1);
+	assert_int_equal(r.calls[18], 0);
+	assert_int_equal(r.calls[19], 0);
+	/* the notifier lowered the line: no re-delivery, remote IRR clear */
+	assert_int_equal(f->fire_calls[16], 1);
+	assert_int_equal(rte_read(f, 16) & REMOTE_IRR, 0);
+	/* a line its owner keeps asserted is delivered again after the EOI */
+	r.lower = false;
+	ioapic_set_irq(f->io, 16, 1);
+	assert_int_equal(f->fire_calls[16], 2);
+	ioapic_eoi(f->io, 0xA0);
+	assert_int_equal(f->fire_calls[16], 3);
+	ioapic_set_eoi_notifier(f->io, NULL, NULL);
+	ioapic_eoi(f->io, 0xA0);
+	assert_int_equal(r.calls[16], 2);
+	assert_int_equal(f->fire_calls[16], 4);
+}
+
 static void test_level_masked(void **state)
 {
 	struct fixture *f = *state;
@@ -525,6 +575,7 @@ int main(void)
 		T(test_edge_masked_lost),
 		T(test_level_remote_irr),
 		T(test_eoi_shared_vector),
+		T(test_eoi_notifier),
 		T(test_level_masked),
 		T(test_trigger_switch),
 		T(test_nmi_is_edge),
