@@ -35,6 +35,7 @@ enum {
 #define NS		1000000000LL
 #define UIP_NS		244000LL	/* UIP is high 244 us before each update */
 #define DAY		86400LL
+#define RTC_MAX_SEC	8000000000LL	/* |seconds since 1970| with room for int64 ns */
 
 struct rtc {
 	struct irq_line irq;
@@ -143,7 +144,9 @@ static int rtc_load_time(const struct rtc *r, int64_t *sec)
 	};
 	time_t t = timegm(&tm);
 
-	if (t == (time_t)-1)
+	/* Guest time is kept in int64 ns: years 1717-2223 are representable with margin.
+	 * A time outside (e.g. century 0x99) is refused and the clock keeps its time. */
+	if (t == (time_t)-1 || t < -RTC_MAX_SEC || t > RTC_MAX_SEC)
 		return -ERANGE;
 	*sec = (int64_t)t;
 	return 0;

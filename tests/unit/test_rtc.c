@@ -376,6 +376,17 @@ static void test_bad_time(void **state)
 	s = rd(c, 0);
 	assert_true((s & 0xF) <= 9 && (s >> 4) <= 5);
 	assert_true(rd(c, 8) >= 1 && rd(c, 8) <= 0x12);
+	/* Century 165 is beyond what is kept: refused, the old time goes on. */
+	assert_int_equal(rd(c, 0x32), 0x20);
+	assert_int_equal(rd(c, 9), 0x24);
+	assert_int_equal(rd(c, 8), 0x02);
+	/* Month 13 of 2024 rolls over to January 2025. */
+	wr(c, 0x0B, 0x82);
+	wr(c, 8, 0x13);
+	wr(c, 0x0B, 0x02);
+	assert_int_equal(rd(c, 8), 0x01);
+	assert_int_equal(rd(c, 9), 0x25);
+	assert_int_equal(rd(c, 7), 0x29);
 }
 
 static void check_cmos(struct ctx *c, const uint8_t *want, const uint8_t *idx, unsigned n)
