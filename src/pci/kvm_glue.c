@@ -128,6 +128,13 @@ static void g_unwatch(void *o, int fd)
 		pci_iothread_unwatch(g->iot, fd);
 }
 
+static uint64_t g_exit_count(void *o, bool mmio)
+{
+	struct vm *vm = vmof(o);
+
+	return atomic_load(mmio ? &vm->stats.exits_mmio : &vm->stats.exits_io);
+}
+
 void pci_glue_ops(struct pci_glue *g, struct pci_host_ops *ops)
 {
 	*ops = (struct pci_host_ops){
@@ -138,6 +145,7 @@ void pci_glue_ops(struct pci_glue *g, struct pci_host_ops *ops)
 		.route_free = g_route_free, .route_commit = g_route_commit,
 		.irqfd = g_irqfd, .signal_msi = g_signal_msi, .ioeventfd = g_ioeventfd,
 		.dma_read = g_dma_read, .dma_write = g_dma_write,
-		.watch_fd = g_watch, .unwatch_fd = g_unwatch, .opaque = g,
+		.watch_fd = g_watch, .unwatch_fd = g_unwatch, .exit_count = g_exit_count,
+		.opaque = g,
 	};
 }

@@ -102,6 +102,8 @@ struct pci_host_ops {
 	/* Watch @fd (an ioeventfd) from the device thread; cb runs under the VM lock. */
 	int (*watch_fd)(void *opaque, int fd, void (*cb)(void *arg, uint64_t count), void *arg);
 	void (*unwatch_fd)(void *opaque, int fd);
+	/* Exits to vfvm so far (MMIO or port I/O), for the test device's exit counters. */
+	uint64_t (*exit_count)(void *opaque, bool mmio);
 	void *opaque;
 };
 

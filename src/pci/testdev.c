@@ -64,6 +64,13 @@ static void td_dma(struct testdev *t, uint32_t cmd)
 		td_irq(t, 0);
 }
 
+static uint32_t exits(struct testdev *t, bool mmio)
+{
+	struct pci_host_ops *o = &t->d->bus->ops;
+
+	return o->exit_count ? (uint32_t)o->exit_count(o->opaque, mmio) : 0;
+}
+
 static uint32_t td_read(struct testdev *t, uint64_t off)
 {
 	switch (off) {
@@ -81,6 +88,8 @@ static uint32_t td_read(struct testdev *t, uint64_t off)
 	case TESTDEV_DMA_LEN:	return t->dma_len;
 	case TESTDEV_DMA_STATUS: return t->dma_status;
 	case TESTDEV_DMA_COUNT:	return t->dma_count;
+	case TESTDEV_MMIO_EXITS: return exits(t, true);
+	case TESTDEV_IO_EXITS:	return exits(t, false);
 	default:		return 0;
 	}
 }

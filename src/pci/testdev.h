@@ -8,11 +8,11 @@
 #define TESTDEV_CLASS_REV	0xff000001	/* class ff (unassigned), revision 1 */
 
 /* BARs */
-#define TESTDEV_BAR_IO		0	/* I/O, 64 bytes: registers 0x00-0x3F */
+#define TESTDEV_BAR_IO		0	/* I/O, 128 bytes: registers 0x00-0x7F */
 #define TESTDEV_BAR_REGS	1	/* 32-bit MMIO, 4 KiB: registers */
 #define TESTDEV_BAR_RAM		2	/* 64-bit prefetchable RAM (BAR2+BAR3), default 1 MiB */
 #define TESTDEV_BAR_MSIX	4	/* 32-bit MMIO, 4 KiB: MSI-X table at 0, PBA at 0x800 */
-#define TESTDEV_IO_SIZE		0x40
+#define TESTDEV_IO_SIZE		0x80
 #define TESTDEV_REGS_SIZE	0x1000
 #define TESTDEV_MSIX_SIZE	0x1000
 #define TESTDEV_MSIX_TABLE	0x000
@@ -38,6 +38,8 @@
 #define TESTDEV_DMA_CMD		0x34	/* WO: START | FROM_DEV | IRQ */
 #define TESTDEV_DMA_STATUS	0x38	/* RO: DONE, ERROR, error code in bits 15:8 */
 #define TESTDEV_DMA_COUNT	0x3c	/* RO: transfers completed */
+#define TESTDEV_MMIO_EXITS	0x40	/* RO: the VM's MMIO exits so far (low 32 bits) */
+#define TESTDEV_IO_EXITS	0x44	/* RO: the VM's port-I/O exits so far (low 32 bits) */
 
 #define TESTDEV_DMA_START	0x1
 #define TESTDEV_DMA_FROM_DEV	0x2	/* device RAM BAR -> guest RAM (else guest -> device) */
