@@ -128,7 +128,7 @@ static uint32_t cnt_value(const struct pit_counter *c, int64_t t)
 	if (!c->running)
 		return c->hold;
 	e = cnt_elapsed(c, t);
-	if (e < 1)
+	if (e < 1 || t <= c->base)
 		return c->hold;	/* CR not yet loaded into CE */
 	switch (c->mode) {
 	case 2:
@@ -236,8 +236,10 @@ static void cnt_load(struct pit_counter *c, uint32_t n, int64_t t)
 	case 4:
 		cnt_start(c, t);
 		if (!c->gate) {
+			/* "If the initial count is written while GATE = 0, it will still be
+			 * loaded on the next CLK pulse" (82C54, Mode 0): held at c = 1. */
 			c->frozen = true;
-			c->frozen_c = 0;
+			c->frozen_c = 1;
 		}
 		return;
 	case 1:

@@ -348,6 +348,22 @@ static void test_gate(void **state)
 	assert_int_equal(rd16(c, 2), 4);
 	at(c, 524);
 	assert_false(out2(c));
+
+	at(c, 600);
+	/* Mode 0 written with the gate low: loaded on the next pulse, then held; OUT goes
+	 * high N pulses after the gate rises (82C54, Mode 0). */
+	outb(c, 0x61, 0);
+	prog(c, 2, 0x30, 0x1234);
+	assert_int_not_equal(rd16(c, 2), 0x1234);	/* not loaded yet: old value */
+	at(c, 1000);
+	assert_int_equal(status(c, 2), 0x30);		/* loaded: null count clear */
+	assert_int_equal(rd16(c, 2), 0x1234);
+	outb(c, 0x61, 1);
+	at(c, 1000 + 0x1233);
+	assert_false(out2(c));
+	assert_int_equal(rd16(c, 2), 1);
+	at(c, 1000 + 0x1234);
+	assert_true(out2(c));
 }
 
 /* BCD: counts are decimal; 0 means 10000. */
