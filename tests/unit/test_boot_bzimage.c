@@ -17,7 +17,7 @@ static void test_header_fields(void **state)
 	struct tguest g;
 	struct boot_entry e;
 	struct err err = { 0 };
-	size_t len;
+	size_t len = 0;
 	uint8_t *img = tbz_make(4, PM_SIZE, &len), *bp;
 	(void)state;
 
@@ -82,7 +82,7 @@ static void test_setup_sects_zero(void **state)
 	struct tguest g;
 	struct boot_entry e;
 	struct err err = { 0 };
-	size_t len;
+	size_t len = 0;
 	uint8_t *img = tbz_make(0, PM_SIZE, &len);
 	(void)state;
 
@@ -101,7 +101,7 @@ static void test_not_relocatable(void **state)
 	struct tguest g;
 	struct boot_entry e;
 	struct err err = { 0 };
-	size_t len;
+	size_t len = 0;
 	uint8_t *img = tbz_make(4, PM_SIZE, &len);
 	(void)state;
 
@@ -122,7 +122,7 @@ static void test_pref_does_not_fit(void **state)
 	struct tguest g;
 	struct boot_entry e;
 	struct err err = { 0 };
-	size_t len;
+	size_t len = 0;
 	uint8_t *img = tbz_make(4, PM_SIZE, &len);
 	(void)state;
 
@@ -149,7 +149,7 @@ static void test_kernel_too_large(void **state)
 	struct tguest g;
 	struct boot_entry e;
 	struct err err = { 0 };
-	size_t len;
+	size_t len = 0;
 	uint8_t *img = tbz_make(4, PM_SIZE, &len);
 	(void)state;
 
@@ -236,7 +236,7 @@ static void test_cmdline_limit(void **state)
 	struct tguest g;
 	struct boot_entry e;
 	struct err err = { 0 };
-	size_t len;
+	size_t len = 0;
 	uint8_t *img = tbz_make(4, PM_SIZE, &len);
 	char line[2049];
 	(void)state;
@@ -261,7 +261,7 @@ static void test_old_protocol(void **state)
 	struct tguest g;
 	struct boot_entry e;
 	struct err err = { 0 };
-	size_t len;
+	size_t len = 0;
 	uint8_t *img = tbz_make(4, PM_SIZE, &len);
 	(void)state;
 
@@ -288,7 +288,7 @@ static void test_truncated(void **state)
 	struct tguest g;
 	struct boot_entry e;
 	struct err err = { 0 };
-	size_t len;
+	size_t len = 0;
 	uint8_t *img = tbz_make(4, PM_SIZE, &len);
 	(void)state;
 
@@ -340,7 +340,7 @@ static void test_debian_bzimage(void **state)
 	struct tguest g;
 	struct boot_entry e;
 	struct err err = { 0 };
-	size_t len;
+	size_t len = 0;
 	uint8_t *img = read_all(path, &len), *bp;
 	unsigned setup;
 	(void)state;

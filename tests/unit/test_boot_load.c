@@ -33,7 +33,7 @@ static void tsave(const char *name, const void *p, size_t len)
 static int setup(void **state)
 {
 	static const struct tseg seg = { 0xffffffff81000000ULL, 0x1000000, 0x100, 0x100 };
-	size_t len;
+	size_t len = 0;
 	uint8_t *img;
 	uint8_t mb[256] = { 0 };
 	uint32_t flags = 0x10000;

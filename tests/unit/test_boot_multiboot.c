@@ -36,7 +36,7 @@ static void test_aout_and_info(void **state)
 	struct tguest g;
 	struct boot_entry e;
 	struct err err = { 0 };
-	size_t len;
+	size_t len = 0;
 	uint8_t *img = aout_make(0x10003, 0x100000 + CODE, 0x100000 + CODE + 0x3000, &len);
 	uint8_t *mbi, *ml, m1[100], m2[5000];
 	struct boot_blob mods[2] = { { m1, sizeof(m1), "/boot/mod1 a=1" },
@@ -107,7 +107,7 @@ static void test_aout_defaults(void **state)
 	struct tguest g;
 	struct boot_entry e;
 	struct err err = { 0 };
-	size_t len;
+	size_t len = 0;
 	uint8_t *img = aout_make(0x10000, 0, 0, &len), *mbi;
 	(void)state;
 
@@ -130,7 +130,7 @@ static void test_aout_offset(void **state)
 	struct tguest g;
 	struct boot_entry e;
 	struct err err = { 0 };
-	size_t len;
+	size_t len = 0;
 	uint8_t *img = aout_make(0x10000, 0x100000 + 0x1000, 0, &len);
 	(void)state;
 
@@ -165,7 +165,7 @@ static void test_elf32(void **state)
 	struct err err = { 0 };
 	struct tseg s[2] = { { 0xC0100000, 0x100000, 0x800, 0x1000 },
 			     { 0xC0200000, 0x200000, 0x100, 0x2000 } };
-	size_t len;
+	size_t len = 0;
 	uint8_t *img = elf_mb_make(0, 0x3, 0xC0100010, s, &len), *mbi;
 	(void)state;
 
@@ -198,7 +198,7 @@ static void test_elf64(void **state)
 	struct err err = { 0 };
 	struct tseg s[2] = { { 0x100000, 0x100000, 0x800, 0x1000 },
 			     { 0x200000, 0x200000, 0x100, 0x2000 } };
-	size_t len;
+	size_t len = 0;
 	uint8_t *img = elf_mb_make(1, 0x0, 0x100020, s, &len);
 	(void)state;
 
@@ -236,7 +236,7 @@ static void expect_refused(const uint8_t *img, size_t len, const struct boot_blo
 
 static void test_header_errors(void **state)
 {
-	size_t len;
+	size_t len = 0;
 	uint8_t *img = aout_make(0x10000, 0, 0, &len);
 	(void)state;
 
@@ -282,7 +282,7 @@ static void test_header_errors(void **state)
 
 static void test_load_errors(void **state)
 {
-	size_t len;
+	size_t len = 0;
 	uint8_t *img;
 	uint8_t mod[0x3000] = { 0 };
 	struct boot_blob m = { mod, sizeof(mod), "big.mod" };

@@ -20,7 +20,7 @@ static void test_segments_and_entry(void **state)
 	struct tguest g;
 	struct boot_entry e;
 	struct err err = { 0 };
-	size_t len;
+	size_t len = 0;
 	uint8_t *img = telf_make(1, EM_X86_64, segs, 2, 0x1000000, &len), *bp;
 	(void)state;
 
@@ -77,7 +77,7 @@ static void test_virtual_entry(void **state)
 	struct tguest g;
 	struct boot_entry e;
 	struct err err = { 0 };
-	size_t len;
+	size_t len = 0;
 	uint8_t *img = telf_make(1, EM_X86_64, segs, 2, KVA + 0x200010, &len);
 	(void)state;
 
@@ -100,7 +100,7 @@ static void test_initrd(void **state)
 	struct tguest g;
 	struct boot_entry e;
 	struct err err = { 0 };
-	size_t len;
+	size_t len = 0;
 	uint8_t *img = telf_make(1, EM_X86_64, segs, 2, 0x1000000, &len), initrd[5000];
 	uint32_t at;
 	(void)state;
@@ -139,7 +139,7 @@ static void expect_refused(const uint8_t *img, size_t len, int want, const char 
 
 static void test_bad_elf(void **state)
 {
-	size_t len;
+	size_t len = 0;
 	uint8_t *img;
 	Elf64_Phdr ph;
 	(void)state;
@@ -205,7 +205,7 @@ static void test_debian_vmlinux(void **state)
 	struct tguest g;
 	struct boot_entry e;
 	struct err err = { 0 };
-	size_t len;
+	size_t len = 0;
 	uint8_t *img = path ? read_all(path, &len) : NULL;
 	(void)state;
 
