@@ -553,6 +553,9 @@ void pit_port61_io(void *opaque, uint64_t off, void *data, unsigned len, bool is
 	uint8_t *b = data;
 	int64_t t = pit_now(p);
 
+	/* Guests poll this port in tight loops: deliver a due IRQ0 edge now rather than
+	 * wait for the host timer thread. */
+	pit_irq_catch_up(p, t);
 	for (unsigned i = 0; i < len; i++) {
 		if (off + i != 0) {
 			if (!is_write)
@@ -568,6 +571,7 @@ void pit_port61_io(void *opaque, uint64_t off, void *data, unsigned len, bool is
 		p->refresh = !p->refresh;
 		b[i] = (uint8_t)(p->port61 | p->refresh << 4 | cnt_out(c2, t) << 5);
 	}
+	pit_irq_rearm(p, t);
 }
 
 void pit_tick(struct pit *p)

@@ -626,6 +626,22 @@ static void test_irq0_coalesce(void **state)
 	assert_int_equal(c->f.armed, tick_ns(1 + 52 * n));
 }
 
+/* Any PIT port access, port 0x61 included, delivers a due IRQ0 edge without the timer. */
+static void test_irq0_on_access(void **state)
+{
+	struct ctx *c = *state;
+
+	prog(c, 0, 0x34, 100);
+	c->f.rises = 0;
+	at(c, 101);
+	inb(c, 0x61);
+	assert_int_equal(c->f.rises, 1);
+	at(c, 201);
+	inb(c, 0x40);
+	assert_int_equal(c->f.rises, 2);
+	assert_int_equal(c->f.armed, tick_ns(301));
+}
+
 /* Counter 0 idle (one-shot done, or reprogrammed without a count): the clock is unarmed. */
 static void test_irq0_unarm(void **state)
 {
@@ -683,6 +699,7 @@ int main(void)
 		T(test_latch), T(test_readback), T(test_mode2_reload_at_period_end),
 		T(test_port61), T(test_linux_calibration), T(test_irq0_rate),
 		T(test_irq0_mode3), T(test_irq0_coalesce), T(test_irq0_unarm),
+		T(test_irq0_on_access),
 		T(test_bad_access),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
