@@ -19,6 +19,7 @@
 
 struct run {
 	double wall_s;
+	double cpu_s;		/* user + system time of the VMM process */
 	long maxrss_kb;
 	int status;		/* exit status, or 128+signal */
 };
@@ -74,6 +75,8 @@ static int run_once(char *const argv[], struct run *r)
 	}
 	alarm(0);
 	r->wall_s = now_s() - t0;
+	r->cpu_s = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+		   ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 	r->maxrss_kb = ru.ru_maxrss;
 	r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	return 0;
@@ -126,6 +129,7 @@ static void vmm_argv(const struct opts *o, enum vmm v, const char *guest, char *
 struct series {
 	double wall[MAX_REPS];
 	double rss[MAX_REPS];
+	double cpu[MAX_REPS];
 	unsigned n;
 	int bad_status;		/* last unexpected exit status, 0 if none */
 };
@@ -145,6 +149,7 @@ static void sample(const struct opts *o, enum vmm v, const char *guest, struct s
 	}
 	s->wall[s->n] = r.wall_s;
 	s->rss[s->n] = (double)r.maxrss_kb;
+	s->cpu[s->n] = r.cpu_s;
 	s->n++;
 }
 
@@ -197,7 +202,7 @@ static void bench_exits(const struct opts *o, const char *kind)
 {
 	static struct series s0[NVMM], sn[NVMM];
 	char g0[4096], gn[4096];
-	double us[NVMM] = { 0 };
+	double us[NVMM] = { 0 }, cpu_us[NVMM] = { 0 };
 
 	memset(s0, 0, sizeof(s0));
 	memset(sn, 0, sizeof(sn));
@@ -209,9 +214,10 @@ static void bench_exits(const struct opts *o, const char *kind)
 			sample(o, v, gn, &sn[v]);
 		}
 	printf("\n(2) %s exit from CPL3, N=%lu (%u runs each, medians)\n", kind, o->n, o->reps);
-	printf("%-28s %-6s %12s %12s %12s\n", "", "vmm", "T(0) ms", "T(N) ms", "us/exit");
+	printf("%-28s %-6s %12s %12s %12s %12s\n", "", "vmm", "T(0) ms", "T(N) ms", "us/exit",
+	       "cpu us/exit");
 	for (int v = 0; v < NVMM; v++) {
-		double t0, tn;
+		double t0, tn, c0, cn;
 
 		if (!s0[v].n || !sn[v].n) {
 			print_unavailable(kind, v, s0[v].n ? &sn[v] : &s0[v]);
@@ -219,13 +225,16 @@ static void bench_exits(const struct opts *o, const char *kind)
 		}
 		t0 = median(s0[v].wall, s0[v].n);
 		tn = median(sn[v].wall, sn[v].n);
+		c0 = median(s0[v].cpu, s0[v].n);
+		cn = median(sn[v].cpu, sn[v].n);
 		us[v] = o->n ? (tn - t0) / o->n * 1e6 : 0;
-		printf("%-28s %-6s %12.2f %12.2f %12.2f\n", kind, vmm_name[v], t0 * 1e3, tn * 1e3,
-		       us[v]);
+		cpu_us[v] = o->n ? (cn - c0) / o->n * 1e6 : 0;
+		printf("%-28s %-6s %12.2f %12.2f %12.2f %12.2f\n", kind, vmm_name[v], t0 * 1e3,
+		       tn * 1e3, us[v], cpu_us[v]);
 	}
 	if (s0[VFVM].n && sn[VFVM].n && s0[QEMU].n && sn[QEMU].n && us[QEMU] > 0)
-		printf("%-28s %-6s %12s %12s %12.2f\n", "ratio vfvm/qemu", "", "", "",
-		       us[VFVM] / us[QEMU]);
+		printf("%-28s %-6s %12s %12s %12.2f %12.2f\n", "ratio vfvm/qemu", "", "", "",
+		       us[VFVM] / us[QEMU], cpu_us[QEMU] > 0 ? cpu_us[VFVM] / cpu_us[QEMU] : 0);
 }
 
 static void usage(void)
