@@ -301,7 +301,9 @@ static void *console_thread(void *opaque)
 		r = poll(pfd, 2, timeout);
 		if (r < 0 && errno != EINTR)
 			break;
-		if (r == 0) {
+		/* Output that waited through this poll (up to CONSOLE_FLUSH_MS) goes out now,
+		 * even when input keeps the poll from timing out. */
+		if (pending_out) {
 			pthread_mutex_lock(&c->out_lock);
 			console_flush_locked(c);
 			pthread_mutex_unlock(&c->out_lock);
@@ -312,7 +314,9 @@ static void *console_thread(void *opaque)
 			if (read(c->evfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 				break;
 		}
-		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))
+		if (pfd[1].revents & POLLNVAL)
+			c->in_eof = true;	/* stdin was closed under us */
+		else if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))
 			console_read_stdin(c);
 		console_push(c);
 	}
