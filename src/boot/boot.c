@@ -118,9 +118,10 @@ static int boot_load_multiboot(const struct guest_mem *mem, const struct e820_ta
 	}
 	for (i = 0; i < cfg->nmodules && !r; i++) {
 		const struct boot_module *m = &cfg->modules[i];
+		uint8_t *data = NULL;
 
-		r = boot_read("module", m->path, mem->ram_size, (uint8_t **)&mods[i].data,
-			      &mods[i].len, err);
+		r = boot_read("module", m->path, mem->ram_size, &data, &mods[i].len, err);
+		mods[i].data = data;
 		if (!r && !(mods[i].string = boot_mb_string(m->path, m->args)))
 			r = err_set(err, ENOMEM, "out of memory");
 	}
