@@ -183,12 +183,20 @@ static void uart_rx_clear(struct uart *u)
 		u->ops.rx_room(u->ops.opaque);
 }
 
-/* Store one received byte; a full FIFO (or full RBR) loses it and sets OE (§8.6, LSR1). */
+/*
+ * Store one received byte. Overrun (§8.6, LSR1) sets OE either way, but differs by mode: in
+ * character mode the new byte replaces the unread one in RBR ("thereby destroying the
+ * previous character"); in FIFO mode the byte in the shift register is overwritten and never
+ * reaches the full FIFO, so the new byte is the one lost. Returns false when it was lost.
+ */
 static bool uart_rx_push(struct uart *u, uint8_t byte)
 {
 	if (u->rx_count >= uart_rx_capacity(u)) {
 		u->lsr |= LSR_OE;
-		return false;
+		if (u->fcr & FCR_ENABLE)
+			return false;
+		u->rx[u->rx_head] = byte;
+		return true;
 	}
 	u->rx[(u->rx_head + u->rx_count) % UART_FIFO_SIZE] = byte;
 	u->rx_count++;

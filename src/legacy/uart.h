@@ -22,7 +22,9 @@ struct uart *uart_new(const struct irq_line *irq, const struct uart_ops *ops);
 void uart_free(struct uart *u);
 /* Bus handler for the 8 ports at the UART's base. */
 void uart_io(void *opaque, uint64_t off, void *data, unsigned len, bool is_write);
-/* Push received bytes; returns how many fitted in the receive FIFO (16 in FIFO mode, else 1). */
+/* Push received bytes; returns how many fitted in the receive FIFO (16 in FIFO mode, else 1).
+ * Past that is an overrun (LSR.OE): in FIFO mode the first byte that does not fit is lost
+ * and the rest are not taken; in character mode each new byte replaces the unread one. */
 size_t uart_rx(struct uart *u, const uint8_t *buf, size_t n);
 /* How many bytes uart_rx() can take now without overrun (bytes past that set LSR.OE). */
 size_t uart_rx_room(const struct uart *u);

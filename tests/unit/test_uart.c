@@ -144,17 +144,19 @@ static void test_tx(void **state)
 	assert_int_equal(rd(f, 5) & 0x60, 0x60);
 }
 
-/* Non-FIFO mode: one-byte RBR, the second byte overruns (LSR1), LSR read clears OE. */
+/* Non-FIFO mode: one-byte RBR; the second byte overruns (LSR1) and destroys the first
+ * (§8.6: "thereby destroying the previous character"); LSR read clears OE. */
 static void test_rx_nonfifo_overrun(void **state)
 {
 	struct fixture *f = *state;
 	uint8_t b[2] = { 'a', 'b' };
 
 	assert_int_equal(uart_rx_room(f->u), 1);
-	assert_int_equal(uart_rx(f->u, b, 2), 1);
+	assert_int_equal(uart_rx(f->u, b, 2), 2);
+	assert_int_equal(uart_rx_room(f->u), 0);
 	assert_int_equal(rd(f, 5), 0x60 | 0x02 | 0x01);	/* DR, OE */
 	assert_int_equal(rd(f, 5), 0x60 | 0x01);	/* OE cleared by the read */
-	assert_int_equal(rd(f, 0), 'a');
+	assert_int_equal(rd(f, 0), 'b');
 	assert_int_equal(rd(f, 5), 0x60);
 	assert_int_equal(f->rx_room, 1);		/* full -> room */
 }
@@ -250,7 +252,7 @@ static void test_iir_priority(void **state)
 	wr(f, 4, 0x10 | 0x02);	/* loopback, RTS -> CTS: DCTS */
 	assert_int_equal(rd(f, 2), 0x02);	/* THRE beats MSI */
 	assert_int_equal(rd(f, 2), 0x00);	/* now MSI */
-	assert_int_equal(uart_rx(f->u, b, 2), 1);	/* data + overrun */
+	assert_int_equal(uart_rx(f->u, b, 2), 2);	/* data + overrun */
 	assert_int_equal(rd(f, 2), 0x06);	/* line status first */
 	assert_int_equal(rd(f, 2), 0x06);	/* IIR read does not clear it */
 	rd(f, 5);
@@ -322,11 +324,20 @@ static void test_loopback(void **state)
 	assert_int_equal(rd(f, 6), 0x04);
 	wr(f, 4, 0x10 | 0x08);		/* OUT2 -> DCD */
 	assert_int_equal(rd(f, 6), 0x80 | 0x08);
-	/* Loopback overrun in non-FIFO mode. */
+	/* Loopback overrun in non-FIFO mode: the newer byte wins. */
 	wr(f, 0, '1');
 	wr(f, 0, '2');
 	assert_int_equal(rd(f, 5) & 0x03, 0x03);
-	assert_int_equal(rd(f, 0), '1');
+	assert_int_equal(rd(f, 0), '2');
+	/* In FIFO mode the 17th byte is the one lost. */
+	wr(f, 2, 0x01);
+	for (unsigned i = 0; i < 17; i++)
+		wr(f, 0, (uint8_t)('a' + i));
+	assert_int_equal(rd(f, 5) & 0x03, 0x03);
+	for (unsigned i = 0; i < 16; i++)
+		assert_int_equal(rd(f, 0), 'a' + i);
+	assert_int_equal(rd(f, 5) & 0x01, 0);
+	wr(f, 2, 0x00);
 	/* Leaving loopback: back to the external inputs. */
 	wr(f, 4, 0x00);
 	assert_int_equal(rd(f, 6), 0xb0 | 0x01 | 0x02);
