@@ -427,16 +427,17 @@ void pci_msi_cfg_written(struct pci_dev *d, unsigned off, unsigned len)
 
 int pci_msi_notify(struct pci_dev *d, unsigned n)
 {
+	bool msix = d->msix.cap && (msix_ctrl(d) & MSIX_CTRL_ENABLE);
+	bool msi = d->msi.cap && (pci_cfg_get(d, d->msi.cap + 2, 2) & MSI_CTRL_ENABLE);
+
+	if (!msix && !msi)
+		return -ENODEV;		/* the device may use INTx instead */
 	/* MSI is a memory write by the function: nothing goes out without Bus Master (§6.2.2). */
 	if (!(pci_cfg_get(d, PCI_COMMAND, 2) & PCI_CMD_MASTER)) {
 		d->msi_dropped++;
 		return -EIO;
 	}
-	if (d->msix.cap && (msix_ctrl(d) & MSIX_CTRL_ENABLE))
-		return msix_notify(d, n);
-	if (d->msi.cap && (pci_cfg_get(d, d->msi.cap + 2, 2) & MSI_CTRL_ENABLE))
-		return msi_notify(d, n);
-	return -ENODEV;
+	return msix ? msix_notify(d, n) : msi_notify(d, n);
 }
 
 void pci_msi_release(struct pci_dev *d)
