@@ -33,7 +33,10 @@
 #define RCR_SYS_RST 0x02	/* 0xCF9 Reset Control Register (Intel PIIX3/ICH datasheets) */
 #define RCR_RST_CPU 0x04
 
-enum { TIMER_PIT, TIMER_RTC, TIMER_NR };
+enum { TIMER_PIT, TIMER_RTC, TIMER_EOI, TIMER_NR };
+
+#define EOI_POLL_NS 1000000ULL	/* see machine_eoi_poll() */
+#define MSI_DATA_LEVEL (1u << 15)
 
 struct mtimer {
 	struct vm *vm;
@@ -51,6 +54,9 @@ struct machine {
 	atomic_int failed;
 	atomic_int reset_exit;	/* reset without --reboot: say so at exit */
 	uint8_t rcr;
+	/* I/O APIC pins as last routed, for the EOI fallback (under vm->lock). */
+	struct msi_msg pin_msg[IOAPIC_PINS];
+	atomic_uint eoi_wait;	/* level-triggered pins delivered, EOI not seen yet */
 };
 
 /* --- requests from any thread --- */
@@ -154,6 +160,8 @@ static void sink_io(void *opaque, uint64_t off, void *data, unsigned len, bool i
 
 /* --- interrupts --- */
 
+static uint64_t mclock_now(void *opaque);
+
 static void pic_int_out(void *opaque, int level)
 {
 	struct vm *vm = opaque;
@@ -174,14 +182,106 @@ static void ioapic_route(void *opaque, unsigned pin, const struct msi_msg *msg, 
 	else
 		kvm_route_set(vm, pin, msg);
 	kvm_route_commit(vm);
+	if (pin < IOAPIC_PINS)
+		vm->machine->pin_msg[pin] = *msg;
 }
 
 static void ioapic_fire(void *opaque, unsigned pin)
 {
 	struct vm *vm = opaque;
+	struct machine *m = vm->machine;
 
 	kvm_irq_line(vm, pin, 1);
 	kvm_irq_line(vm, pin, 0);
+	if (pin < IOAPIC_PINS && (m->pin_msg[pin].data & MSI_DATA_LEVEL)) {
+		atomic_fetch_or(&m->eoi_wait, 1u << pin);
+		clock_arm(&m->timers[TIMER_EOI].ops, mclock_now(NULL) + EOI_POLL_NS);
+	}
+}
+
+/*
+ * EOI fallback. KVM's split irqchip should report the guest's EOI of a level-triggered
+ * I/O APIC vector as KVM_EXIT_IOAPIC_EOI; the nested KVM (PVM) this is developed on does so
+ * only now and then (QEMU with kernel_irqchip=split hangs the same way), and a lost EOI
+ * leaves remote IRR set forever. So every level-triggered delivery is also followed by
+ * polling, whichever of the two sees the EOI first wins: the target vCPU is kicked every EOI_POLL_NS and, on its own thread, looks at its
+ * LAPIC; once the vector is neither requested (IRR) nor in service (ISR) the guest has
+ * EOI'd it, and the I/O APIC gets ioapic_eoi() (82093AA §3.2.4 remote IRR).
+ */
+static bool msi_targets(const struct msi_msg *msg, unsigned id)
+{
+	unsigned dest = (unsigned)(msg->addr >> 12) & 0xff;
+
+	if (msg->addr & (1u << 2))	/* logical: flat model, one bit per CPU (SDM §11.6.2.2) */
+		return id >= 8 || (dest & (1u << id));
+	return dest == 0xff || dest == id;
+}
+
+bool machine_eoi_pending(struct vm *vm, unsigned id)
+{
+	struct machine *m = vm->machine;
+	unsigned wait = atomic_load(&m->eoi_wait);
+
+	if (!wait)
+		return false;
+	for (unsigned pin = 0; pin < IOAPIC_PINS; pin++)
+		if ((wait & (1u << pin)) && msi_targets(&m->pin_msg[pin], id))
+			return true;
+	return false;
+}
+
+static bool apic_bit(const char *regs, unsigned base, unsigned vec)
+{
+	uint32_t w;
+
+	memcpy(&w, regs + base + 0x10 * (vec / 32), 4);
+	return w & (1u << (vec % 32));
+}
+
+void machine_eoi_poll(struct vm *vm, unsigned id, const char *lapic_regs)
+{
+	struct machine *m = vm->machine;
+
+	pthread_mutex_lock(&vm->lock);
+	for (unsigned pin = 0; pin < IOAPIC_PINS; pin++) {
+		unsigned vec = m->pin_msg[pin].data & 0xff;
+
+		if (!(atomic_load(&m->eoi_wait) & (1u << pin)) ||
+		    !msi_targets(&m->pin_msg[pin], id))
+			continue;
+		/* ISR at 0x100, IRR at 0x200 (SDM vol. 3A Table 11-1). */
+		if (apic_bit(lapic_regs, 0x100, vec) || apic_bit(lapic_regs, 0x200, vec))
+			continue;
+		atomic_fetch_and(&m->eoi_wait, ~(1u << pin));
+		ioapic_eoi(vm->ioapic, (uint8_t)vec);
+	}
+	pthread_mutex_unlock(&vm->lock);
+}
+
+void machine_eoi_exit(struct vm *vm, uint8_t vector)
+{
+	struct machine *m = vm->machine;
+
+	pthread_mutex_lock(&vm->lock);
+	for (unsigned pin = 0; pin < IOAPIC_PINS; pin++)
+		if ((m->pin_msg[pin].data & 0xff) == vector)
+			atomic_fetch_and(&m->eoi_wait, ~(1u << pin));
+	if (vm->ioapic)
+		ioapic_eoi(vm->ioapic, vector);
+	pthread_mutex_unlock(&vm->lock);
+}
+
+static void eoi_tick(void *dev)
+{
+	struct vm *vm = dev;
+	struct machine *m = vm->machine;
+
+	if (!atomic_load(&m->eoi_wait))
+		return;
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		if (machine_eoi_pending(vm, i))
+			vcpu_kick(vm->vcpus[i]);
+	clock_arm(&m->timers[TIMER_EOI].ops, mclock_now(NULL) + EOI_POLL_NS);
 }
 
 /* ISA IRQ n: PIC input n and I/O APIC pin n, except IRQ0 on pin 2 (MPS 1.4 §5, override). */
@@ -252,6 +352,8 @@ static int machine_timers(struct vm *vm, struct err *err)
 	}
 	m->timers[TIMER_PIT].tick = tick_pit;
 	m->timers[TIMER_RTC].tick = tick_rtc;
+	m->timers[TIMER_EOI].tick = eoi_tick;
+	m->timers[TIMER_EOI].dev = vm;
 	return 0;
 }
 
@@ -618,6 +720,7 @@ int machine_run(const struct vm_config *cfg, struct err *err)
 {
 	struct vm *vm = calloc(1, sizeof(*vm));
 	struct machine *m = calloc(1, sizeof(*m));
+	bool ran;
 	int r;
 
 	if (!vm || !m) {
@@ -636,7 +739,8 @@ int machine_run(const struct vm_config *cfg, struct err *err)
 	bus_init(&vm->pio);
 	bus_init(&vm->mmio);
 	r = machine_setup(vm, err);
-	if (!r) {
+	ran = r == 0;
+	if (ran) {
 		machine_loop(vm);
 		r = atomic_load(&vm->exit_status);
 	}
@@ -647,7 +751,7 @@ int machine_run(const struct vm_config *cfg, struct err *err)
 	}
 	if (r >= 0 && atomic_load(&m->reset_exit))
 		fprintf(stderr, "vfvm: guest requested a reset; exiting\n");
-	if (vm->cfg.stats)
+	if (ran && vm->cfg.stats)
 		machine_print_stats(vm);
 	free(m);
 	free(vm);

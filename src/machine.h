@@ -28,4 +28,14 @@ void machine_reset(struct vm *vm);
  * because the PCI host bridge owns the dword at 0xCF8). Called with vm->lock held. */
 void machine_rcr_io(struct vm *vm, uint8_t *data, bool is_write);
 
+/*
+ * EOI fallback for a KVM that does not report KVM_EXIT_IOAPIC_EOI (machine.c explains):
+ * does vCPU @id have a level-triggered I/O APIC vector outstanding; check it against the
+ * vCPU's LAPIC registers (KVM_GET_LAPIC, taken on the vCPU thread); KVM_EXIT_IOAPIC_EOI
+ * for @vector (takes vm->lock).
+ */
+bool machine_eoi_pending(struct vm *vm, unsigned id);
+void machine_eoi_poll(struct vm *vm, unsigned id, const char *lapic_regs);
+void machine_eoi_exit(struct vm *vm, uint8_t vector);
+
 #endif

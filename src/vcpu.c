@@ -38,6 +38,9 @@ struct vcpu {
 	int fd;
 	struct kvm_run *run;
 	pthread_t thread;
+	/* Kicks may come from any thread: @running is read and the signal sent under
+	 * @kick_lock, and cleared under it before the join, so no kick hits a joined thread. */
+	pthread_mutex_t kick_lock;
 	bool running;
 	/* Power-on state, restored on guest reset. */
 	struct kvm_regs regs0;
@@ -124,6 +127,7 @@ struct vcpu *vcpu_new(struct vm *vm, unsigned id, struct err *err)
 	v->vm = vm;
 	v->id = id;
 	v->run = MAP_FAILED;
+	pthread_mutex_init(&v->kick_lock, NULL);
 	v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
 	if (v->fd < 0) {
 		err_set(err, errno, "KVM_CREATE_VCPU %u: %s", id, strerror(errno));
@@ -151,6 +155,7 @@ void vcpu_free(struct vcpu *v)
 		munmap(v->run, v->vm->vcpu_mmap_size);
 	if (v->fd >= 0)
 		close(v->fd);
+	pthread_mutex_destroy(&v->kick_lock);
 	free(v);
 }
 
@@ -337,10 +342,7 @@ static bool vcpu_dispatch(struct vcpu *v)
 		return true;
 	case KVM_EXIT_IOAPIC_EOI:
 		atomic_fetch_add(&vm->stats.exits_eoi, 1);
-		pthread_mutex_lock(&vm->lock);
-		if (vm->ioapic)
-			ioapic_eoi(vm->ioapic, run->eoi.vector);
-		pthread_mutex_unlock(&vm->lock);
+		machine_eoi_exit(vm, run->eoi.vector);
 		return true;
 	case KVM_EXIT_IRQ_WINDOW_OPEN:
 		atomic_fetch_add(&vm->stats.exits_irq_window, 1);
@@ -391,11 +393,21 @@ static bool vcpu_should_stop(struct vcpu *v)
 	return atomic_load(&v->vm->exit_requested) || atomic_load(&v->vm->reset_requested);
 }
 
+static void vcpu_eoi_poll(struct vcpu *v)
+{
+	struct kvm_lapic_state s;
+
+	if (ioctl(v->fd, KVM_GET_LAPIC, &s) == 0)
+		machine_eoi_poll(v->vm, v->id, s.regs);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
 
 	while (!vcpu_should_stop(v)) {
+		if (machine_eoi_pending(v->vm, v->id))
+			vcpu_eoi_poll(v);
 		if (v->id == 0)
 			vcpu_pic_inject(v);
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
@@ -421,22 +433,34 @@ int vcpu_start(struct vcpu *v)
 
 	pthread_attr_init(&a);
 	pthread_attr_setstacksize(&a, VCPU_STACK_SIZE);
+	pthread_mutex_lock(&v->kick_lock);
 	r = pthread_create(&v->thread, &a, vcpu_thread, v);
-	pthread_attr_destroy(&a);
 	v->running = r == 0;
+	pthread_mutex_unlock(&v->kick_lock);
+	pthread_attr_destroy(&a);
 	return -r;
 }
 
 void vcpu_join(struct vcpu *v)
 {
-	if (!v || !v->running)
+	bool running;
+
+	if (!v)
 		return;
-	pthread_join(v->thread, NULL);
+	pthread_mutex_lock(&v->kick_lock);
+	running = v->running;
 	v->running = false;
+	pthread_mutex_unlock(&v->kick_lock);
+	if (running)
+		pthread_join(v->thread, NULL);
 }
 
 void vcpu_kick(struct vcpu *v)
 {
-	if (v && v->running && !pthread_equal(v->thread, pthread_self()))
+	if (!v)
+		return;
+	pthread_mutex_lock(&v->kick_lock);
+	if (v->running && !pthread_equal(v->thread, pthread_self()))
 		pthread_kill(v->thread, vcpu_kick_signal());
+	pthread_mutex_unlock(&v->kick_lock);
 }
