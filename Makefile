@@ -30,8 +30,7 @@ $(BUILD)/%.o: %.c
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libvfvm.a: $(LIBOBJS)
-	@rm -f $@
-	ar rcs $@ $^
+	@rm -f $@.$$$$ && ar rcs $@.$$$$ $^ && mv -f $@.$$$$ $@
 
 $(VFVM): $(BUILD)/src/main.o $(BUILD)/libvfvm.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
