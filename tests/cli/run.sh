@@ -7,7 +7,7 @@ pass=0 fail=0
 
 rm -rf "$dir" && mkdir -p "$dir" && "$mkbad" "$dir" || { echo "cli: cannot make test files"; exit 1; }
 mb=$dir/multiboot.bin bz=$dir/bzimage.bin
-mkdir -p "$dir/unreadable.d"
+mkdir -p "$dir/unreadable-dir"
 truncate -s 14M "$dir/initrd-14M"
 truncate -s 3M "$dir/module-3M"
 long=$(head -c 300 /dev/zero | tr '\0' a)
@@ -30,8 +30,8 @@ check() {
 
 check "missing kernel file" "cannot open kernel .*/nonexistent.*No such file" \
 	run --kernel "$dir/nonexistent"
-check "unreadable kernel" "cannot read kernel .*unreadable.d.*Is a directory" \
-	run --kernel "$dir/unreadable.d"
+check "unreadable kernel" "cannot read kernel .*unreadable-dir.*Is a directory" \
+	run --kernel "$dir/unreadable-dir"
 check "not a kernel" "notkernel.txt is not a kernel.*bzImage.*vmlinux.*Multiboot" \
 	run --kernel "$dir/notkernel.txt"
 check "empty kernel" "is not a kernel" run --kernel /dev/null
