@@ -221,6 +221,18 @@ unsigned pci_cap_add(struct pci_dev *d, uint8_t id, unsigned size)
 	return off;
 }
 
+unsigned pci_cap_add_vendor(struct pci_dev *d, const void *data, unsigned len)
+{
+	/* Vendor-specific (§6.7, Appendix H): ID, next, length of the whole capability, data. */
+	unsigned off = pci_cap_add(d, PCI_CAP_ID_VNDR, 3 + len);
+
+	if (!off)
+		return 0;
+	d->cfg[off + 2] = 3 + len;
+	memcpy(d->cfg + off + 3, data, len);
+	return off;
+}
+
 unsigned pci_cap_find(const struct pci_dev *d, uint8_t id)
 {
 	unsigned off;

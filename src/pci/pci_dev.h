@@ -232,6 +232,8 @@ bool pci_config_access(struct pci_bus *b, unsigned bdf, unsigned off, uint32_t *
 		       unsigned len, bool is_write);
 /* Capability list: adds a capability of @size bytes with id @id, returns its offset (or 0). */
 unsigned pci_cap_add(struct pci_dev *d, uint8_t id, unsigned size);
+/* A vendor-specific capability carrying @len read-only bytes of @data; returns its offset. */
+unsigned pci_cap_add_vendor(struct pci_dev *d, const void *data, unsigned len);
 /* Walk the list: offset of the first capability with @id, 0 if none. Bounded against loops. */
 unsigned pci_cap_find(const struct pci_dev *d, uint8_t id);
 /* Config helpers (little-endian, no masks). */

@@ -237,6 +237,7 @@ static int td_build(struct testdev *t, struct pci_bus *b, unsigned nvec)
 	    (r = pci_bar_init(d, TESTDEV_BAR_MSIX, 0, TESTDEV_MSIX_SIZE, NULL)) ||
 	    (r = pci_rom_init(d, TESTDEV_ROM_SIZE, t->rom)) ||
 	    (r = pci_msi_init(d, TESTDEV_MSI_VECTORS, true, true)) ||
+	    (r = pci_cap_add_vendor(d, "vfvm", 4) ? 0 : -ENOSPC) ||
 	    (r = pci_msix_init(d, nvec, TESTDEV_BAR_MSIX, TESTDEV_MSIX_TABLE, TESTDEV_BAR_MSIX,
 			       TESTDEV_MSIX_PBA)) ||
 	    (r = pci_dev_place_bars(d)))

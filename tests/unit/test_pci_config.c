@@ -416,6 +416,14 @@ static void test_caps(void **state)
 	/* Headers are read-only. */
 	cfg_wr(&e->b, 3, 0, 0x48, 2, 0);
 	assert_int_equal(cfg_rd(&e->b, 3, 0, 0x48, 2), 0x6005);
+	/* Vendor-specific: length byte covers the header, data read-only. */
+	unsigned v = pci_cap_add_vendor(e->d, "abc", 3);
+
+	assert_int_equal(v, 0x6c);
+	assert_int_equal(cfg_rd(&e->b, 3, 0, 0x61, 1), 0x6c);
+	assert_int_equal(cfg_rd(&e->b, 3, 0, v, 4), 0x61060009);
+	cfg_wr(&e->b, 3, 0, v + 4, 2, 0);
+	assert_int_equal(cfg_rd(&e->b, 3, 0, v + 4, 2), 0x6362);
 	/* Too big: refused; a loop in the list terminates. */
 	assert_int_equal(pci_cap_add(e->d, PCI_CAP_ID_VNDR, 200), 0);
 	e->d->cfg[0x61] = 0x40;
