@@ -14,7 +14,7 @@ GUEST_CFLAGS	:= -std=gnu11 -m32 -march=i686 -ffreestanding -nostdlib -fno-pic -f
 		   -I$(GUEST_DIR)/lib
 GUEST_LDFLAGS	:= -m elf_i386 -nostdlib --build-id=none -z noexecstack -z max-page-size=0x1000 --no-warn-rwx-segments \
 		   -T $(GUEST_DIR)/lib/guest.ld
-GUEST_LIB	:= $(addprefix $(GUEST_OUT)/lib/,rt.o idt.o hw.o isr.o)
+GUEST_LIB	:= $(addprefix $(GUEST_OUT)/lib/,rt.o idt.o hw.o isr.o ap_boot.o)
 GUEST_MKIMAGE	:= $(GUEST_OUT)/mkimage
 # Blobs the guests verify byte by byte: name:length:seed (the runner passes them as modules
 # and initrds via @DIR@/<name>.bin in the .args files).

@@ -66,9 +66,7 @@ static void h_irq8(uint32_t vec)
 /* Poll (each port read is an exit, giving the VMM a chance to inject) until @n recorded. */
 static bool wait_records(unsigned n)
 {
-	for (unsigned i = 0; i < 20000 && norder < n; i++)
-		(void)inb(0x21);
-	return norder >= n;
+	return wait_count(&norder, n, 20000);
 }
 
 static void reset_records(void)

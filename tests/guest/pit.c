@@ -91,7 +91,8 @@ static void test_latch(void)
 	printf("  latched counts %u, %u, %u\n", a, b, c);
 	check("latch_range", a >= 1 && a <= 60000 && b <= 60000 && c <= 60000,
 	      "counts %u %u %u outside 1..60000", a, b, c);
-	check("latch_holds", ab < 2000 && bc >= 5966 * 3 / 4 && bc < 5966 * 2,
+	/* b-c bounds are loose: polling OUT2 costs a VM exit per read on a loaded host. */
+	check("latch_holds", ab < 2000 && bc >= 5966 * 3 / 4 && bc < 5966 * 4,
 	      "a-b %u (want < 2000: latched at once), b-c %u (want ~5966: 5 ms)", ab, bc);
 }
 

@@ -160,3 +160,35 @@ void ioapic_set_entry(unsigned pin, uint64_t e)
 	ioapic_write(0x11 + 2 * pin, (uint32_t)(e >> 32));
 	ioapic_write(0x10 + 2 * pin, (uint32_t)e);
 }
+
+/* Poll until *@v >= @n or about @us microseconds (<= 54 ms) passed on counter 2. Each poll
+ * is a port read (a VM exit, where the VMM may inject an interrupt). */
+bool wait_count(volatile uint32_t *v, uint32_t n, uint32_t us)
+{
+	uint32_t t = us + us / 5 - us / 147;
+
+	if (t > 65536)
+		t = 65536;
+	outb(0x61, (inb(0x61) & ~0x03) | 0x01);
+	outb(0x43, 0xB0);
+	outb(0x42, t & 0xFF);
+	outb(0x42, (t >> 8) & 0xFF);
+	while (*v < n)
+		if (inb(0x61) & 0x20)
+			return *v >= n;
+	return true;
+}
+
+extern char ap_tramp_start[], ap_tramp_end[];
+
+/* The universal start-up algorithm (SDM vol. 3 §8.4.4.1; MPS 1.4 §B.4): INIT, 10 ms, SIPI,
+ * 200 us, SIPI, to all excluding self. The SIPI vector is the trampoline's page number. */
+void smp_start(void)
+{
+	memcpy((void *)AP_TRAMPOLINE, ap_tramp_start, ap_tramp_end - ap_tramp_start);
+	lapic_send_ipi(0, 0x000C4500);		/* all-but-self, level assert, INIT */
+	delay_us(10000);
+	lapic_send_ipi(0, 0x000C4600 | (AP_TRAMPOLINE >> 12));
+	delay_us(200);
+	lapic_send_ipi(0, 0x000C4600 | (AP_TRAMPOLINE >> 12));
+}

@@ -289,3 +289,9 @@ void rt_start(uint32_t magic, uint32_t info)
 	guest_main(magic, info);
 	done();
 }
+
+/* Overridden by guests that start APs (lib/ap_boot.S calls it on each AP). */
+void __attribute__((weak)) ap_main(uint32_t ticket)
+{
+	(void)ticket;
+}

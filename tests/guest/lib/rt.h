@@ -90,6 +90,8 @@ void pit_stop(void);
 /* Busy-wait @ticks (1..65536) PIT ticks with counter 2 in mode 0, polling OUT2 at port 0x61. */
 void pit_wait_ticks(uint32_t ticks);
 void delay_us(uint32_t us);
+/* Poll until *v >= n or @us (<= 54000) microseconds passed; uses counter 2. */
+bool wait_count(volatile uint32_t *v, uint32_t n, uint32_t us);
 
 /* Local APIC at 0xFEE00000 (SDM vol. 3 ch. 10) and I/O APIC at 0xFEC00000 (82093AA). */
 #define LAPIC_BASE	0xFEE00000u
@@ -118,4 +120,10 @@ void ioapic_write(uint32_t reg, uint32_t v);
 uint64_t ioapic_get_entry(unsigned pin);
 void ioapic_set_entry(unsigned pin, uint64_t e);
 
+/* Application processors: lib/ap_boot.S. smp_start() copies the trampoline, sends
+ * INIT-SIPI-SIPI to all but self and returns; each AP calls ap_main(ticket 0, 1, ...). */
+#define AP_TRAMPOLINE 0x1000
+void ap_main(uint32_t ticket);
+void smp_start(void);
+extern volatile uint32_t ap_ticket;
 #endif
