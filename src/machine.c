@@ -56,6 +56,7 @@ struct machine {
 	uint8_t rcr;
 	/* I/O APIC pins as last routed, for the EOI fallback (under vm->lock). */
 	struct msi_msg pin_msg[IOAPIC_PINS];
+	uint32_t pin_routed;	/* pins with a KVM route (unmasked) */
 	atomic_uint eoi_wait;	/* level-triggered pins delivered, EOI not seen yet */
 };
 
@@ -174,16 +175,31 @@ static void pic_int_out(void *opaque, int level)
 static void ioapic_route(void *opaque, unsigned pin, const struct msi_msg *msg, bool masked)
 {
 	struct vm *vm = opaque;
+	struct machine *m = vm->machine;
+	bool was = pin < IOAPIC_PINS && (m->pin_routed & (1u << pin));
 
+	if (pin >= IOAPIC_PINS)
+		return;
+	/* KVM_SET_GSI_ROUTING is slow (an SRCU grace period): skip it when nothing changes,
+	 * e.g. the 24 masked pins announced at I/O APIC creation and reset. */
+	if (masked && !was) {
+		m->pin_msg[pin] = *msg;
+		return;
+	}
+	if (!masked && was && m->pin_msg[pin].addr == msg->addr &&
+	    m->pin_msg[pin].data == msg->data)
+		return;
+	m->pin_msg[pin] = *msg;
 	/* GSI = pin. KVM's split irqchip scans these routes for level-triggered vectors to
 	 * build the EOI-exit bitmap, so a masked pin must have no route at all. */
-	if (masked)
+	if (masked) {
 		kvm_route_clear(vm, pin);
-	else
+		m->pin_routed &= ~(1u << pin);
+	} else {
 		kvm_route_set(vm, pin, msg);
+		m->pin_routed |= 1u << pin;
+	}
 	kvm_route_commit(vm);
-	if (pin < IOAPIC_PINS)
-		vm->machine->pin_msg[pin] = *msg;
 }
 
 static void ioapic_fire(void *opaque, unsigned pin)
