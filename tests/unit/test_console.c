@@ -300,39 +300,84 @@ static void test_file_output(void **state)
 	unlink(path);
 }
 
-/* "none" discards output; stdin from /dev/null starts no thread and nothing breaks. */
-static void test_none_and_devnull(void **state)
+static unsigned thread_count(void)
+{
+	char line[256];
+	unsigned n = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Threads: %u", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+/* Start a stdio console on whatever fd 0 is now; returns the number of threads it added. */
+static unsigned start_count_threads(const char *spec)
 {
 	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	struct err err = { 0 };
 	struct uart_ops ops;
 	struct console *c;
 	struct uart *u;
+	unsigned before = thread_count(), added;
 	uint8_t v = 'n';
-	int saved = dup(0), null = open("/dev/null", O_RDONLY);
 
-	(void)state;
-	c = console_new("none", &lock, NULL, NULL, &err);
+	c = console_new(spec, &lock, NULL, NULL, &err);
 	assert_non_null(c);
 	console_uart_ops(c, &ops);
 	u = uart_new(NULL, &ops);
 	assert_int_equal(console_start(c, u), 0);
+	added = thread_count() - before;
 	uart_io(u, 0, &v, 1, true);
 	console_free(c);
 	uart_free(u);
+	return added;
+}
 
+/* "none" discards output and reads nothing; stdin on /dev/null or closed starts no thread;
+ * a pipe does. */
+static void test_none_and_devnull(void **state)
+{
+	int saved = dup(0), null = open("/dev/null", O_RDONLY), p[2];
+
+	(void)state;
+	assert_int_equal(start_count_threads("none"), 0);
 	dup2(null, 0);
-	c = console_new(NULL, &lock, NULL, NULL, &err);
-	assert_non_null(c);
-	console_uart_ops(c, &ops);
-	u = uart_new(NULL, &ops);
-	assert_int_equal(console_start(c, u), 0);
-	console_free(c);
-	uart_free(u);
+	assert_int_equal(start_count_threads(NULL), 0);
+	close(0);
+	assert_int_equal(start_count_threads("stdio"), 0);
+	assert_int_equal(pipe(p), 0);
+	dup2(p[0], 0);
+	assert_int_equal(start_count_threads("stdio"), 1);
+	close(p[0]);
+	close(p[1]);
 	dup2(saved, 0);
 	close(saved);
 	close(null);
 	console_free(NULL);
+}
+
+/* Ctrl-A H prints the escape help on stderr and sends nothing to the guest. */
+static void test_help(void **state)
+{
+	struct fixture *f = *state;
+	int err[2], saved = dup(2);
+	char buf[512] = { 0 };
+
+	assert_int_equal(pipe(err), 0);
+	fcntl(err[0], F_SETFL, O_NONBLOCK);
+	dup2(err[1], 2);
+	feed(f, "\x01h", 2);
+	drain(err[0], buf, sizeof(buf) - 1, 100);
+	dup2(saved, 2);
+	close(saved);
+	close(err[0]);
+	close(err[1]);
+	assert_non_null(strstr(buf, "C-a x"));
+	assert_int_equal(uart_reg(f, 5, -1) & 0x01, 0);
 }
 
 /* Put a pty's slave on fd 0; returns the master, the slave in *slave. */
@@ -436,6 +481,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_escape_split, setup_stdio, teardown_stdio),
 		cmocka_unit_test_setup_teardown(test_output, setup_stdio, teardown_stdio),
 		cmocka_unit_test_setup_teardown(test_stdin_eof, setup_stdio, teardown_stdio),
+		cmocka_unit_test_setup_teardown(test_help, setup_stdio, teardown_stdio),
 		cmocka_unit_test(test_bad_specs),
 		cmocka_unit_test(test_file_output),
 		cmocka_unit_test(test_none_and_devnull),
