@@ -73,8 +73,10 @@ static void console_fatal_signal(int sig)
 
 /*
  * Restore the terminal on every way out: exit() through atexit, and signals that kill by
- * default. A handler is only installed where the disposition is still the default, so the
- * machine's own SIGINT/SIGTERM handling (which calls console_restore_tty) wins.
+ * default. A handler is only installed where the disposition is still the default, so a
+ * handler of the machine's own wins; vfvm's machine blocks SIGINT/SIGTERM and reads them
+ * from a signalfd, so those end in the normal teardown (console_free) instead. The
+ * atexit registration is process-wide like the saved termios, hence the pthread_once.
  */
 static void console_atexit(void)
 {
