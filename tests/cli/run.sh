@@ -1,6 +1,7 @@
 #!/bin/sh
 # run.sh - the bad-input CLI suite: runs vfvm with each bad input and checks exit status 2
-# and one stderr line "vfvm: ..." naming the problem. Usage: run.sh VFVM MKBAD WORKDIR
+# and one stderr line "vfvm: ..." naming the problem; then tools/extract-vmlinux refusals and
+# gzip/xz round trips. Usage: run.sh VFVM MKBAD WORKDIR
 set -u
 vfvm=$1 mkbad=$2 dir=$3
 pass=0 fail=0
@@ -58,6 +59,52 @@ for c in 0 65 abc -1 ""; do
 done
 check "unknown option" "unknown option.*--frobnicate" run --kernel "$mb" --frobnicate
 check "missing --kernel" "no kernel given.*--kernel" run --memory 64M
+
+# tools/extract-vmlinux: refusals (exit 2, one line), and a round trip through gzip and xz.
+xtool=$(dirname "$0")/../../tools/extract-vmlinux
+xcheck() {
+	name=$1 pat=$2
+	shift 2
+	"$xtool" "$@" >"$dir/out" 2>"$dir/err"
+	st=$?
+	if [ "$st" -eq 2 ] && [ "$(wc -l <"$dir/err")" -eq 1 ] &&
+	   grep -Eq "^extract-vmlinux: .*($pat)" "$dir/err"; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL: extract-vmlinux $name: status $st:"
+		sed 's/^/    /' "$dir/err" | head -5
+	fi
+}
+# le32 N: N as 4 little-endian bytes.
+le32() {
+	printf "$(printf '\\%03o\\%03o\\%03o\\%03o' $(($1 & 255)) $((($1 >> 8) & 255)) \
+		$((($1 >> 16) & 255)) $((($1 >> 24) & 255)))"
+}
+# mkpayload TOOL OUT: bzimage.bin's setup sectors + a TOOL-compressed fake ELF as payload.
+mkpayload() {
+	printf '\177ELF-fake-vmlinux' >"$dir/fake.elf"
+	$1 -c "$dir/fake.elf" >"$dir/payload"
+	plen=$(wc -c <"$dir/payload")
+	head -c 2560 "$bz" >"$2"
+	cat "$dir/payload" >>"$2"
+	{ le32 0; le32 "$plen"; } | dd of="$2" bs=1 seek=$((0x248)) conv=notrunc 2>/dev/null
+}
+xcheck "not a bzImage" "not a bzImage" "$dir/notkernel.txt" "$dir/x.elf"
+xcheck "protocol 2.04" "needs 2.08" "$dir/oldproto.bin" "$dir/x.elf"
+xcheck "no payload" "outside the file" "$bz" "$dir/x.elf"
+xcheck "missing file" "cannot read" "$dir/nonexistent" "$dir/x.elf"
+for z in gzip xz; do
+	mkpayload $z "$dir/$z.bzimage"
+	if "$xtool" "$dir/$z.bzimage" "$dir/$z.elf" 2>"$dir/err" && cmp -s "$dir/$z.elf" "$dir/fake.elf"
+	then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL: extract-vmlinux of a $z payload:"
+		sed 's/^/    /' "$dir/err" | head -5
+	fi
+done
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
