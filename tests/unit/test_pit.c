@@ -561,6 +561,28 @@ static void test_linux_calibration(void **state)
 	assert_int_equal(c->f.rises, 0);	/* counter 2 never touches IRQ0 */
 }
 
+/* Linux quick_pit_calibrate(): counter 2, mode 0, count 0xFFFF, unlatched LSB+MSB reads
+ * whose MSB must step down once every 256 pulses. */
+static void test_linux_quick_calibrate(void **state)
+{
+	struct ctx *c = *state;
+
+	outb(c, 0x61, (inb(c, 0x61) & ~0x02) | 0x01);
+	outb(c, 0x43, 0xB0);
+	outb(c, 0x42, 0xFF);
+	outb(c, 0x42, 0xFF);
+	for (unsigned k = 1; k < 255; k++) {
+		/* Pulse p shows 0xFFFF - (p - 1): at 256k the LSB is 0x00, one pulse later the
+		 * MSB has stepped to 0xFF - k and the LSB is 0xFF. */
+		at(c, 256ULL * k);
+		assert_int_equal(inb(c, 0x42), 0x00);
+		assert_int_equal(inb(c, 0x42), 0xFF - k + 1);
+		at(c, 256ULL * k + 1);
+		assert_int_equal(inb(c, 0x42), 0xFF);
+		assert_int_equal(inb(c, 0x42), 0xFF - k);
+	}
+}
+
 /* Mode 2 on counter 0 at 100 Hz for 10 simulated seconds, the host always on time. */
 static void test_irq0_rate(void **state)
 {
@@ -697,7 +719,8 @@ int main(void)
 		T(test_mode4_strobe), T(test_mode1_one_shot), T(test_mode5_strobe),
 		T(test_gate), T(test_bcd), T(test_count_zero), T(test_access_modes),
 		T(test_latch), T(test_readback), T(test_mode2_reload_at_period_end),
-		T(test_port61), T(test_linux_calibration), T(test_irq0_rate),
+		T(test_port61), T(test_linux_calibration), T(test_linux_quick_calibrate),
+		T(test_irq0_rate),
 		T(test_irq0_mode3), T(test_irq0_coalesce), T(test_irq0_unarm),
 		T(test_irq0_on_access),
 		T(test_bad_access),
