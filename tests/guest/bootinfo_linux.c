@@ -9,7 +9,7 @@
 const char guest_name[] = "bootinfo_linux";
 
 /* Must equal the --cmdline of bootinfo_linux.args. */
-#define EXPECT_CMDLINE "console=ttyS0 mem=128 initrd_len=20001 initrd_seed=3 x=\"a b\""
+#define EXPECT_CMDLINE "console=ttyS0 mem=128 initrd_len=9001 initrd_seed=3 x=\"a b\""
 
 extern char __image_start[], _end[];
 

@@ -18,7 +18,7 @@ GUEST_LIB	:= $(addprefix $(GUEST_OUT)/lib/,rt.o idt.o hw.o isr.o ap_boot.o)
 GUEST_MKIMAGE	:= $(GUEST_OUT)/mkimage
 # Blobs the guests verify byte by byte: name:length:seed (the runner passes them as modules
 # and initrds via @DIR@/<name>.bin in the .args files).
-GUEST_BLOBS	:= blob1:5000:1 blob2:12289:2 blob3:20001:3
+GUEST_BLOBS	:= blob1:5000:1 blob2:8193:2 blob3:9001:3
 GUEST_BLOBFILES	:= $(foreach b,$(GUEST_BLOBS),$(GUEST_OUT)/$(word 1,$(subst :, ,$(b))).bin)
 
 guest_fmt = $(or $(shell sed -n 's/^format[ 	]*//p' $(GUEST_DIR)/$(1).args 2>/dev/null),multiboot)
