@@ -17,6 +17,12 @@
 
 /* --- shared: one vector's route and eventfd --- */
 
+static void irq_changed(struct pci_dev *d)
+{
+	if (d->ops && d->ops->irq_changed)
+		d->ops->irq_changed(d);
+}
+
 static void vec_init(struct pci_msix_vec *v)
 {
 	memset(v, 0, sizeof(*v));
@@ -406,6 +412,8 @@ bool pci_msix_bar_access(struct pci_dev *d, int bar, uint64_t off, void *data, u
 	}
 	if (in_table) {
 		table_access(d, rel, data, len, is_write);
+		if (is_write)
+			irq_changed(d);
 		return true;
 	}
 	if (!is_write)			/* the PBA is read-only; writes are dropped */
@@ -423,6 +431,7 @@ void pci_msi_cfg_written(struct pci_dev *d, unsigned off, unsigned len)
 		msi_sync(d);
 	if (d->msix.cap)
 		msix_sync(d, 0, d->msix.nvec);
+	irq_changed(d);
 }
 
 int pci_msi_notify(struct pci_dev *d, unsigned n)
@@ -448,6 +457,7 @@ void pci_msi_release(struct pci_dev *d)
 		msi_release(d);
 	if (d->msix.cap)
 		msix_release(d);
+	irq_changed(d);
 }
 
 void pci_msi_destroy(struct pci_dev *d)

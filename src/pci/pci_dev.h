@@ -116,6 +116,12 @@ struct pci_dev_ops {
 	/* Access to a trapped BAR (offset relative to the BAR). */
 	void (*bar_access)(struct pci_dev *d, int bar, uint64_t off, void *data, unsigned len,
 			   bool is_write);
+	/*
+	 * MSI or MSI-X state changed (enable, vector count, routes, masks): for devices whose
+	 * interrupts come from elsewhere (VFIO), to re-bind their sources to the vectors' eventfds
+	 * (pci_msix_vec.efd) and honour masks. Called after the routes were committed.
+	 */
+	void (*irq_changed)(struct pci_dev *d);
 	/* Power-on state for device-private registers (config space is restored generically). */
 	void (*reset)(struct pci_dev *d);
 	/* Free device-private state. */

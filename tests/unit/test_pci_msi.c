@@ -10,6 +10,16 @@
 #include <cmocka.h>
 #include "test_pci_fake.h"
 
+static unsigned irq_changes;
+
+static void on_irq_changed(struct pci_dev *d)
+{
+	(void)d;
+	irq_changes++;
+}
+
+static const struct pci_dev_ops hook_ops = { .irq_changed = on_irq_changed };
+
 struct env {
 	struct fake f;
 	struct pci_bus b;
@@ -24,7 +34,7 @@ static int setup(void **state)
 
 	fake_ops(&e->f, &o);
 	pci_bus_init(&e->b, &o, 0x200000000ULL);
-	e->d = pci_dev_new(0x1234, 0x5678, 0xff000001, NULL, NULL);
+	e->d = pci_dev_new(0x1234, 0x5678, 0xff000001, &hook_ops, NULL);
 	assert_int_equal(pci_dev_attach(&e->b, e->d, 2, 0), 0);
 	assert_int_equal(pci_bar_init(e->d, 1, 0, 4096, NULL), 0);
 	assert_int_equal(pci_bar_init(e->d, 4, 0, 4096, NULL), 0);
@@ -358,6 +368,25 @@ static void test_msix_route_update_and_reuse(void **state)
 	assert_int_equal(e->f.last_signal.data, 0x77);
 }
 
+static void test_irq_changed_hook(void **state)
+{
+	struct env *e = *state;
+	unsigned n0 = irq_changes;
+
+	cfg_wr(&e->b, 2, 0, e->msix + 2, 2, 0x8000);
+	assert_int_equal(irq_changes, n0 + 1);
+	vec_program(e, 0, 0xfee00000, 0x41);		/* two table writes */
+	assert_int_equal(irq_changes, n0 + 3);
+	uint64_t v;
+
+	tbl(e, 0, 0, 8, false, &v);			/* reads do not count */
+	assert_int_equal(irq_changes, n0 + 3);
+	cfg_wr(&e->b, 2, 0, PCI_CACHE_LINE, 1, 0x10);	/* unrelated config write */
+	assert_int_equal(irq_changes, n0 + 3);
+	pci_dev_reset(e->d);
+	assert_int_equal(irq_changes, n0 + 4);
+}
+
 static void test_reset_releases(void **state)
 {
 	struct env *e = *state;
@@ -391,6 +420,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_msix_table_access, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_msix_mask_pending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_msix_route_update_and_reuse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_irq_changed_hook, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_releases, setup, teardown),
 	};
 
