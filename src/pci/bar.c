@@ -143,10 +143,9 @@ static bool bar_want(const struct pci_bar *bar, uint64_t *addr)
 	 * (PCI 3.0 §6.2.5.1); never map that (for a 32-bit BAR it would end at 4 GiB).
 	 */
 	lo = pci_cfg_get(d, bar_reg(bar->index), 4);
-	lomask = 0;
-	for (int k = 0; k < 4; k++)
-		lomask |= (uint32_t)d->wmask[bar_reg(bar->index) + k] << (8 * k);
-	lomask &= bar->index == PCI_ROM_BAR ? ~1u : ~0u;
+	memcpy(&lomask, &d->wmask[bar_reg(bar->index)], 4);	/* little-endian host */
+	if (bar->index == PCI_ROM_BAR)
+		lomask &= ~(uint32_t)PCI_ROM_ENABLE;
 	if (lomask && (lo & lomask) == lomask)
 		return false;
 	if (bar->flags & PCI_BAR_IO) {
@@ -164,24 +163,37 @@ static bool same_space(const struct pci_bar *x, const struct pci_bar *y)
 	return !(x->flags & PCI_BAR_IO) == !(y->flags & PCI_BAR_IO);
 }
 
+#define BARS_PER_FN (PCI_NUM_BARS + 1)
+
+/* Walk every implemented BAR (and ROM) on the bus: *pos starts at 0; NULL at the end. */
+static struct pci_bar *bar_next(struct pci_bus *b, unsigned *pos)
+{
+	for (; *pos < PCI_SLOTS * PCI_FUNCS * BARS_PER_FN; (*pos)++) {
+		unsigned fn = *pos / BARS_PER_FN, i = *pos % BARS_PER_FN;
+		struct pci_dev *d = b->devs[fn / PCI_FUNCS][fn % PCI_FUNCS];
+
+		if (!d) {
+			*pos = (fn + 1) * BARS_PER_FN - 1;	/* skip the empty function */
+			continue;
+		}
+		if (d->bars[i].size) {
+			(*pos)++;
+			return &d->bars[i];
+		}
+	}
+	return NULL;
+}
+
 /* Does [a, a+size) collide with an active BAR (other than @self) of the same space? */
 static bool bar_conflict(struct pci_bus *b, const struct pci_bar *self, uint64_t a)
 {
-	for (unsigned s = 0; s < PCI_SLOTS; s++) {
-		for (unsigned f = 0; f < PCI_FUNCS; f++) {
-			struct pci_dev *d = b->devs[s][f];
+	const struct pci_bar *o;
 
-			if (!d)
-				continue;
-			for (int i = 0; i <= PCI_NUM_BARS; i++) {
-				const struct pci_bar *o = &d->bars[i];
-
-				if (o == self || !o->mapped || !same_space(o, self))
-					continue;
-				if (a < o->mapped_addr + o->size && o->mapped_addr < a + self->size)
-					return true;
-			}
-		}
+	for (unsigned p = 0; (o = bar_next(b, &p));) {
+		if (o == self || !o->mapped || !same_space(o, self))
+			continue;
+		if (a < o->mapped_addr + o->size && o->mapped_addr < a + self->size)
+			return true;
 	}
 	return false;
 }
@@ -263,27 +275,18 @@ void pci_dev_unmap_bars(struct pci_dev *d)
 
 void pci_bus_remap(struct pci_bus *b)
 {
-	struct pci_dev *d;
+	struct pci_bar *bar;
 	uint64_t a;
+	unsigned p;
 
 	/* First take down what moved or was disabled, so that its old range is free ... */
-	for (unsigned s = 0; s < PCI_SLOTS; s++)
-		for (unsigned f = 0; f < PCI_FUNCS; f++)
-			for (int i = 0; (d = b->devs[s][f]) && i <= PCI_NUM_BARS; i++) {
-				struct pci_bar *bar = &d->bars[i];
-
-				if (bar->mapped && (!bar_want(bar, &a) || a != bar->mapped_addr))
-					bar_unmap(b, bar);
-			}
+	for (p = 0; (bar = bar_next(b, &p));)
+		if (bar->mapped && (!bar_want(bar, &a) || a != bar->mapped_addr))
+			bar_unmap(b, bar);
 	/* ... then map what is wanted; a BAR colliding with an active one stays off. */
-	for (unsigned s = 0; s < PCI_SLOTS; s++)
-		for (unsigned f = 0; f < PCI_FUNCS; f++)
-			for (int i = 0; (d = b->devs[s][f]) && i <= PCI_NUM_BARS; i++) {
-				struct pci_bar *bar = &d->bars[i];
-
-				if (!bar->mapped && bar_want(bar, &a) && !bar_conflict(b, bar, a))
-					bar_map(b, bar, a);
-			}
+	for (p = 0; (bar = bar_next(b, &p));)
+		if (!bar->mapped && bar_want(bar, &a) && !bar_conflict(b, bar, a))
+			bar_map(b, bar, a);
 	for (unsigned s = 0; s < PCI_SLOTS; s++)
 		for (unsigned f = 0; f < PCI_FUNCS; f++)
 			if (b->devs[s][f])
