@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <dirent.h>
 #include <cmocka.h>
 #include "test_pci_fake.h"
 #include "pci/devices.h"
@@ -160,8 +161,21 @@ static void step(struct fake *f, struct pci_bus *b)
 	(void)f;
 }
 
+static unsigned open_fds(void)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	unsigned n = 0;
+
+	assert_non_null(dir);
+	while (readdir(dir))
+		n++;
+	closedir(dir);
+	return n;
+}
+
 static void test_fuzz(void **state)
 {
+	unsigned fds0 = open_fds();
 	struct fake f;
 	struct pci_host_ops o;
 	struct pci_bus b;
@@ -206,6 +220,8 @@ static void test_fuzz(void **state)
 	assert_true(f.intx_calls > 100);
 	pci_bus_destroy(&b);
 	assert_int_equal(fake_nmaps(&f), 0);
+	/* Every eventfd (vectors, doorbells) was closed again. */
+	assert_int_equal(open_fds(), fds0);
 }
 
 int main(void)
