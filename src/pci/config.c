@@ -196,8 +196,10 @@ bool pci_config_access(struct pci_bus *b, unsigned bdf, unsigned off, uint32_t *
 	}
 	if (overlaps(off, len, PCI_BAR0, 24) || overlaps(off, len, PCI_ROM, 4))
 		pci_bus_remap(b);
-	if (cap_touched(d, off, len))
+	if (cap_touched(d, off, len)) {
 		pci_msi_cfg_written(d, off, len);
+		pci_intx_set(d, d->intx_level);		/* MSI(-X) Enable gates INTx */
+	}
 	if (d->ops && d->ops->cfg_write)
 		d->ops->cfg_write(d, off, len, *data);
 	return true;
@@ -308,7 +310,8 @@ void pci_intx_set(struct pci_dev *d, bool level)
 		d->cfg[PCI_STATUS] |= PCI_STS_INTX;
 	else
 		d->cfg[PCI_STATUS] &= ~PCI_STS_INTX;
-	want = level && intx >= 1 && intx <= 4 &&
+	/* §6.8: a function with MSI or MSI-X enabled must not use INTx. */
+	want = level && intx >= 1 && intx <= 4 && !pci_msi_enabled(d) &&
 	       !(pci_cfg_get(d, PCI_COMMAND, 2) & PCI_CMD_INTX_DISABLE);
 	if (want == d->intx_asserted || !b)
 		return;

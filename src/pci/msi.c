@@ -434,6 +434,12 @@ void pci_msi_cfg_written(struct pci_dev *d, unsigned off, unsigned len)
 	irq_changed(d);
 }
 
+bool pci_msi_enabled(const struct pci_dev *d)
+{
+	return (d->msix.cap && (msix_ctrl(d) & MSIX_CTRL_ENABLE)) ||
+	       (d->msi.cap && (pci_cfg_get(d, d->msi.cap + 2, 2) & MSI_CTRL_ENABLE));
+}
+
 int pci_msi_notify(struct pci_dev *d, unsigned n)
 {
 	bool msix = d->msix.cap && (msix_ctrl(d) & MSIX_CTRL_ENABLE);

@@ -289,6 +289,8 @@ void pci_msi_cfg_written(struct pci_dev *d, unsigned off, unsigned len);
 /* A BAR access inside the MSI-X table or PBA? Then handle it and return true. */
 bool pci_msix_bar_access(struct pci_dev *d, int bar, uint64_t off, void *data, unsigned len,
 			 bool is_write);
+/* Is MSI or MSI-X enabled (then INTx is not used, §6.8)? */
+bool pci_msi_enabled(const struct pci_dev *d);
 /* Fire vector @n: MSI-X if enabled, else MSI; masked vectors set their pending bit. */
 int pci_msi_notify(struct pci_dev *d, unsigned n);
 /* Release all MSI/MSI-X routes (MSI(-X) Enable cleared / reset). */

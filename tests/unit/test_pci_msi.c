@@ -368,6 +368,31 @@ static void test_msix_route_update_and_reuse(void **state)
 	assert_int_equal(e->f.last_signal.data, 0x77);
 }
 
+static void test_msi_gates_intx(void **state)
+{
+	struct env *e = *state;
+	unsigned pin = pci_intx_route(2, 0);
+
+	pci_intx_pin_set(e->d, 1);
+	pci_intx_set(e->d, true);
+	assert_int_equal(e->f.intx[pin], 1);
+	/* Enabling MSI-X (or MSI) takes the function off its INTx pin (§6.8)... */
+	cfg_wr(&e->b, 2, 0, e->msix + 2, 2, 0x8000);
+	assert_int_equal(e->f.intx[pin], 0);
+	assert_true(cfg_rd(&e->b, 2, 0, PCI_STATUS, 2) & PCI_STS_INTX);
+	pci_intx_set(e->d, true);
+	assert_int_equal(e->f.intx[pin], 0);
+	/* ... and disabling it puts a still-pending INTx back. */
+	cfg_wr(&e->b, 2, 0, e->msix + 2, 2, 0);
+	assert_int_equal(e->f.intx[pin], 1);
+	cfg_wr(&e->b, 2, 0, e->msi + 2, 2, 1);
+	assert_int_equal(e->f.intx[pin], 0);
+	cfg_wr(&e->b, 2, 0, e->msi + 2, 2, 0);
+	assert_int_equal(e->f.intx[pin], 1);
+	pci_intx_set(e->d, false);
+	assert_int_equal(e->f.intx[pin], 0);
+}
+
 static void test_irq_changed_hook(void **state)
 {
 	struct env *e = *state;
@@ -420,6 +445,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_msix_table_access, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_msix_mask_pending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_msix_route_update_and_reuse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_msi_gates_intx, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_irq_changed_hook, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_releases, setup, teardown),
 	};
