@@ -17,6 +17,8 @@ LAB_IMAGE_DEPS	= tools/lab/build-image tools/lab/init tools/lab/lib.sh tools/lab
 		  $(wildcard tools/lab/scenarios/*.sh) $(LAB_VFVM) $(LAB_VMLINUX) \
 		  $(LAB_OUT)/guest-run.cpio $(LAB_OUT)/guest-shell.cpio \
 		  $(LAB_GUESTFILES)
+# Files for scenarios that run inside the Linux guest (adds to LAB_IMAGE_DEPS, LAB_EXTRA_FILES).
+-include tools/lab/guest/guest.mk
 
 .PHONY: lab-image lab-image-files lab-check lab-shell lab-guest
 
@@ -36,7 +38,8 @@ $(LAB_OUT)/lab.cpio: $(LAB_IMAGE_DEPS)
 	@echo "lab: building $@ (kernel $(LAB_KVER))"
 	@tools/lab/build-image $@ $(LAB_KVER) $(LAB_VFVM) "$(LAB_GUESTFILES)" \
 		$(LAB_BZIMAGE):guest/bzImage $(if $(LAB_VMLINUX),$(LAB_VMLINUX):guest/vmlinux) \
-		$(LAB_OUT)/guest-run.cpio:guest/run.cpio $(LAB_OUT)/guest-shell.cpio:guest/shell.cpio
+		$(LAB_OUT)/guest-run.cpio:guest/run.cpio $(LAB_OUT)/guest-shell.cpio:guest/shell.cpio \
+		$(LAB_EXTRA_FILES)
 
 $(LAB_OUT)/vmlinux: tools/extract-vmlinux
 	@mkdir -p $(LAB_OUT)

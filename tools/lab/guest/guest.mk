@@ -1,0 +1,34 @@
+# guest.mk - extra files for the lab image that scenarios run inside vfvm's Linux guest; included
+# by tools/lab/lab.mk, which passes $(LAB_EXTRA_FILES) (FILE:DEST pairs) to build-image.
+# Now: the pci-linux scenario's guest initramfs (Debian's lspci, a static helper, a check script).
+
+LAB_GUEST_SRC	:= tools/lab/guest
+# lspci is dynamic (Debian has no static libpci): it goes in with the libraries ldd names, at
+# those paths, and pci.ids for the names. pcimem is static (Debian's libc6-dev has libc.a).
+LAB_LSPCI	:= /usr/bin/lspci
+LAB_PCI_IDS	:= $(firstword $(wildcard /usr/share/misc/pci.ids /usr/share/hwdata/pci.ids))
+
+$(LAB_OUT)/pcimem: $(LAB_GUEST_SRC)/pcimem.c
+	@mkdir -p $(LAB_OUT)
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -static -o $@ $<
+
+$(LAB_OUT)/guest-pci.cpio: tools/mkinitramfs $(LAB_OUT)/pcimem $(LAB_GUEST_SRC)/pci-check.sh \
+		$(LAB_GUEST_SRC)/guest.mk
+	@mkdir -p $(LAB_OUT)
+	@[ -x $(LAB_LSPCI) ] || { echo "lab: no $(LAB_LSPCI) (Debian pciutils; tools/install-deps)" >&2; exit 1; }
+	@rm -rf $@.root && mkdir -p $@.root/pci/bin $@.root/usr/share/misc
+	cp $(LAB_OUT)/pcimem $@.root/pci/pcimem
+	cp $(LAB_GUEST_SRC)/pci-check.sh $@.root/pci/check.sh
+	cp $(LAB_LSPCI) $@.root/pci/bin/lspci
+	$(if $(LAB_PCI_IDS),cp $(LAB_PCI_IDS) $@.root/usr/share/misc/pci.ids)
+	@# -L: ldd names symlinks (libpci.so.3, the loader); the image needs the files.
+	for lib in $$(ldd $(LAB_LSPCI) | awk '$$2 == "=>" && $$3 ~ /^\// { print $$3 } $$1 ~ /^\// { print $$1 }'); do \
+		mkdir -p $@.root$$(dirname $$lib) && cp -L $$lib $@.root$$lib || exit 1; \
+	done
+	tools/mkinitramfs -o $@ --run 'sh /pci/check.sh' \
+		$$(cd $@.root && for d in *; do [ $$d = usr ] || echo "--add $@.root/$$d:$$d"; done) \
+		--add $@.root/usr/share:usr/share
+	@rm -rf $@.root
+
+LAB_IMAGE_DEPS	+= $(LAB_OUT)/guest-pci.cpio
+LAB_EXTRA_FILES	+= $(LAB_OUT)/guest-pci.cpio:guest/pci.cpio
