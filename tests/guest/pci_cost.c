@@ -1,6 +1,7 @@
 /* pci_cost.c - what a test-device access costs from a guest: trapped MMIO and port reads,
  * ioeventfd doorbell writes, RAM-BAR and plain RAM reads, timed with the TSC (calibrated
- * against PIT counter 2) and printed as INFO lines; checks only that the device answers.
+ * against PIT counter 2) and printed as information lines (two leading spaces, docs/testing.md);
+ * checks only that the device answers.
  * CPL0 guest code is emulated on the nested development host, so the "no exit" rows show
  * emulation cost there, not hardware speed. */
 #include "rt.h"
@@ -41,7 +42,7 @@ static void report(const char *what, uint32_t cycles)
 {
 	uint32_t ns = per_us ? cycles / N * 1000 / per_us : 0;
 
-	printf("INFO pci_cost.%s: %u ns per access (%u cycles)\n", what, ns, cycles / N);
+	printf("  pci_cost.%s: %u ns per access (%u cycles)\n", what, ns, cycles / N);
 }
 
 void guest_main(uint32_t magic, uint32_t info)
@@ -65,7 +66,7 @@ void guest_main(uint32_t magic, uint32_t info)
 	t0 = rdtsc32();
 	pit_wait_ticks(11932);		/* 10 ms */
 	per_us = (rdtsc32() - t0) / 10000;
-	printf("INFO pci_cost.tsc: %u MHz\n", per_us);
+	printf("  pci_cost.tsc: %u MHz\n", per_us);
 
 	t0 = rdtsc32();
 	for (int i = 0; i < N; i++)
