@@ -1,10 +1,11 @@
 /* pic.c - the 8259A pair as a guest sees it (8259A datasheet; PIIX3 datasheet §2.4.11 for
  * the ELCR): IMR read/write, IRR/ISR reads through OCW3, masking, priority, non-specific and
- * specific EOI, auto-EOI, level mode through the ELCR, and the slave cascade. Interrupts
- * reach the CPU as ExtINT through LAPIC LINT0 (virtual-wire mode). Sources: COM1's THRE
- * interrupt (IRQ4, raised by IER bit 1 with MCR OUT2 set, lowered by clearing IER), a
- * counter 0 one-shot (IRQ0: mode 0 OUT0 rises at terminal count) and the RTC periodic
- * interrupt (IRQ8). No printing while a UART interrupt is enabled: results are checked after. */
+ * specific EOI, auto-EOI, the poll command, level mode through the ELCR, and the slave
+ * cascade. Interrupts reach the CPU as ExtINT through LAPIC LINT0 (virtual-wire mode).
+ * Sources: COM1's THRE interrupt (IRQ4, raised by IER bit 1 with MCR OUT2 set, lowered by
+ * clearing IER), a counter 0 one-shot (IRQ0: mode 0 OUT0 rises at terminal count) and the
+ * RTC periodic interrupt (IRQ8). No printing while a UART interrupt is enabled: results are
+ * checked after. */
 #include "rt.h"
 
 const char guest_name[] = "pic";
@@ -228,6 +229,29 @@ static void test_elcr(void)
 	      "IRR with line high 0x%x, low 0x%x", irr_hi, irr_lo);
 }
 
+/* Poll command (OCW3 P bit, 8259A datasheet "The Poll Command"): the next read of the command
+ * port acts as an INTA: 0x80 | level of the highest request, which goes in service. */
+static void test_poll(void)
+{
+	uint8_t v, v_none;
+	uint16_t isr;
+
+	cli();
+	pic_set_mask(0xFFFB & ~0x10);
+	uart_irq(true);
+	outb(0x20, 0x0C);
+	v = inb(0x20);
+	isr = pic_read_isr();
+	uart_irq(false);
+	pic_eoi(4);
+	outb(0x20, 0x0C);
+	v_none = inb(0x20);
+	pic_set_mask(0xFFFB);
+	check_eq("poll_irq4", v, 0x84);
+	check("poll_sets_isr", isr & 0x10, "ISR 0x%x after the poll", isr);
+	check("poll_nothing", !(v_none & 0x80), "poll with no request returned 0x%x", v_none);
+}
+
 static void test_cascade(void)
 {
 	cli();
@@ -264,6 +288,7 @@ void guest_main(uint32_t magic, uint32_t info)
 	test_eoi();
 	test_auto_eoi();
 	test_elcr();
+	test_poll();
 	test_cascade();
 	pit_stop();
 	check("no_spurious", !irq_count[V0 + 7] && !irq_count[PIC_BASE_SLAVE + 7],

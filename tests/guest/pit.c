@@ -1,6 +1,7 @@
 /* pit.c - the 8254 PIT (Intel 8254 datasheet) as a guest sees it: counter 0 in mode 2
  * delivers IRQ0 at the programmed rate (measured against counter 2 one-shots, i.e. the
- * same 1.193182 MHz time base, polled through OUT2 at port 0x61), mode 0 gives exactly one
+ * same 1.193182 MHz time base, polled through OUT2 at port 0x61), counter 2 against the RTC
+ * seconds (the host wall clock: an independent reference), mode 0 gives exactly one
  * IRQ0, counter latch and read-back commands, status bytes, and OUT2/GATE2 at port 0x61. */
 #include "rt.h"
 
@@ -49,6 +50,45 @@ static void test_rate(void)
 	       (uint32_t)((t1 - t0) >> 10));
 	check("irq0_rate_200hz", n >= want * 3 / 4 && n <= want * 5 / 4,
 	      "%u interrupts in 219.7 ms at 200 Hz, want %u +- 25%%", n, want);
+}
+
+static uint8_t rtc_seconds(void)
+{
+	outb(0x70, 0x00);
+	return inb(0x71);
+}
+
+/*
+ * An independent time base: the RTC (host wall clock) seconds register. Counter 2 runs in
+ * mode 3 with count 65536, so OUT2 toggles every 32768 ticks (27.5 ms); count the toggles
+ * between two changes of the seconds register: 1193182 / 32768 = 36.4 per second.
+ */
+static void test_vs_rtc(void)
+{
+	uint8_t s0, s, out, prev;
+	uint32_t toggles = 0, polls = 0;
+
+	outb(0x61, (inb(0x61) & ~0x03) | 0x01);
+	outb(0x43, 0xB6);	/* counter 2, lobyte/hibyte, mode 3 */
+	outb(0x42, 0);
+	outb(0x42, 0);
+	/* Bounded by OUT2 toggles (time), whatever a poll costs; polls only if OUT2 is stuck. */
+	s0 = rtc_seconds();
+	prev = inb(0x61) & 0x20;
+	while ((s = rtc_seconds()) == s0 && toggles < 80 && ++polls < 50000000) {
+		out = inb(0x61) & 0x20;
+		toggles += out != prev;
+		prev = out;
+	}
+	toggles = 0;
+	while (rtc_seconds() == s && toggles < 80 && ++polls < 50000000) {
+		out = inb(0x61) & 0x20;
+		toggles += out != prev;
+		prev = out;
+	}
+	printf("  %u OUT2 half-periods of 32768 ticks in one RTC second (want 36.4)\n", toggles);
+	check("pit_vs_rtc_second", toggles >= 34 && toggles <= 39,
+	      "%u half-periods, want 36 +- 2 (PIT clock 1.193182 MHz against the RTC)", toggles);
 }
 
 static void test_oneshot(void)
@@ -154,6 +194,7 @@ void guest_main(uint32_t magic, uint32_t info)
 	pic_init(PIC_BASE_MASTER, PIC_BASE_SLAVE, false);
 	idt_set_handler(PIC_BASE_MASTER, h_irq0);
 	test_rate();
+	test_vs_rtc();
 	test_oneshot();
 	test_latch();
 	test_readback();
