@@ -333,6 +333,59 @@ static void test_doorbell(void **state)
 		assert_false(e->f.ioev[i].live);
 }
 
+static uint64_t api_rings;
+
+static void api_ring(struct pci_dev *d, uint64_t count)
+{
+	(void)d;
+	api_rings += count;
+}
+
+static void test_doorbell_api(void **state)
+{
+	struct env *e = *state;
+	struct pci_dev *d = pci_dev_new(1, 2, 0, NULL, NULL);
+	static uint8_t ram[4096];
+	int live = 0;
+
+	assert_int_equal(pci_dev_attach(&e->b, d, 5, 0), 0);
+	assert_int_equal(pci_bar_init(d, 0, PCI_BAR_IO, 16, NULL), 0);
+	assert_int_equal(pci_bar_init(d, 1, 0, 4096, ram), 0);
+	/* Bad BAR, RAM BAR (no exit to catch), outside the BAR, bad length, no callback. */
+	assert_int_equal(pci_doorbell_add(d, 2, 0, 4, -1, api_ring), -EINVAL);
+	assert_int_equal(pci_doorbell_add(d, 1, 0, 4, -1, api_ring), -EINVAL);
+	assert_int_equal(pci_doorbell_add(d, 0, 14, 4, -1, api_ring), -EINVAL);
+	assert_int_equal(pci_doorbell_add(d, 0, 16, 1, -1, api_ring), -EINVAL);
+	assert_int_equal(pci_doorbell_add(d, 0, 0, 3, -1, api_ring), -EINVAL);
+	assert_int_equal(pci_doorbell_add(d, 0, 0, 4, -1, NULL), -EINVAL);
+	/* Port doorbell with a data match. */
+	assert_int_equal(pci_doorbell_add(d, 0, 8, 2, 0x5, api_ring), 0);
+	cfg_wr(&e->b, 5, 0, 0x10, 4, 0xe000);
+	cfg_wr(&e->b, 5, 0, PCI_COMMAND, 2, PCI_CMD_IO);
+	for (int i = 0; i < FAKE_MAX; i++) {
+		struct fake_ioev *v = &e->f.ioev[i];
+
+		if (!v->live)
+			continue;
+		live++;
+		assert_true(v->pio);
+		assert_int_equal(v->addr, 0xe008);
+		assert_int_equal(v->len, 2);
+		assert_int_equal(v->datamatch, 5);
+	}
+	assert_int_equal(live, 1);
+	/* ioeventfd refused (old kernel): the doorbell stays unassigned, writes exit instead. */
+	cfg_wr(&e->b, 5, 0, PCI_COMMAND, 2, 0);
+	e->f.ioev_fail = 1;
+	cfg_wr(&e->b, 5, 0, PCI_COMMAND, 2, PCI_CMD_IO);
+	assert_false(d->doorbells[0].assigned);
+	assert_true(d->bars[0].mapped);
+	/* Limit per device. */
+	for (int i = 1; i < PCI_MAX_DOORBELLS; i++)
+		assert_int_equal(pci_doorbell_add(d, 0, 0, 1, i, api_ring), 0);
+	assert_int_equal(pci_doorbell_add(d, 0, 0, 1, 9, api_ring), -EINVAL);
+}
+
 static void test_reset(void **state)
 {
 	struct env *e = *state;
@@ -357,6 +410,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dma, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interrupts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_doorbell, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_doorbell_api, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
 	};
 
