@@ -1,0 +1,60 @@
+# 40-vfio-edu.sh - scenario `vfio-edu`: vfvm passes QEMU's edu device (0000:00:03.0) through to
+# the vfio_edu test guest (tests/guest/vfio_edu.c): registers, factorial, MSI, DMA through the
+# IOMMU all pass; and BAR0 is mapped into the guest, so 10000 BAR0 reads add no MMIO exit
+# (vfvm --stats with bar_reads=10000 against bar_reads=0). See docs/passthrough-tests.md.
+lab_timeout=240
+lab_devices=""
+
+EDU=0000:00:03.0
+# Largest tolerated difference in MMIO exits between the two runs: ~0 if BAR0 is mapped, at
+# least 10000 if every read traps.
+EDU_EXIT_SLACK=20
+
+# edu_run N LOG: runs the guest with bar_reads=N, output (console and --stats) into LOG,
+# vfvm's exit status into LOG.st.
+edu_run() {
+	_s=$(date +%s)
+	{ "$VFVM" run --kernel /guests/vfio_edu.kernel --memory 64M --device vfio,host=$EDU \
+		--debug-exit --stats --cmdline "bar_reads=$1" </dev/null 2>&1; echo $? >"$2.st"; } |
+		tr -d '\r' >"$2"
+	sed 's/^/    /' "$2"
+	echo "vfio-edu: bar_reads=$1: vfvm status $(cat "$2.st") after $(($(date +%s) - _s)) s"
+}
+
+# edu_judge LOG: prints why the guest failed, if it did. It passes with a DONE line, no FAIL
+# line, and isa-debug-exit value 0, which vfvm --debug-exit turns into status (0 << 1) | 1 = 1.
+edu_judge() {
+	if grep -q '^FAIL' "$1"; then
+		grep '^FAIL' "$1" | head -n 3 | tr '\n' ' '
+	elif ! grep -q '^DONE' "$1"; then
+		echo "no DONE line; vfvm status $(cat "$1.st"); last line: $(grep . "$1" | tail -n 1)"
+	elif [ "$(cat "$1.st")" != 1 ]; then
+		echo "vfvm status $(cat "$1.st"), want 1"
+	fi
+}
+
+edu_mmio() {
+	sed -n 's/^vfvm: exits: io [0-9]*, mmio \([0-9]*\),.*/\1/p' "$1"
+}
+
+run() {
+	[ -c /dev/kvm ] || { lab_fail "no /dev/kvm"; return; }
+	[ -f /guests/vfio_edu.kernel ] || { lab_fail "no /guests/vfio_edu.kernel (make guests)"; return; }
+	echo "edu $EDU: driver $(basename "$(readlink /sys/bus/pci/devices/$EDU/driver)")," \
+		"group $(lab_vfio_group $EDU)"
+	edu_run 0 /tmp/edu0.log
+	why=$(edu_judge /tmp/edu0.log)
+	[ -z "$why" ] || { lab_fail "bar_reads=0: $why"; return; }
+	edu_run 10000 /tmp/edu1.log
+	why=$(edu_judge /tmp/edu1.log)
+	[ -z "$why" ] || { lab_fail "bar_reads=10000: $why"; return; }
+	grep -q '^vfio_edu: 10000 BAR0 reads done' /tmp/edu1.log ||
+		{ lab_fail "the guest did not report its 10000 BAR0 reads"; return; }
+	m0=$(edu_mmio /tmp/edu0.log)
+	m1=$(edu_mmio /tmp/edu1.log)
+	[ -n "$m0" ] && [ -n "$m1" ] || { lab_fail "no --stats line from vfvm"; return; }
+	d=$((m1 - m0))
+	echo "vfio-edu: MMIO exits: $m0 with bar_reads=0, $m1 with bar_reads=10000 (difference $d)"
+	[ "$d" -le "$EDU_EXIT_SLACK" ] && [ "$d" -ge "-$EDU_EXIT_SLACK" ] ||
+		lab_fail "10000 BAR0 reads cost $d MMIO exits (BAR0 not mapped into the guest?)"
+}
