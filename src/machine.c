@@ -233,17 +233,27 @@ static bool msi_targets(const struct msi_msg *msg, unsigned id)
 	return dest == 0xff || dest == id;
 }
 
-bool machine_eoi_pending(struct vm *vm, unsigned id)
+static bool eoi_pending_locked(struct vm *vm, unsigned id)
 {
 	struct machine *m = vm->machine;
 	unsigned wait = atomic_load(&m->eoi_wait);
 
-	if (!wait)
-		return false;
-	for (unsigned pin = 0; pin < IOAPIC_PINS; pin++)
+	for (unsigned pin = 0; wait && pin < IOAPIC_PINS; pin++)
 		if ((wait & (1u << pin)) && msi_targets(&m->pin_msg[pin], id))
 			return true;
 	return false;
+}
+
+bool machine_eoi_pending(struct vm *vm, unsigned id)
+{
+	bool r;
+
+	if (!atomic_load(&vm->machine->eoi_wait))	/* the common case: no lock */
+		return false;
+	pthread_mutex_lock(&vm->lock);
+	r = eoi_pending_locked(vm, id);
+	pthread_mutex_unlock(&vm->lock);
+	return r;
 }
 
 static bool apic_bit(const char *regs, unsigned base, unsigned vec)
@@ -295,7 +305,7 @@ static void eoi_tick(void *dev)
 	if (!atomic_load(&m->eoi_wait))
 		return;
 	for (unsigned i = 0; i < vm->ncpus; i++)
-		if (machine_eoi_pending(vm, i))
+		if (eoi_pending_locked(vm, i))
 			vcpu_kick(vm->vcpus[i]);
 	clock_arm(&m->timers[TIMER_EOI].ops, mclock_now(NULL) + EOI_POLL_NS);
 }
@@ -621,6 +631,7 @@ static void machine_reboot(struct vm *vm)
 	uart_reset(vm->uart[0]);
 	uart_reset(vm->uart[1]);
 	vm->machine->rcr = 0;
+	atomic_store(&vm->machine->eoi_wait, 0);
 	pthread_mutex_unlock(&vm->lock);
 	pci_reset(vm);
 	for (unsigned i = 0; i < vm->mem.n; i++)
