@@ -44,6 +44,49 @@ int pci_bar_init(struct pci_dev *d, int i, uint8_t flags, uint64_t size, void *r
 	return 0;
 }
 
+static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+bool pci_bar_ram_overlaps(const struct pci_dev *d, int i, uint64_t off, uint64_t len)
+{
+	const struct pci_bar *bar = &d->bars[i];
+
+	for (unsigned k = 0; k < bar->nsub; k++)
+		if (ranges_overlap(off, len, bar->sub[k].off, bar->sub[k].size))
+			return true;
+	return false;
+}
+
+int pci_bar_add_ram(struct pci_dev *d, int i, uint64_t off, uint64_t size, void *hva)
+{
+	const struct pci_msix *x = &d->msix;
+	struct pci_bar *bar;
+
+	if (i < 0 || i >= PCI_NUM_BARS || !hva)
+		return -EINVAL;
+	bar = &d->bars[i];
+	if (!bar->size || bar->ram || (bar->flags & PCI_BAR_IO) || bar->size < 4096 ||
+	    !size || ((off | size | (uintptr_t)hva) & 4095) || off >= bar->size ||
+	    size > bar->size - off || pci_bar_ram_overlaps(d, i, off, size))
+		return -EINVAL;
+	/* The MSI-X structures and doorbells must keep trapping. */
+	if (x->cap && ((i == x->table_bar && ranges_overlap(off, size, x->table_off,
+							     x->nvec * 16ULL)) ||
+		       (i == x->pba_bar && ranges_overlap(off, size, x->pba_off,
+							  ((x->nvec + 63) / 64) * 8ULL))))
+		return -EINVAL;
+	for (unsigned k = 0; k < d->ndoorbells; k++)
+		if (d->doorbells[k].bar == i &&
+		    ranges_overlap(off, size, d->doorbells[k].off, d->doorbells[k].len))
+			return -EINVAL;
+	if (bar->nsub >= PCI_BAR_MAX_RAM)
+		return -ENOSPC;
+	bar->sub[bar->nsub++] = (struct pci_bar_ram){ off, size, hva, -1 };
+	return 0;
+}
+
 int pci_rom_init(struct pci_dev *d, uint64_t size, const uint8_t *data)
 {
 	if (!is_pow2(size) || size < 2048 || size > (16u << 20) || !data)
@@ -227,6 +270,35 @@ void pci_bar_io(struct pci_bar *bar, uint64_t off, void *data, unsigned len, boo
 	bar_io(bar, off, data, len, is_write);
 }
 
+static void subs_unmap(struct pci_bus *b, struct pci_bar *bar)
+{
+	struct pci_host_ops *o = &b->ops;
+
+	for (unsigned k = 0; k < bar->nsub; k++) {
+		if (bar->sub[k].slot >= 0 && o->unmap_ram)
+			o->unmap_ram(o->opaque, bar->sub[k].slot);
+		bar->sub[k].slot = -1;
+	}
+}
+
+/* The RAM-backed parts of a trapped BAR: slots over the trapped range (slots win in KVM). */
+static int subs_map(struct pci_bus *b, struct pci_bar *bar, uint64_t a)
+{
+	struct pci_host_ops *o = &b->ops;
+
+	for (unsigned k = 0; k < bar->nsub && o->map_ram; k++) {
+		int r = o->map_ram(o->opaque, a + bar->sub[k].off, bar->sub[k].size,
+				   bar->sub[k].hva);
+
+		if (r < 0) {
+			subs_unmap(b, bar);
+			return r;
+		}
+		bar->sub[k].slot = r;
+	}
+	return 0;
+}
+
 static int bar_map(struct pci_bus *b, struct pci_bar *bar, uint64_t a)
 {
 	struct pci_host_ops *o = &b->ops;
@@ -240,10 +312,18 @@ static int bar_map(struct pci_bus *b, struct pci_bar *bar, uint64_t a)
 		if (r < 0)
 			return r;
 		bar->slot = r;
-	} else if (o->map_io) {
-		r = o->map_io(o->opaque, !io, a, bar->size, bar_io, bar, bar->dev->name);
-		if (r < 0)
+	} else {
+		if (o->map_io) {
+			r = o->map_io(o->opaque, !io, a, bar->size, bar_io, bar, bar->dev->name);
+			if (r < 0)
+				return r;
+		}
+		r = subs_map(b, bar, a);
+		if (r < 0) {
+			if (o->unmap_io)
+				o->unmap_io(o->opaque, !io, a);
 			return r;
+		}
 	}
 	bar->mapped = true;
 	bar->mapped_addr = a;
@@ -260,8 +340,10 @@ static void bar_unmap(struct pci_bus *b, struct pci_bar *bar)
 		if (o->unmap_ram && bar->slot >= 0)
 			o->unmap_ram(o->opaque, bar->slot);
 		bar->slot = -1;
-	} else if (o->unmap_io) {
-		o->unmap_io(o->opaque, !(bar->flags & PCI_BAR_IO), bar->mapped_addr);
+	} else {
+		subs_unmap(b, bar);
+		if (o->unmap_io)
+			o->unmap_io(o->opaque, !(bar->flags & PCI_BAR_IO), bar->mapped_addr);
 	}
 	bar->mapped = false;
 }

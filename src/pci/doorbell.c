@@ -20,7 +20,8 @@ int pci_doorbell_add(struct pci_dev *d, int bar, uint64_t off, unsigned len, int
 
 	if (d->ndoorbells >= PCI_MAX_DOORBELLS || bar < 0 || bar >= PCI_NUM_BARS || !ring ||
 	    !d->bars[bar].size || d->bars[bar].ram || (len != 1 && len != 2 && len != 4 &&
-	    len != 8) || off >= d->bars[bar].size || len > d->bars[bar].size - off)
+	    len != 8) || off >= d->bars[bar].size || len > d->bars[bar].size - off ||
+	    pci_bar_ram_overlaps(d, bar, off, len))
 		return -EINVAL;
 	db = &d->doorbells[d->ndoorbells];
 	db->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

@@ -251,6 +251,10 @@ int pci_msix_init(struct pci_dev *d, unsigned nvec, int table_bar, uint32_t tabl
 		return -EINVAL;
 	if (table_bar == pba_bar && table_off < pend && pba_off < tend)
 		return -EINVAL;
+	/* They must trap: not inside a RAM-backed part of the BAR. */
+	if (pci_bar_ram_overlaps(d, table_bar, table_off, tend - table_off) ||
+	    pci_bar_ram_overlaps(d, pba_bar, pba_off, pend - pba_off))
+		return -EINVAL;
 	x->table = calloc(nvec, MSIX_ENTRY);
 	x->pba = calloc(pba_bytes(nvec) / 8, 8);
 	x->vec = calloc(nvec, sizeof(*x->vec));

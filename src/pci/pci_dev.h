@@ -128,6 +128,15 @@ struct pci_dev_ops {
 	void (*destroy)(struct pci_dev *d);
 };
 
+#define PCI_BAR_MAX_RAM 8
+
+/* A RAM-backed part of an otherwise trapped BAR (e.g. VFIO's mmap-able areas). */
+struct pci_bar_ram {
+	uint64_t off, size;
+	void *hva;
+	int slot;
+};
+
 struct pci_bar {
 	struct pci_dev *dev;
 	int index;
@@ -138,6 +147,8 @@ struct pci_bar {
 	bool mapped;
 	uint64_t mapped_addr;
 	int slot;
+	struct pci_bar_ram sub[PCI_BAR_MAX_RAM];	/* trapped BARs: RAM-backed parts */
+	unsigned nsub;
 };
 
 struct pci_msix_vec {
@@ -265,6 +276,14 @@ unsigned pci_intx_route(unsigned slot, unsigned intx);
  * -EINVAL for a bad index/size/combination.
  */
 int pci_bar_init(struct pci_dev *d, int i, uint8_t flags, uint64_t size, void *ram);
+/*
+ * Back [off, off+size) of trapped memory BAR @i with host memory @hva (a memory slot: no exits
+ * there, the rest of the BAR still trapped). Page-aligned, inside the BAR, not overlapping
+ * another part, the MSI-X table/PBA or a doorbell. -EINVAL otherwise, -ENOSPC when full.
+ */
+int pci_bar_add_ram(struct pci_dev *d, int i, uint64_t off, uint64_t size, void *hva);
+/* Does [off, off+len) of BAR @i hit one of its RAM-backed parts? */
+bool pci_bar_ram_overlaps(const struct pci_dev *d, int i, uint64_t off, uint64_t len);
 /* Expansion ROM of @size (power of two >= 2 KiB) showing @data (not copied; must outlive @d). */
 int pci_rom_init(struct pci_dev *d, uint64_t size, const uint8_t *data);
 /* vfvm's initial placement of every BAR of @d from the bus windows (Command bits stay off). */

@@ -386,6 +386,73 @@ static void test_relocation_and_overlap(void **state)
 	assert_int_equal(by, 0xff);
 }
 
+static void no_ring(struct pci_dev *d, uint64_t count)
+{
+	(void)d;
+	(void)count;
+}
+
+static void test_sparse_bar(void **state)
+{
+	struct env *e = *state;
+	struct pci_dev *d = pci_dev_new(0x1234, 0x1111, 0, NULL, NULL);
+	static uint8_t mem[3][16384] __attribute__((aligned(4096)));
+
+	assert_int_equal(pci_dev_attach(&e->b, d, 6, 0), 0);
+	assert_int_equal(pci_bar_init(d, 0, 0, 65536, NULL), 0);
+	assert_int_equal(pci_bar_init(d, 1, PCI_BAR_IO, 256, NULL), 0);
+	assert_int_equal(pci_bar_init(d, 2, 0, 2048, NULL), 0);
+	/* Rejected: unaligned, outside, overlapping, I/O, too small, unimplemented BAR. */
+	assert_int_equal(pci_bar_add_ram(d, 0, 0x100, 4096, mem[0]), -EINVAL);
+	assert_int_equal(pci_bar_add_ram(d, 0, 0, 4096, mem[0] + 1), -EINVAL);
+	assert_int_equal(pci_bar_add_ram(d, 0, 0xf000, 0x2000, mem[0]), -EINVAL);
+	assert_int_equal(pci_bar_add_ram(d, 0, 0, 0, mem[0]), -EINVAL);
+	assert_int_equal(pci_bar_add_ram(d, 1, 0, 4096, mem[0]), -EINVAL);
+	assert_int_equal(pci_bar_add_ram(d, 2, 0, 4096, mem[0]), -EINVAL);
+	assert_int_equal(pci_bar_add_ram(d, 3, 0, 4096, mem[0]), -EINVAL);
+	assert_int_equal(pci_bar_add_ram(d, 0, 0, 0x4000, mem[0]), 0);
+	assert_int_equal(pci_bar_add_ram(d, 0, 0x3000, 0x2000, mem[1]), -EINVAL);
+	assert_int_equal(pci_bar_add_ram(d, 0, 0x8000, 0x4000, mem[1]), 0);
+	/* The MSI-X table may not sit in RAM, nor RAM be put over the table. */
+	assert_int_equal(pci_msix_init(d, 4, 0, 0x2000, 0, 0xc000), -EINVAL);
+	assert_int_equal(pci_msix_init(d, 4, 0, 0x4000, 0, 0x5000), 0);
+	assert_int_equal(pci_bar_add_ram(d, 0, 0x4000, 0x1000, mem[2]), -EINVAL);
+	assert_int_equal(pci_bar_add_ram(d, 0, 0x5000, 0x1000, mem[2]), -EINVAL);
+	assert_int_equal(pci_doorbell_add(d, 0, 0x8000, 4, -1, no_ring), -EINVAL);
+	assert_int_equal(pci_doorbell_add(d, 0, 0x7ffc, 4, -1, no_ring), 0);
+	assert_int_equal(pci_bar_add_ram(d, 0, 0x7000, 0x1000, mem[2]), -EINVAL);
+	/* Decoding: one trapped range over the BAR, one slot per RAM part. */
+	cfg_wr(&e->b, 6, 0, 0x10, 4, 0xd0000000);
+	cfg_wr(&e->b, 6, 0, PCI_COMMAND, 2, PCI_CMD_MEM);
+	assert_int_equal(fake_nmaps(&e->f), 3);
+	assert_int_equal(fake_find_kind(&e->f, false, 0xd0000000)->len, 65536);
+	assert_int_equal(fake_find_kind(&e->f, true, 0xd0000000)->len, 0x4000);
+	assert_int_equal(fake_find_kind(&e->f, true, 0xd0008000)->base, 0xd0008000);
+	assert_null(fake_find_kind(&e->f, true, 0xd0004000));
+	/* Trapped accesses still reach the MSI-X table. */
+	uint32_t v = 0;
+	struct fake_map *t = fake_find_kind(&e->f, false, 0xd0000000);
+
+	t->fn(t->arg, 0x4000 + 12, &v, 4, false);
+	assert_int_equal(v, 1);
+	/* Moving moves every part. */
+	cfg_wr(&e->b, 6, 0, 0x10, 4, 0xd0010000);
+	assert_int_equal(fake_nmaps(&e->f), 3);
+	assert_non_null(fake_find_kind(&e->f, true, 0xd0018000));
+	assert_null(fake_find_kind(&e->f, true, 0xd0008000));
+	/* A slot that cannot be made: the whole BAR stays off, nothing left behind. */
+	cfg_wr(&e->b, 6, 0, PCI_COMMAND, 2, 0);
+	assert_int_equal(fake_nmaps(&e->f), 0);
+	e->f.ram_fail = 2;
+	cfg_wr(&e->b, 6, 0, PCI_COMMAND, 2, PCI_CMD_MEM);
+	assert_false(d->bars[0].mapped);
+	assert_int_equal(fake_nmaps(&e->f), 0);
+	e->f.ram_fail = 0;
+	cfg_wr(&e->b, 6, 0, 0x10, 4, 0xd0020000);
+	assert_true(d->bars[0].mapped);
+	assert_int_equal(fake_nmaps(&e->f), 3);
+}
+
 static void test_caps(void **state)
 {
 	struct env *e = *state;
@@ -509,6 +576,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_placement, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_window_exhaustion, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relocation_and_overlap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sparse_bar, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_caps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_intx, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),

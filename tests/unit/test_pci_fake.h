@@ -36,6 +36,7 @@ struct fake {
 	struct fake_ioev ioev[FAKE_MAX];
 	uint8_t ram[1 << 16];		/* guest RAM: gpa 0x10000 .. 0x20000 */
 	int ioev_fail;
+	int ram_fail;			/* map_ram fails after this many more successes (0: never) */
 };
 
 static inline struct fake_map *fake_find(struct fake *f, bool mmio, uint64_t addr)
@@ -43,6 +44,15 @@ static inline struct fake_map *fake_find(struct fake *f, bool mmio, uint64_t add
 	for (int i = 0; i < FAKE_MAX; i++)
 		if (f->maps[i].live && f->maps[i].mmio == mmio && addr >= f->maps[i].base &&
 		    addr < f->maps[i].base + f->maps[i].len)
+			return &f->maps[i];
+	return NULL;
+}
+
+static inline struct fake_map *fake_find_kind(struct fake *f, bool ram, uint64_t addr)
+{
+	for (int i = 0; i < FAKE_MAX; i++)
+		if (f->maps[i].live && f->maps[i].mmio && f->maps[i].ram == ram &&
+		    addr >= f->maps[i].base && addr < f->maps[i].base + f->maps[i].len)
 			return &f->maps[i];
 	return NULL;
 }
@@ -60,8 +70,9 @@ static int fake_add(struct fake *f, bool mmio, bool ram, uint64_t base, uint64_t
 		    bus_io_fn fn, void *arg)
 {
 	for (int i = 0; i < FAKE_MAX; i++) {
-		if (f->maps[i].live && f->maps[i].mmio == mmio && base < f->maps[i].base +
-		    f->maps[i].len && f->maps[i].base < base + len)
+		/* Like KVM and bus.c: slots may cover trapped ranges, not other slots. */
+		if (f->maps[i].live && f->maps[i].mmio == mmio && f->maps[i].ram == ram &&
+		    base < f->maps[i].base + f->maps[i].len && f->maps[i].base < base + len)
 			return -EEXIST;
 	}
 	for (int i = 0; i < FAKE_MAX; i++) {
@@ -93,7 +104,11 @@ static void fake_unmap_io(void *o, bool mmio, uint64_t base)
 
 static int fake_map_ram(void *o, uint64_t gpa, uint64_t size, void *hva)
 {
+	struct fake *f = o;
+
 	(void)hva;
+	if (f->ram_fail && --f->ram_fail == 0)
+		return -ENOSPC;
 	return fake_add(o, true, true, gpa, size, NULL, NULL);
 }
 
