@@ -73,7 +73,7 @@ static void check_invariants(struct fake *f, struct pci_bus *b)
 
 			if (!x->mapped)
 				continue;
-			mapped++;
+			mapped += 1 + (x->ram ? 0 : x->nsub);
 			assert_int_equal(x->mapped_addr & (x->size - 1), 0);
 			assert_int_not_equal(x->mapped_addr, 0);
 			if (x->flags & PCI_BAR_IO)
@@ -173,6 +173,8 @@ static unsigned open_fds(void)
 	return n;
 }
 
+static uint8_t sparse[0x4000] __attribute__((aligned(4096)));
+
 static void test_fuzz(void **state)
 {
 	unsigned fds0 = open_fds();
@@ -195,6 +197,7 @@ static void test_fuzz(void **state)
 	assert_int_equal(pci_bar_init(plain, 0, 0, 4096, NULL), 0);
 	assert_int_equal(pci_bar_init(plain, 1, PCI_BAR_IO, 64, NULL), 0);
 	assert_int_equal(pci_bar_init(plain, 5, PCI_BAR_PREFETCH, 1 << 16, NULL), 0);
+	assert_int_equal(pci_bar_add_ram(plain, 5, 0x4000, 0x4000, sparse), 0);
 	assert_int_equal(pci_msi_init(plain, 32, false, true), 0);
 	pci_intx_pin_set(plain, 4);
 	pci_dev_seal(plain);
