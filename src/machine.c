@@ -496,7 +496,7 @@ static int machine_mptable(struct vm *vm, struct err *err)
 
 static int machine_cpuid(struct vm *vm, struct err *err)
 {
-	for (unsigned n = 64; n <= 4096; n *= 2) {
+	for (unsigned n = 128; n <= 4096; n *= 2) {
 		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
 
 		if (!c)
