@@ -16,6 +16,7 @@ struct testdev {
 	uint64_t dma_src, dma_dst;
 	uint32_t dma_len, dma_status, dma_count;
 	uint64_t rings;
+	uint32_t db_irq;
 	uint8_t rom[TESTDEV_ROM_SIZE];
 };
 
@@ -64,6 +65,16 @@ static void td_dma(struct testdev *t, uint32_t cmd)
 		td_irq(t, 0);
 }
 
+/* On the device thread (ioeventfd) or, without one, on the vCPU; vm->lock held either way. */
+static void td_ring(struct pci_dev *d, uint64_t count)
+{
+	struct testdev *t = d->priv;
+
+	t->rings += count;
+	if (t->db_irq)
+		td_irq(t, t->db_irq - 1);
+}
+
 static uint32_t exits(struct testdev *t, bool mmio)
 {
 	struct pci_host_ops *o = &t->d->bus->ops;
@@ -81,6 +92,7 @@ static uint32_t td_read(struct testdev *t, uint64_t off)
 	case TESTDEV_MSI:	return t->last;
 	case TESTDEV_IRQ_COUNT:	return t->irq_count;
 	case TESTDEV_DOORBELL:	return (uint32_t)t->rings;
+	case TESTDEV_DOORBELL_IRQ: return t->db_irq;
 	case TESTDEV_DMA_SRC_LO: return (uint32_t)t->dma_src;
 	case TESTDEV_DMA_SRC_HI: return t->dma_src >> 32;
 	case TESTDEV_DMA_DST_LO: return (uint32_t)t->dma_dst;
@@ -115,7 +127,8 @@ static void td_write(struct testdev *t, uint64_t off, uint32_t v)
 			t->irq_count++;
 		break;
 	case TESTDEV_MSI:	td_irq(t, v); break;
-	case TESTDEV_DOORBELL:	t->rings++; break;	/* reached us: no ioeventfd */
+	case TESTDEV_DOORBELL:	td_ring(t->d, 1); break;	/* reached us: no ioeventfd */
+	case TESTDEV_DOORBELL_IRQ: t->db_irq = v; break;
 	case TESTDEV_DMA_SRC_LO: set_lo(&t->dma_src, v); break;
 	case TESTDEV_DMA_SRC_HI: set_hi(&t->dma_src, v); break;
 	case TESTDEV_DMA_DST_LO: set_lo(&t->dma_dst, v); break;
@@ -151,10 +164,6 @@ static void td_bar(struct pci_dev *d, int bar, uint64_t off, void *data, unsigne
 	}
 }
 
-static void td_ring(struct pci_dev *d, uint64_t count)
-{
-	((struct testdev *)d->priv)->rings += count;
-}
 
 static void td_reset(struct pci_dev *d)
 {
@@ -164,6 +173,7 @@ static void td_reset(struct pci_dev *d)
 	t->dma_src = t->dma_dst = 0;
 	t->dma_len = t->dma_status = t->dma_count = 0;
 	t->rings = 0;
+	t->db_irq = 0;
 }
 
 static void td_destroy(struct pci_dev *d)

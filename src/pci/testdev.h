@@ -30,6 +30,8 @@
 					 * read: result of the last trigger (0, or errno) */
 #define TESTDEV_IRQ_COUNT	0x14	/* RO: interrupts sent (INTx asserts + messages) */
 #define TESTDEV_DOORBELL	0x18	/* WO: any value rings (ioeventfd); read: ring count */
+#define TESTDEV_DOORBELL_IRQ	0x1c	/* RW: 0 none, n + 1: each doorbell wake-up fires vector n
+					 * from the device thread (irqfd: no vCPU involved) */
 #define TESTDEV_DMA_SRC_LO	0x20
 #define TESTDEV_DMA_SRC_HI	0x24
 #define TESTDEV_DMA_DST_LO	0x28

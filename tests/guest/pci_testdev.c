@@ -309,6 +309,17 @@ static void interrupts(void)
 	mmio_write32(MSIX_BASE + 3 * 16 + 12, 0);
 	check("msix.unmask", wait_irq(V_MSIX, c), "pending MSI-X not delivered");
 	check_eq("msix.pba_clear", mmio_read32(MSIX_BASE + TESTDEV_MSIX_PBA), 0);
+	/* Doorbell -> device thread -> vector 2 through its irqfd: one exit (the counter read). */
+	uint32_t e0, e1;
+
+	reg_w(TESTDEV_DOORBELL_IRQ, 3);
+	c = irq_count[V_MSIX];
+	e0 = reg(TESTDEV_MMIO_EXITS);
+	reg_w(TESTDEV_DOORBELL, 1);
+	check("doorbell_msix", wait_irq(V_MSIX, c), "no MSI-X from the device thread");
+	e1 = reg(TESTDEV_MMIO_EXITS);
+	check_eq("doorbell_msix.exits", e1 - e0, 1);
+	reg_w(TESTDEV_DOORBELL_IRQ, 0);
 	cli();
 }
 

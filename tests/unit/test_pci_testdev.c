@@ -316,9 +316,30 @@ static void test_doorbell(void **state)
 			poll(NULL, 0, 5);
 	}
 	assert_int_equal(rings, 3);
+	/* DOORBELL_IRQ: the device thread fires the vector (here: no MSI on -> INTx). */
+	wr(e, 1, TESTDEV_DOORBELL_IRQ, 1);
+	assert_int_equal(rd(e, 1, TESTDEV_DOORBELL_IRQ), 1);
+	assert_int_equal(write(fd, &one, 8), 8);
+	unsigned pin = pci_intx_route(1, 0);
+	int level = 0;
+
+	for (int i = 0; i < 200 && !level; i++) {
+		pthread_mutex_lock(&e->lock);
+		level = e->f.intx[pin];
+		pthread_mutex_unlock(&e->lock);
+		if (!level)
+			poll(NULL, 0, 5);
+	}
+	assert_int_equal(level, 1);
+	pthread_mutex_lock(&e->lock);
+	wr(e, 1, TESTDEV_INTX, 0);
+	wr(e, 1, TESTDEV_DOORBELL_IRQ, 0);
+	rings = rd(e, 1, TESTDEV_DOORBELL);
+	pthread_mutex_unlock(&e->lock);
+	assert_int_equal(rings, 4);
 	/* Without the ioeventfd the write reaches the register and still counts. */
 	wr(e, 1, TESTDEV_DOORBELL, 1);
-	assert_int_equal(rd(e, 1, TESTDEV_DOORBELL), 4);
+	assert_int_equal(rd(e, 1, TESTDEV_DOORBELL), 5);
 	/* Moving the BAR moves the ioeventfd. */
 	cfg_wr(&e->b, 1, 0, 0x14, 4, 0xd0000000);
 	found = 0;
