@@ -188,6 +188,11 @@ bool check(const char *name, bool ok, const char *fmt, ...)
 	return false;
 }
 
+bool check_u32(const char *name, uint32_t got, uint32_t want)
+{
+	return check(name, got == want, "got 0x%x, want 0x%x", got, want);
+}
+
 unsigned fail_count(void)
 {
 	return nfail;

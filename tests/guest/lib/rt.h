@@ -48,9 +48,9 @@ void vprintf(const char *fmt, va_list ap);
 void pass(const char *name);
 void fail(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool check(const char *name, bool ok, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-#define check_eq(name, got, want) \
-	check(name, (uint32_t)(got) == (uint32_t)(want), "got 0x%x, want 0x%x", \
-	      (uint32_t)(got), (uint32_t)(want))
+/* Equality of two 32-bit values, each evaluated once: "got 0x.., want 0x..". */
+bool check_u32(const char *name, uint32_t got, uint32_t want);
+#define check_eq(name, got, want) check_u32(name, (uint32_t)(got), (uint32_t)(want))
 unsigned fail_count(void);
 /* Prints DONE and exits via isa-debug-exit (value 0: all passed, 1: something failed). */
 void __attribute__((noreturn)) done(void);
