@@ -1,0 +1,122 @@
+# 44-vfio-e1000e.sh - scenario `vfio-e1000e`: the lab's e1000e NIC (0000:00:04.0, MSI-X) passed
+# through to the Debian guest kernel under vfvm. Its peer is a second e1000e on the same QEMU hub
+# (0000:00:09.0), which this scenario takes back from vfio-pci and gives to the lab kernel's own
+# e1000e driver with 10.0.9.1/24; the guest's e1000e driver must bind, bring the link up with
+# 10.0.9.2/24 and ping the lab through the hub. Nothing leaves QEMU. docs/passthrough-tests.md.
+lab_timeout=420
+lab_devices="
+e1000e-peer	09 -netdev hubport,id=labnet9,hubid=0 -device e1000e,addr=09.0,netdev=labnet9
+"
+
+VL_BDF=0000:00:04.0
+VL_PEER=0000:00:09.0
+VL_LOG=/tmp/vfio-e1000e.log
+
+# vl_initrd OUT SCRIPT MODULE...: the guest initramfs: /guest/run.cpio with a second archive
+# appended that replaces its /init (the kernel unpacks concatenated newc archives in order,
+# later files overwriting earlier ones) and carries the modules from /guest/modules.
+vl_initrd() {
+	_out=$1 _script=$2
+	shift 2
+	_ov=/tmp/vl-overlay
+	rm -rf $_ov && mkdir -p $_ov/vt
+	for _m in "$@"; do
+		[ -f "/guest/modules/$_m.ko" ] || { echo "no /guest/modules/$_m.ko in the lab image"; return 1; }
+		cp "/guest/modules/$_m.ko" $_ov/vt/
+	done
+	cp "$_script" $_ov/vt/check.sh
+	cat >$_ov/init <<'EOF'
+#!/bin/sh
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin HOME=/root
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+echo VFVM-GUEST-INIT-OK
+dmesg -n 1
+sh /vt/check.sh
+echo "vt: DONE"
+reboot -f
+EOF
+	chmod 755 $_ov/init
+	cp /guest/run.cpio "$_out"
+	# Each archive must start 4-byte aligned (init/initramfs.c skips zero padding between).
+	_pad=$(( (4 - $(wc -c <"$_out") % 4) % 4 ))
+	[ $_pad = 0 ] || head -c $_pad /dev/zero >>"$_out"
+	(cd $_ov && find . | cpio -o -H newc 2>/dev/null) >>"$_out"
+}
+
+# vl_boot INITRD VFVM-ARGS...: boots the guest; console and --stats to $VL_LOG, status in .st.
+vl_boot() {
+	_s=$(date +%s)
+	{ lab_run_linux "$@" --stats </dev/null 2>&1; echo $? >$VL_LOG.st; } | tr -d '\r' |
+		tee $VL_LOG | sed 's/^/    /'
+	echo "vfvm exited with status $(cat $VL_LOG.st) after $(($(date +%s) - _s)) s"
+}
+
+# vl_judge CHECK...: every CHECK has a "vt: PASS CHECK" line and the guest finished.
+vl_judge() {
+	_f=""
+	for _c in "$@"; do
+		grep -q "^vt: PASS $_c:" $VL_LOG || _f="$_f $_c"
+	done
+	grep -q '^vt: DONE' $VL_LOG || _f="$_f guest-done"
+	[ -z "$_f" ] && return 0
+	_last=$(grep -E '^vt: FAIL' $VL_LOG | head -n 1)
+	[ -n "$_last" ] || _last="last line: $(grep . $VL_LOG | tail -n 1)"
+	lab_fail "failed:$_f; vfvm status $(cat $VL_LOG.st); $_last"
+}
+# vl_peer: the peer NIC on the lab's e1000e driver, up, 10.0.9.1/24. Prints why on failure.
+vl_peer() {
+	_d=/sys/bus/pci/devices/$VL_PEER
+	[ -d $_d ] || { echo "no peer NIC $VL_PEER"; return 1; }
+	[ -e $_d/driver ] && echo $VL_PEER >$_d/driver/unbind
+	echo >$_d/driver_override
+	grep -q '^e1000e ' /proc/modules || insmod /guest/modules/e1000e.ko ||
+		{ echo "the lab could not load /guest/modules/e1000e.ko"; return 1; }
+	echo $VL_PEER >/sys/bus/pci/drivers_probe 2>/dev/null
+	for _i in $(seq 1 50); do [ -d $_d/net ] && break; sleep 0.2; done
+	_if=$(ls $_d/net 2>/dev/null | head -n 1)
+	[ -n "$_if" ] || { echo "peer $VL_PEER has no network interface (driver '$(basename "$(readlink $_d/driver)")')"; return 1; }
+	ip addr add 10.0.9.1/24 dev "$_if" && ip link set "$_if" up ||
+		{ echo "cannot configure $_if"; return 1; }
+	echo "peer: $VL_PEER is $_if, 10.0.9.1/24"
+}
+
+run() {
+	[ -c /dev/kvm ] || { lab_fail "no /dev/kvm"; return; }
+	[ -f /guest/modules/e1000e.ko ] || { lab_fail "no /guest/modules/e1000e.ko in the lab image"; return; }
+	why=$(vl_peer) || { lab_fail "$why"; return; }
+	echo "$why"
+	cat >/tmp/e1000e-check.sh <<'EOS'
+ok() { echo "vt: PASS $1: $2"; }
+no() { echo "vt: FAIL $1: $2"; }
+insmod /vt/e1000e.ko || no insmod "e1000e did not load"
+d=""
+for x in /sys/bus/pci/devices/*; do
+	[ "$(cat $x/vendor):$(cat $x/device)" = 0x8086:0x10d3 ] && d=$x
+done
+[ -n "$d" ] || { no found "no 8086:10d3 on the guest's bus: $(ls /sys/bus/pci/devices | tr '\n' ' ')"; exit; }
+ok found "$d"
+for i in $(seq 1 50); do [ -d $d/net ] && break; sleep 0.2; done
+drv=$(basename "$(readlink $d/driver)" 2>/dev/null)
+if=$(ls $d/net 2>/dev/null | head -n 1)
+[ "$drv" = e1000e ] && [ -n "$if" ] && ok bound "driver $drv, interface $if" ||
+	{ no bound "driver '$drv', interface '$if'"; dmesg | tail -n 15; exit; }
+ip link set lo up
+ip addr add 10.0.9.2/24 dev $if
+ip link set $if up
+for i in $(seq 1 100); do [ "$(cat /sys/class/net/$if/carrier 2>/dev/null)" = 1 ] && break; sleep 0.2; done
+[ "$(cat /sys/class/net/$if/carrier 2>/dev/null)" = 1 ] && ok link "carrier up, $(cat /sys/class/net/$if/speed 2>/dev/null) Mb/s" ||
+	{ no link "no carrier on $if after 20 s"; exit; }
+modes=$(cat $d/msi_irqs/*/mode 2>/dev/null | sort -u | tr '\n' ' ')
+[ "$modes" = "msix " ] && ok msix "msi_irqs mode: $modes" || no msix "msi_irqs mode: '$modes'"
+ping -c 3 -W 5 10.0.9.1 >/tmp/ping 2>&1
+cat /tmp/ping
+got=$(sed -n 's/.* \([0-9]*\) packets received.*/\1/p' /tmp/ping)
+[ "${got:-0}" -ge 1 ] && ok ping "$got of 3 echo replies from 10.0.9.1" || no ping "no echo reply from 10.0.9.1"
+grep -E 'eth|e1000e' /proc/interrupts
+EOS
+	why=$(vl_initrd /tmp/vfio-e1000e.cpio /tmp/e1000e-check.sh e1000e) || { lab_fail "$why"; return; }
+	vl_boot /tmp/vfio-e1000e.cpio --device vfio,host=$VL_BDF
+	vl_judge found bound link msix ping
+}

@@ -1,0 +1,118 @@
+# 45-vfio-ivshmem.sh - scenario `vfio-ivshmem`: ivshmem-plain (0000:00:06.0, a 256 MiB 64-bit
+# prefetchable BAR2 backed by a memfd in QEMU) passed through to the Debian guest kernel under
+# vfvm. The guest must see BAR2 above 4 GiB with its size and flags in sysfs, read through
+# /dev/mem (busybox devmem) the word the lab wrote into the BAR before the run, and write words
+# the lab reads back after vfvm exited: both sides touch the same device memory, so the BAR is
+# the device's and not a copy. docs/passthrough-tests.md.
+lab_timeout=420
+lab_devices=""
+
+VL_BDF=0000:00:06.0
+VL_LOG=/tmp/vfio-ivshmem.log
+VL_FROM_LAB=0x1abc0ded
+VL_FROM_GUEST=0x6e57c0de
+
+# vl_initrd OUT SCRIPT MODULE...: the guest initramfs: /guest/run.cpio with a second archive
+# appended that replaces its /init (the kernel unpacks concatenated newc archives in order,
+# later files overwriting earlier ones) and carries the modules from /guest/modules.
+vl_initrd() {
+	_out=$1 _script=$2
+	shift 2
+	_ov=/tmp/vl-overlay
+	rm -rf $_ov && mkdir -p $_ov/vt
+	for _m in "$@"; do
+		[ -f "/guest/modules/$_m.ko" ] || { echo "no /guest/modules/$_m.ko in the lab image"; return 1; }
+		cp "/guest/modules/$_m.ko" $_ov/vt/
+	done
+	cp "$_script" $_ov/vt/check.sh
+	cat >$_ov/init <<'EOF'
+#!/bin/sh
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin HOME=/root
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+echo VFVM-GUEST-INIT-OK
+dmesg -n 1
+sh /vt/check.sh
+echo "vt: DONE"
+reboot -f
+EOF
+	chmod 755 $_ov/init
+	cp /guest/run.cpio "$_out"
+	# Each archive must start 4-byte aligned (init/initramfs.c skips zero padding between).
+	_pad=$(( (4 - $(wc -c <"$_out") % 4) % 4 ))
+	[ $_pad = 0 ] || head -c $_pad /dev/zero >>"$_out"
+	(cd $_ov && find . | cpio -o -H newc 2>/dev/null) >>"$_out"
+}
+
+# vl_boot INITRD VFVM-ARGS...: boots the guest; console and --stats to $VL_LOG, status in .st.
+vl_boot() {
+	_s=$(date +%s)
+	{ lab_run_linux "$@" --stats </dev/null 2>&1; echo $? >$VL_LOG.st; } | tr -d '\r' |
+		tee $VL_LOG | sed 's/^/    /'
+	echo "vfvm exited with status $(cat $VL_LOG.st) after $(($(date +%s) - _s)) s"
+}
+
+# vl_judge CHECK...: every CHECK has a "vt: PASS CHECK" line and the guest finished.
+vl_judge() {
+	_f=""
+	for _c in "$@"; do
+		grep -q "^vt: PASS $_c:" $VL_LOG || _f="$_f $_c"
+	done
+	grep -q '^vt: DONE' $VL_LOG || _f="$_f guest-done"
+	[ -z "$_f" ] && return 0
+	_last=$(grep -E '^vt: FAIL' $VL_LOG | head -n 1)
+	[ -n "$_last" ] || _last="last line: $(grep . $VL_LOG | tail -n 1)"
+	lab_fail "failed:$_f; vfvm status $(cat $VL_LOG.st); $_last"
+}
+# vl_lab_bar2: the lab's physical address of the device's BAR2 (sysfs resource, line 3).
+vl_lab_bar2() {
+	sed -n 3p /sys/bus/pci/devices/$VL_BDF/resource | cut -d' ' -f1
+}
+
+run() {
+	[ -c /dev/kvm ] || { lab_fail "no /dev/kvm"; return; }
+	bar=$(vl_lab_bar2)
+	[ -n "$bar" ] && [ "$((bar))" != 0 ] || { lab_fail "no BAR2 address for $VL_BDF in the lab"; return; }
+	devmem $((bar + 0x1000)) 32 $VL_FROM_LAB
+	devmem $((bar + 0x2000)) 32 0
+	got=$(devmem $((bar + 0x1000)) 32)
+	echo "lab: BAR2 at $bar; wrote $VL_FROM_LAB at +0x1000, reads $got"
+	[ "$((got))" = "$((VL_FROM_LAB))" ] ||
+		{ lab_fail "the lab itself cannot write ivshmem BAR2 through /dev/mem (reads $got)"; return; }
+	sed "s/@FROM_LAB@/$VL_FROM_LAB/; s/@FROM_GUEST@/$VL_FROM_GUEST/" >/tmp/ivshmem-check.sh <<'EOS'
+ok() { echo "vt: PASS $1: $2"; }
+no() { echo "vt: FAIL $1: $2"; }
+d=""
+for x in /sys/bus/pci/devices/*; do
+	[ "$(cat $x/vendor):$(cat $x/device)" = 0x1af4:0x1110 ] && d=$x
+done
+[ -n "$d" ] || { no found "no 1af4:1110 on the guest's bus: $(ls /sys/bus/pci/devices | tr '\n' ' ')"; exit; }
+ok found "$d"
+set -- $(sed -n 3p $d/resource)
+start=$1 end=$2 flags=$3
+echo "vt: BAR2 $start-$end flags $flags"
+[ $((start >> 32)) -ge 1 ] && ok above4g "BAR2 at $start" || no above4g "BAR2 at $start, below 4 GiB"
+[ $((end - start + 1)) = $((256 << 20)) ] && ok size "256 MiB" || no size "size $((end - start + 1))"
+# IORESOURCE_MEM_64 (0x100000) and IORESOURCE_PREFETCH (0x2000), include/linux/ioport.h.
+[ $((flags & 0x102000)) = $((0x102000)) ] && ok flags "64-bit prefetchable" || no flags "flags $flags"
+echo 1 >$d/enable
+got=$(devmem $((start + 0x1000)) 32)
+[ "$((got))" = "$((@FROM_LAB@))" ] && ok lab-word "read @FROM_LAB@ the lab wrote" ||
+	no lab-word "read $got at BAR2+0x1000, the lab wrote @FROM_LAB@"
+devmem $((start + 0x2000)) 32 @FROM_GUEST@
+last=$((end - 3))
+devmem $last 32 0x1a57
+a=$(devmem $((start + 0x2000)) 32)
+b=$(devmem $last 32)
+[ "$((a))" = "$((@FROM_GUEST@))" ] && [ "$((b))" = $((0x1a57)) ] && ok readback "first page and last word" ||
+	no readback "read $a and $b back"
+EOS
+	why=$(vl_initrd /tmp/vfio-ivshmem.cpio /tmp/ivshmem-check.sh) || { lab_fail "$why"; return; }
+	vl_boot /tmp/vfio-ivshmem.cpio --device vfio,host=$VL_BDF
+	vl_judge found above4g size flags lab-word readback || return
+	got=$(devmem $((bar + 0x2000)) 32)
+	echo "lab: BAR2+0x2000 after the run: $got"
+	[ "$((got))" = "$((VL_FROM_GUEST))" ] ||
+		lab_fail "the guest's write is not in the device: the lab reads $got at BAR2+0x2000"
+}
