@@ -35,3 +35,6 @@ bench-guests: $(BENCH_GUESTS)
 bench: $(BENCH_DIR)/bench $(BENCH_GUESTS)
 	-@$(MAKE) --no-print-directory $(VFVM) >/dev/null 2>&1 || echo "bench: $(VFVM) does not build"
 	@$(BENCH_DIR)/bench -n $(BENCH_N) -r $(BENCH_REPS) -v $(VFVM) -g $(BENCH_DIR)
+
+# PCI access paths (bench/pci.md): make bench-pci
+-include bench/pci.mk

@@ -1,0 +1,27 @@
+# pci.mk - `make bench-pci`: the cost of each PCI access path of vfvm's test device (bench/pci.md).
+# Included by bench/bench.mk; uses its BENCH_N, BENCH_REPS, BENCH_DIR. Numbers only.
+
+# MODEs of bench/guest/pci.S: 1 config read ... 9 MSI-X masked (see the file).
+BENCH_PCI_MODES	:= 1 2 3 4 5 6 7 8 9
+BENCH_PCI_GUESTS := $(foreach m,$(BENCH_PCI_MODES),$(BENCH_DIR)/pci$(m)-0.elf \
+		    $(BENCH_DIR)/pci$(m)-$(BENCH_N).elf)
+
+# Built like bench.mk's guests: a 64-bit object at 1 MiB, rewritten as ELF32 for Multiboot.
+define bench_pci_rule
+$(BENCH_DIR)/pci$(1)-%.elf: bench/guest/pci.S bench/guest/guest.ld
+	@mkdir -p $$(dir $$@)
+	$$(CC) -c -DMODE=$(1) -DITERS=$$* -o $$@.o bench/guest/pci.S
+	ld -m elf_x86_64 -nostdlib -static -T bench/guest/guest.ld -o $$@.64 $$@.o
+	objcopy -O elf32-i386 $$@.64 $$@
+	@rm -f $$@.o $$@.64
+endef
+$(foreach m,$(BENCH_PCI_MODES),$(eval $(call bench_pci_rule,$(m))))
+
+$(BENCH_DIR)/pcibench: bench/pcibench.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $<
+
+.PHONY: bench-pci
+bench-pci: $(BENCH_DIR)/pcibench $(BENCH_PCI_GUESTS)
+	-@$(MAKE) --no-print-directory $(VFVM) >/dev/null 2>&1 || echo "bench-pci: $(VFVM) does not build"
+	@$(BENCH_DIR)/pcibench -n $(BENCH_N) -r $(BENCH_REPS) -v $(VFVM) -g $(BENCH_DIR)
