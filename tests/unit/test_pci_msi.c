@@ -103,6 +103,36 @@ static void test_msi_init_rejects(void **state)
 	free(d);
 }
 
+static void test_msi_32bit(void **state)
+{
+	struct env *e = *state;
+	struct pci_dev *d = pci_dev_new(1, 2, 0, NULL, NULL);
+	unsigned c;
+	int g;
+
+	assert_int_equal(pci_dev_attach(&e->b, d, 7, 0), 0);
+	assert_int_equal(pci_msi_init(d, 2, false, true), 0);
+	c = pci_cap_find(d, PCI_CAP_ID_MSI);
+	/* 32-bit layout (§6.8.1): address +4, data +8, mask +0xC, pending +0x10. */
+	assert_int_equal(cfg_rd(&e->b, 7, 0, c + 2, 2), 0x0102);
+	cfg_wr(&e->b, 7, 0, PCI_COMMAND, 2, PCI_CMD_MASTER);
+	cfg_wr(&e->b, 7, 0, c + 4, 4, 0xfee0100c);
+	cfg_wr(&e->b, 7, 0, c + 8, 2, 0x0052);
+	cfg_wr(&e->b, 7, 0, c + 0xc, 4, 0xffffffff);
+	assert_int_equal(cfg_rd(&e->b, 7, 0, c + 0xc, 4), 3);
+	cfg_wr(&e->b, 7, 0, c + 2, 2, 0x0011);
+	g = d->msi.vec[1].gsi;
+	assert_true(g >= 24);
+	assert_int_equal(e->f.route[g].addr, 0xfee0100c);
+	assert_int_equal(e->f.route[g].data, 0x0053);
+	assert_int_equal(pci_msi_notify(d, 1), 0);
+	assert_int_equal(fired(e, g), 0);
+	assert_int_equal(cfg_rd(&e->b, 7, 0, c + 0x10, 4), 2);
+	cfg_wr(&e->b, 7, 0, c + 0xc, 4, 1);
+	assert_int_equal(fired(e, g), 1);
+	assert_int_equal(cfg_rd(&e->b, 7, 0, c + 0x10, 4), 0);
+}
+
 static void test_msi_enable_routes(void **state)
 {
 	struct env *e = *state;
@@ -438,6 +468,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_msi_cap_layout, setup, teardown),
 		cmocka_unit_test(test_msi_init_rejects),
+		cmocka_unit_test_setup_teardown(test_msi_32bit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_msi_enable_routes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_msi_mask_pending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_msix_cap, setup, teardown),
