@@ -272,8 +272,9 @@ unsigned pci_intx_route(unsigned slot, unsigned intx);
 /* --- bar.c: BARs, placement and (re)mapping --- */
 /*
  * Declare BAR @i: @flags PCI_BAR_IO or memory flags (PCI_BAR_MEM64 uses i and i+1),
- * @size a power of two (>= 4 for I/O, >= 16 for memory), @ram non-NULL for a RAM-backed BAR.
- * -EINVAL for a bad index/size/combination.
+ * @size a power of two (I/O 4 B - 16 KiB, memory >= 16 B, 32-bit <= 2 GiB), @ram non-NULL
+ * for a RAM-backed memory BAR (>= 4 KiB). -EINVAL for a bad index/size/combination, -EEXIST
+ * if the register(s) are already in use.
  */
 int pci_bar_init(struct pci_dev *d, int i, uint8_t flags, uint64_t size, void *ram);
 /*
