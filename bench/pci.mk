@@ -21,7 +21,20 @@ $(BENCH_DIR)/pcibench: bench/pcibench.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $<
 
+# The host side of MSI delivery on a VM of vfvm's own kvm.c (irqfd vs KVM_SIGNAL_MSI).
+$(BENCH_DIR)/pci_irq: bench/pci_irq.c $(BUILD)/libvfvm.a
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -iquote src -o $@ $< \
+		$(BUILD)/libvfvm.a $(LDLIBS)
+
+BENCH_IRQ_N	?= 200000
+
 .PHONY: bench-pci
 bench-pci: $(BENCH_DIR)/pcibench $(BENCH_PCI_GUESTS)
 	-@$(MAKE) --no-print-directory $(VFVM) >/dev/null 2>&1 || echo "bench-pci: $(VFVM) does not build"
 	@$(BENCH_DIR)/pcibench -n $(BENCH_N) -r $(BENCH_REPS) -v $(VFVM) -g $(BENCH_DIR)
+	-@$(MAKE) --no-print-directory $(BENCH_DIR)/pci_irq >/dev/null 2>&1 || \
+		echo "bench-pci: $(BENCH_DIR)/pci_irq does not build"
+	@echo; echo "MSI send cost on the host, $(BENCH_IRQ_N) messages, vCPU not running"; echo
+	@echo "| Path | µs per message |"; echo "|---|---|"
+	-@$(BENCH_DIR)/pci_irq $(BENCH_IRQ_N)
