@@ -9,7 +9,7 @@
 const char guest_name[] = "bootinfo_linux";
 
 /* Must equal the --cmdline of bootinfo_linux.args. */
-#define EXPECT_CMDLINE "console=ttyS0 mem=128 initrd_len=9001 initrd_seed=3 x=\"a b\""
+#define EXPECT_CMDLINE "console=ttyS0 mem=5120 initrd_len=9001 initrd_seed=3 x=\"a b\""
 
 extern char __image_start[], _end[];
 
@@ -34,8 +34,14 @@ static void check_e820(uint32_t bp, uint32_t mem_mib)
 	memmap_print(&m);
 	memmap_check_sane("e820.sane", &m);
 	check("e820.low_ram", memmap_is_ram(&m, 0, 0x9F000), "[0, 0x9F000) is not RAM");
-	check("e820.high_ram", memmap_is_ram(&m, 0x100000, mem_mib * 0x100000 - 0x200000),
-	      "less than mem - 1 MiB of RAM from 1 MiB");
+	/* Below the 3 GiB PCI hole; the rest at 4 GiB (the same split in QEMU -M pc). Slack of
+	 * 1 MiB at the top for firmware that reserves some (SeaBIOS). */
+	uint64_t ram = (uint64_t)mem_mib << 20, low = ram < 0xC0000000ULL ? ram : 0xC0000000ULL;
+	check("e820.high_ram", memmap_is_ram(&m, 0x100000, low - 0x200000),
+	      "less than min(mem, 3 GiB) - 2 MiB of RAM from 1 MiB");
+	if (ram > low)
+		check("e820.above_4g", memmap_is_ram(&m, 0x100000000ULL, ram - low),
+		      "the %u MiB above 3 GiB are not RAM at 4 GiB", (uint32_t)((ram - low) >> 20));
 	check("e820.image_ram", memmap_is_ram(&m, (uint32_t)__image_start,
 					      (uint32_t)_end - (uint32_t)__image_start),
 	      "the kernel image is not in RAM");
@@ -45,8 +51,10 @@ static void check_e820(uint32_t bp, uint32_t mem_mib)
 		      "initrd 0x%x+0x%x is not RAM", BP32(0x218), BP32(0x21C));
 }
 
-static void check_initrd(uint32_t bp)
+static void check_initrd(uint32_t bp, uint32_t mem_mib)
 {
+	uint64_t ram = (uint64_t)mem_mib << 20;
+	uint32_t top = ram < 0xC0000000ULL ? (uint32_t)ram - 1 : 0xBFFFFFFFu;
 	uint32_t img = BP32(0x218), size = BP32(0x21C);
 	uint32_t want = cmdline_uint(EXPECT_CMDLINE, "initrd_len", 0);
 	uint32_t init_size = BP32(0x260), max = BP32(0x22C);
@@ -63,6 +71,13 @@ static void check_initrd(uint32_t bp)
 	      "ramdisk_image 0x%x inside the kernel's [0x100000, +init_size 0x%x)", img, init_size);
 	check("initrd.below_max", img + size - 1 <= max, "initrd ends at 0x%x > initrd_addr_max",
 	      img + size - 1);
+	/* boot.rst: "the initrd should typically be located as high in memory as possible"; 1 MiB
+	 * of slack for what firmware keeps at the top of low RAM (SeaBIOS: 128 KiB). */
+	if (top > max)
+		top = max;
+	check("initrd.high", img + size > top + 1 - 0x100000,
+	      "initrd ends at 0x%x, more than 1 MiB below min(initrd_addr_max, low RAM top) 0x%x",
+	      img + size - 1, top);
 	bad = blob_verify((const uint8_t *)img, size,
 			  cmdline_uint(EXPECT_CMDLINE, "initrd_seed", 0));
 	check("initrd.bytes", bad < 0, "byte %d differs from the blob", bad);
@@ -98,5 +113,5 @@ void guest_main(uint32_t magic, uint32_t info)
 	check("cmdline.placement", BP32(0x228) + strlen(cmdline) < 0xA0000,
 	      "cmd_line_ptr 0x%x not below 0xA0000", BP32(0x228));
 	check_e820(bp, mem_mib);
-	check_initrd(bp);
+	check_initrd(bp, mem_mib);
 }

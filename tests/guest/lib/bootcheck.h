@@ -48,25 +48,31 @@ static inline bool memmap_is_ram(const struct memmap *m, uint64_t a, uint64_t le
 	return false;
 }
 
-/* The exact vfvm layout for @ram_mib MiB of RAM (up to 3 GiB: no high RAM). */
+/* The exact vfvm layout for @ram_mib MiB of RAM: what does not fit below the 3 GiB hole
+ * continues at 4 GiB (src/mem.h). */
 static inline void memmap_check_vfvm(const char *name, const struct memmap *m, uint32_t ram_mib)
 {
+	uint64_t ram = (uint64_t)ram_mib << 20, low = ram < 0xC0000000ULL ? ram : 0xC0000000ULL;
 	const struct map_entry want[] = {
 		{ 0, 0x9FC00, 1 },
 		{ 0x9FC00, 0x100000 - 0x9FC00, 2 },
-		{ 0x100000, (uint64_t)ram_mib * 0x100000 - 0x100000, 1 },
+		{ 0x100000, low - 0x100000, 1 },
 		{ 0xFEC00000, 0x100000000ULL - 0xFEC00000, 2 },
+		{ 0x100000000ULL, ram - low, 1 },
 	};
-	unsigned n = sizeof(want) / sizeof(want[0]);
+	unsigned n = sizeof(want) / sizeof(want[0]) - (ram == low);
 
 	if (m->n != n)
 		return fail(name, "%u entries, want %u", m->n, n);
 	for (unsigned i = 0; i < n; i++)
 		if (m->e[i].addr != want[i].addr || m->e[i].len != want[i].len ||
 		    m->e[i].type != want[i].type)
-			return fail(name, "entry %u is 0x%x+0x%x type %u, want 0x%x+0x%x type %u", i,
-				    (uint32_t)m->e[i].addr, (uint32_t)m->e[i].len, m->e[i].type,
-				    (uint32_t)want[i].addr, (uint32_t)want[i].len, want[i].type);
+			return fail(name, "entry %u is 0x%x_%08x+0x%x_%08x type %u, want "
+				    "0x%x_%08x+0x%x_%08x type %u", i,
+				    (uint32_t)(m->e[i].addr >> 32), (uint32_t)m->e[i].addr,
+				    (uint32_t)(m->e[i].len >> 32), (uint32_t)m->e[i].len, m->e[i].type,
+				    (uint32_t)(want[i].addr >> 32), (uint32_t)want[i].addr,
+				    (uint32_t)(want[i].len >> 32), (uint32_t)want[i].len, want[i].type);
 	pass(name);
 }
 
