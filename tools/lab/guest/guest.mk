@@ -34,9 +34,11 @@ LAB_IMAGE_DEPS	+= $(LAB_OUT)/guest-pci.cpio
 LAB_EXTRA_FILES	+= $(LAB_OUT)/guest-pci.cpio:guest/pci.cpio
 
 # Driver modules for the VFIO passthrough scenarios (tools/lab/scenarios/43-vfio-nvme.sh,
-# 44-vfio-e1000e.sh): the Linux guest under vfvm loads nvme and e1000e, the lab itself e1000e for
-# the peer NIC. Plain .ko as Debian 6.1 ships them (build-image skips files that do not exist).
-LAB_VFIO_MODS	= /lib/modules/$(LAB_KVER)/kernel/drivers
-LAB_EXTRA_FILES	+= $(LAB_VFIO_MODS)/nvme/host/nvme-core.ko:guest/modules/nvme-core.ko \
-		   $(LAB_VFIO_MODS)/nvme/host/nvme.ko:guest/modules/nvme.ko \
-		   $(LAB_VFIO_MODS)/net/ethernet/intel/e1000e/e1000e.ko:guest/modules/e1000e.ko
+# 44-vfio-e1000e.sh): the Linux guest under vfvm loads nvme (after its dependencies, in this
+# order) and e1000e, the lab itself e1000e for the peer NIC. Plain .ko as Debian 6.1 ships them
+# (build-image skips files that do not exist).
+LAB_VFIO_KMOD	= /lib/modules/$(LAB_KVER)/kernel
+LAB_VFIO_MODS	= crypto/crct10dif_common lib/crc-t10dif lib/crc64 lib/crc64-rocksoft block/t10-pi \
+		  drivers/nvme/host/nvme-core drivers/nvme/host/nvme \
+		  drivers/net/ethernet/intel/e1000e/e1000e
+LAB_EXTRA_FILES	+= $(foreach m,$(LAB_VFIO_MODS),$(LAB_VFIO_KMOD)/$(m).ko:guest/modules/$(notdir $(m)).ko)

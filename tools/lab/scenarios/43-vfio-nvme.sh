@@ -11,7 +11,8 @@ VL_LOG=/tmp/vfio-nvme.log
 
 # vl_initrd OUT SCRIPT MODULE...: the guest initramfs: /guest/run.cpio with a second archive
 # appended that replaces its /init (the kernel unpacks concatenated newc archives in order,
-# later files overwriting earlier ones) and carries the modules from /guest/modules.
+# later files overwriting earlier ones) and carries the modules from /guest/modules, which the
+# guest's /init loads in the order given before it runs SCRIPT.
 vl_initrd() {
 	_out=$1 _script=$2
 	shift 2
@@ -21,6 +22,7 @@ vl_initrd() {
 		[ -f "/guest/modules/$_m.ko" ] || { echo "no /guest/modules/$_m.ko in the lab image"; return 1; }
 		cp "/guest/modules/$_m.ko" $_ov/vt/
 	done
+	echo "$*" >$_ov/vt/modules
 	cp "$_script" $_ov/vt/check.sh
 	cat >$_ov/init <<'EOF'
 #!/bin/sh
@@ -30,6 +32,9 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 echo VFVM-GUEST-INIT-OK
 dmesg -n 1
+for m in $(cat /vt/modules); do
+	insmod /vt/$m.ko || echo "vt: FAIL insmod: $m: $(dmesg | tail -n 2 | tr '\n' ' ')"
+done
 sh /vt/check.sh
 echo "vt: DONE"
 reboot -f
@@ -68,7 +73,6 @@ run() {
 	cat >/tmp/nvme-check.sh <<'EOF'
 ok() { echo "vt: PASS $1: $2"; }
 no() { echo "vt: FAIL $1: $2"; }
-insmod /vt/nvme-core.ko && insmod /vt/nvme.ko || no insmod "nvme modules did not load"
 d=""
 for x in /sys/bus/pci/devices/*; do
 	[ "$(cat $x/vendor):$(cat $x/device)" = 0x1b36:0x0010 ] && d=$x
@@ -95,7 +99,8 @@ modes=$(cat $d/msi_irqs/*/mode 2>/dev/null | sort -u | tr '\n' ' ')
 [ "$i1" -gt "$i0" ] && ok irqs "nvme interrupts $i0 -> $i1 across the I/O" ||
 	no irqs "nvme interrupts $i0 -> $i1 across the I/O"
 EOF
-	why=$(vl_initrd /tmp/vfio-nvme.cpio /tmp/nvme-check.sh nvme-core nvme) ||
+	why=$(vl_initrd /tmp/vfio-nvme.cpio /tmp/nvme-check.sh \
+		crct10dif_common crc-t10dif crc64 crc64-rocksoft t10-pi nvme-core nvme) ||
 		{ lab_fail "$why"; return; }
 	vl_boot /tmp/vfio-nvme.cpio --device vfio,host=$VL_BDF
 	vl_judge found bound pattern msix irqs

@@ -14,7 +14,8 @@ VL_FROM_GUEST=0x6e57c0de
 
 # vl_initrd OUT SCRIPT MODULE...: the guest initramfs: /guest/run.cpio with a second archive
 # appended that replaces its /init (the kernel unpacks concatenated newc archives in order,
-# later files overwriting earlier ones) and carries the modules from /guest/modules.
+# later files overwriting earlier ones) and carries the modules from /guest/modules, which the
+# guest's /init loads in the order given before it runs SCRIPT.
 vl_initrd() {
 	_out=$1 _script=$2
 	shift 2
@@ -24,6 +25,7 @@ vl_initrd() {
 		[ -f "/guest/modules/$_m.ko" ] || { echo "no /guest/modules/$_m.ko in the lab image"; return 1; }
 		cp "/guest/modules/$_m.ko" $_ov/vt/
 	done
+	echo "$*" >$_ov/vt/modules
 	cp "$_script" $_ov/vt/check.sh
 	cat >$_ov/init <<'EOF'
 #!/bin/sh
@@ -33,6 +35,9 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 echo VFVM-GUEST-INIT-OK
 dmesg -n 1
+for m in $(cat /vt/modules); do
+	insmod /vt/$m.ko || echo "vt: FAIL insmod: $m: $(dmesg | tail -n 2 | tr '\n' ' ')"
+done
 sh /vt/check.sh
 echo "vt: DONE"
 reboot -f
@@ -65,6 +70,7 @@ vl_judge() {
 	[ -n "$_last" ] || _last="last line: $(grep . $VL_LOG | tail -n 1)"
 	lab_fail "failed:$_f; vfvm status $(cat $VL_LOG.st); $_last"
 }
+
 # vl_lab_bar2: the lab's physical address of the device's BAR2 (sysfs resource, line 3).
 vl_lab_bar2() {
 	sed -n 3p /sys/bus/pci/devices/$VL_BDF/resource | cut -d' ' -f1
