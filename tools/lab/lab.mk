@@ -14,6 +14,7 @@ LAB_GUESTDIR	:= $(or $(GUEST_OUT),build/guest)
 # Only what the runner uses: guests, their sidecars, blobs, itself (not objects, not .elf).
 LAB_GUESTFILES	= $(wildcard $(addprefix $(LAB_GUESTDIR)/,*.kernel *.args *.bin run))
 LAB_IMAGE_DEPS	= tools/lab/build-image tools/lab/init tools/lab/lib.sh tools/lab/machine.conf \
+		  tools/lab/scenario.sh \
 		  $(wildcard tools/lab/scenarios/*.sh) $(LAB_VFVM) $(LAB_VMLINUX) \
 		  $(LAB_OUT)/guest-run.cpio $(LAB_OUT)/guest-shell.cpio \
 		  $(LAB_GUESTFILES)

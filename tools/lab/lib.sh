@@ -2,6 +2,7 @@
 # Sourced, not run. A scenario's run() returns 0 to pass; lab_fail records why it did not.
 
 . /lab/machine.conf
+. /lab/scenario.sh
 
 LAB_WHY=/tmp/lab-why
 VFVM=${VFVM:-/bin/vfvm}
@@ -36,14 +37,9 @@ lab_bind() {
 	[ -c "/dev/vfio/$_g" ] || { echo "$1: no /dev/vfio/$_g"; return 1; }
 }
 
-# lab_devices: prints "NAME BDF" for each device of the machine and of the scenarios.
-lab_devices() {
-	{
-		echo "$lab_devices"
-		for _s in /lab/scenarios/*.sh; do
-			(lab_devices=""; . "$_s"; echo "$lab_devices")
-		done
-	} | awk 'NF >= 3 && $1 !~ /^#/ { printf "%s 0000:00:%s.0\n", $1, $2 }'
+# lab_device_list: prints "NAME BDF" for each device of the machine and of the scenarios.
+lab_device_list() {
+	device_lines /lab/scenarios | awk '{ printf "%s 0000:00:%s.0\n", $1, $2 }'
 }
 
 # lab_guest_kernel: checks the Linux guest's kernel is in the image; prints its path.
