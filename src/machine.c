@@ -100,8 +100,14 @@ void machine_fail(struct vm *vm, const char *fmt, ...)
 void machine_reset(struct vm *vm)
 {
 	if (!vm->cfg.reboot) {
-		atomic_store(&vm->machine->reset_exit, 1);
-		machine_exit(vm, 0);
+		int zero = 0;
+
+		/* Only say "reset" if the reset is what ends the VM (first request wins). */
+		if (atomic_compare_exchange_strong(&vm->exit_requested, &zero, 1)) {
+			atomic_store(&vm->exit_status, 0);
+			atomic_store(&vm->machine->reset_exit, 1);
+		}
+		machine_notify(vm);
 		return;
 	}
 	atomic_store(&vm->reset_requested, 1);
