@@ -1,9 +1,10 @@
-/* main.c - the vfvm command: subcommands dispatched through a table (run, help; VFIO's
- * devices/bind/unbind plug in here), exit statuses 0/1/2 and the guest's own. */
+/* main.c - the vfvm command: subcommands dispatched through a table (run, VFIO's devices,
+ * bind, unbind, help), exit statuses 0/1/2 and the guest's own. */
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
 #include "machine.h"
+#include "vfio/cmd.h"
 
 #define VFVM_VERSION "0.1"
 
@@ -12,6 +13,10 @@ static int cmd_help(int argc, char **argv);
 
 static const struct cli_cmd commands[] = {
 	{ "run", cmd_run, "boot a kernel in a new VM", cli_run_help },
+	{ "devices", vfio_cmd_devices, "list host PCI devices and whether each can be passed",
+	  vfio_devices_help },
+	{ "bind", vfio_cmd_bind, "move a host PCI device to vfio-pci", vfio_bind_help },
+	{ "unbind", vfio_cmd_unbind, "give a device back to its own driver", vfio_unbind_help },
 	{ "help", cmd_help, "show help for a command",
 	  "usage: vfvm help [COMMAND]\n" },
 	{ NULL, NULL, NULL, NULL },
