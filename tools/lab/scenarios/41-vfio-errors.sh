@@ -107,6 +107,7 @@ ve_bind_roundtrip() {
 ve_in_use() {
 	_k=/guests/vfio_edu.kernel
 	[ -f $_k ] || { ve_fail in_use "no $_k (make guests)"; return; }
+	: >/tmp/vfio-first.out
 	"$VFVM" run --kernel $_k --memory 64M --device vfio,host=0000:00:03.0 \
 		--cmdline bar_reads=1000000000 </dev/null >/tmp/vfio-first.out 2>&1 &
 	_pid=$!
@@ -135,7 +136,9 @@ ve_memlock() {
 	grep -q '^nobody:' /etc/passwd 2>/dev/null ||
 		echo 'nobody:x:65534:65534:nobody:/tmp:/bin/sh' >>/etc/passwd
 	grep -q '^nogroup:' /etc/group 2>/dev/null || echo 'nogroup:x:65534:' >>/etc/group
-	_modes=$(stat -c '%a %n' /dev/kvm /dev/vfio/vfio "/dev/vfio/$_g")
+	# The lab's root directory comes out of a mktemp -d (mode 0700): open it for the run too.
+	_modes=$(stat -c '%a %n' / /dev/kvm /dev/vfio/vfio "/dev/vfio/$_g")
+	chmod 0755 /
 	chmod 0666 /dev/kvm /dev/vfio/vfio "/dev/vfio/$_g"
 	su -s /bin/sh nobody -c "ulimit -l 1024; exec $VFVM run --kernel /guests/exit.kernel \
 		--memory 64M --device vfio,host=0000:00:03.0" </dev/null >"$VE_OUT" 2>&1
