@@ -500,6 +500,20 @@ static int machine_mptable(struct vm *vm, struct err *err)
 	return r ? err_set(err, -r, "cannot write the MP table: %s", strerror(-r)) : 0;
 }
 
+/* KVM's in-kernel LAPIC implements the TSC-deadline timer mode (SDM vol. 3A §11.5.4.1) but
+ * KVM_GET_SUPPORTED_CPUID does not list it; KVM_CAP_TSC_DEADLINE_TIMER says it may be
+ * offered (QEMU does the same). Linux then needs no LAPIC timer calibration against the
+ * PIT, which is unreliable at emulated speed ("APIC timer disabled due to verification
+ * failure"). */
+static void machine_cpuid_tsc_deadline(struct vm *vm, struct kvm_cpuid2 *c)
+{
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) <= 0)
+		return;
+	for (unsigned i = 0; i < c->nent; i++)
+		if (c->entries[i].function == 1)
+			c->entries[i].ecx |= 1u << 24;
+}
+
 static int machine_cpuid(struct vm *vm, struct err *err)
 {
 	for (unsigned n = 128; n <= 4096; n *= 2) {
@@ -509,6 +523,7 @@ static int machine_cpuid(struct vm *vm, struct err *err)
 			return err_set(err, ENOMEM, "out of memory for CPUID");
 		c->nent = n;
 		if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
+			machine_cpuid_tsc_deadline(vm, c);
 			vm->cpuid = c;
 			return 0;
 		}
