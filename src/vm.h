@@ -23,6 +23,7 @@ struct uart;
 struct console;
 struct vcpu;
 struct pci_bus;
+struct vfio_vm;
 struct kvm_irq_routing;
 struct machine;
 struct kvm_cpuid2;
@@ -72,6 +73,7 @@ struct vm {
 	struct uart *uart[4];
 	struct console *console;
 	struct pci_bus *pci;		/* issue 4 */
+	struct vfio_vm *vfio;		/* VFIO container and devices (src/vfio/vfio_vm.c) */
 
 	struct kvm_irq_routing *routes;	/* staged GSI routing table (kvm.c) */
 	unsigned long gsi_used[4096 / (8 * sizeof(unsigned long))];

@@ -291,6 +291,21 @@ unsigned pci_intx_route(unsigned slot, unsigned intx)
 	return PCI_INTX_PIN_BASE + (slot + intx) % PCI_INTX_PINS;
 }
 
+void pci_bus_intx_eoi(struct pci_bus *b, unsigned apic_pin)
+{
+	for (unsigned s = 0; s < PCI_SLOTS; s++) {
+		for (unsigned f = 0; f < PCI_FUNCS; f++) {
+			struct pci_dev *d = b->devs[s][f];
+			unsigned intx = d ? d->cfg[PCI_INT_PIN] : 0;
+
+			if (intx < 1 || intx > 4 || !d->ops || !d->ops->intx_eoi ||
+			    pci_intx_route(s, intx - 1) != apic_pin)
+				continue;
+			d->ops->intx_eoi(d);
+		}
+	}
+}
+
 void pci_intx_pin_set(struct pci_dev *d, unsigned intx)
 {
 	d->cfg[PCI_INT_PIN] = intx > 4 ? 0 : intx;

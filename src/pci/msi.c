@@ -176,7 +176,7 @@ static void msi_release(struct pci_dev *d)
 		commit(&d->bus->ops);
 }
 
-static bool msi_masked(const struct pci_dev *d, unsigned n)
+bool pci_msi_vec_masked(const struct pci_dev *d, unsigned n)
 {
 	return d->msi.maskable && (pci_cfg_get(d, msi_off_mask(&d->msi), 4) >> n & 1);
 }
@@ -204,7 +204,7 @@ static void msi_sync(struct pci_dev *d)
 		vec_bind(o, &m->vec[i]);
 	/* Unmasked vectors with a pending message send it now (§6.8.3.4). */
 	for (unsigned i = 0; i < want; i++) {
-		if ((m->pending >> i & 1) && !msi_masked(d, i)) {
+		if ((m->pending >> i & 1) && !pci_msi_vec_masked(d, i)) {
 			m->pending &= ~(1u << i);
 			vec_fire(d, &m->vec[i], pci_msi_msg(d, i));
 		}
@@ -218,7 +218,7 @@ static int msi_notify(struct pci_dev *d, unsigned n)
 
 	if (n >= m->nactive)
 		return -EINVAL;
-	if (msi_masked(d, n)) {
+	if (pci_msi_vec_masked(d, n)) {
 		m->pending |= 1u << n;
 		msi_pending_write(d);
 		return 0;
@@ -307,7 +307,7 @@ bool pci_msix_pending(const struct pci_dev *d, unsigned n)
 	return n < d->msix.nvec && (d->msix.pba[n / 64] >> (n % 64) & 1);
 }
 
-static bool msix_vec_masked(const struct pci_dev *d, unsigned n)
+bool pci_msix_vec_masked(const struct pci_dev *d, unsigned n)
 {
 	return (msix_ctrl(d) & MSIX_CTRL_FMASK) ||
 	       (d->msix.table[n * MSIX_ENTRY + 12] & MSIX_VEC_MASKED);
@@ -342,12 +342,12 @@ static void msix_sync(struct pci_dev *d, unsigned first, unsigned count)
 	}
 	x->active = true;
 	for (unsigned i = first; i < first + count; i++)
-		if (!msix_vec_masked(d, i))
+		if (!pci_msix_vec_masked(d, i))
 			changed |= vec_route(o, &x->vec[i], pci_msix_msg(d, i));
 	if (changed)
 		commit(o);
 	for (unsigned i = first; i < first + count; i++) {
-		if (msix_vec_masked(d, i))
+		if (pci_msix_vec_masked(d, i))
 			continue;
 		vec_bind(o, &x->vec[i]);
 		if (pci_msix_pending(d, i)) {
@@ -363,7 +363,7 @@ static int msix_notify(struct pci_dev *d, unsigned n)
 
 	if (n >= x->nvec)
 		return -EINVAL;
-	if (msix_vec_masked(d, n)) {
+	if (pci_msix_vec_masked(d, n)) {
 		x->pba[n / 64] |= 1ULL << (n % 64);
 		return 0;
 	}

@@ -122,6 +122,11 @@ struct pci_dev_ops {
 	 * (pci_msix_vec.efd) and honour masks. Called after the routes were committed.
 	 */
 	void (*irq_changed)(struct pci_dev *d);
+	/*
+	 * The guest EOI'd the level-triggered I/O APIC pin this function's INTx is routed to
+	 * (for devices whose INTx comes from elsewhere: VFIO lowers and unmasks the host line).
+	 */
+	void (*intx_eoi)(struct pci_dev *d);
 	/* Power-on state for device-private registers (config space is restored generically). */
 	void (*reset)(struct pci_dev *d);
 	/* Free device-private state. */
@@ -268,6 +273,8 @@ void pci_intx_pin_set(struct pci_dev *d, unsigned intx);
 void pci_intx_set(struct pci_dev *d, bool level);
 /* The I/O APIC pin for @slot's INTx pin @intx (0 = INTA#): the swizzle. */
 unsigned pci_intx_route(unsigned slot, unsigned intx);
+/* The guest EOI'd I/O APIC pin @apic_pin: tell every function whose INTx is routed there. */
+void pci_bus_intx_eoi(struct pci_bus *b, unsigned apic_pin);
 
 /* --- bar.c: BARs, placement and (re)mapping --- */
 /*
@@ -320,6 +327,10 @@ void pci_msi_destroy(struct pci_dev *d);
 struct msi_msg pci_msix_msg(const struct pci_dev *d, unsigned n);
 struct msi_msg pci_msi_msg(const struct pci_dev *d, unsigned n);
 bool pci_msix_pending(const struct pci_dev *d, unsigned n);
+/* Is MSI-X vector @n masked (function mask or its Vector Control mask bit)? */
+bool pci_msix_vec_masked(const struct pci_dev *d, unsigned n);
+/* Is MSI vector @n masked (per-vector masking capability)? */
+bool pci_msi_vec_masked(const struct pci_dev *d, unsigned n);
 
 /* --- doorbell.c: ioeventfd doorbells inside BARs --- */
 /*

@@ -7,6 +7,15 @@
 #include "../vm.h"
 #include "devices.h"
 #include "kvm_glue.h"
+#include "../legacy/ioapic.h"
+#include "../vfio/vfio_vm.h"
+
+/* A level-triggered I/O APIC pin was EOI'd: devices with external INTx (VFIO) unmask it. */
+static void pci_ioapic_eoi(void *opaque, unsigned pin)
+{
+	if (pin >= PCI_INTX_PIN_BASE && pin < PCI_INTX_PIN_BASE + PCI_INTX_PINS)
+		pci_bus_intx_eoi(opaque, pin);
+}
 
 static struct pci_glue *glue(struct vm *vm)
 {
@@ -32,12 +41,15 @@ int pci_setup(struct vm *vm, struct err *err)
 	if (r)
 		return err_set(err, -r, "PCI: ports 0xCF8-0xCFF are taken: %s", strerror(-r));
 	g->cf8_registered = true;
+	if (vm->ioapic)
+		ioapic_set_eoi_notifier(vm->ioapic, pci_ioapic_eoi, &g->bus);
 	for (unsigned i = 0; i < vm->cfg.ndevices; i++) {
 		r = pci_device_create(vm, &g->bus, vm->cfg.devices[i], err);
 		if (r)
 			return r;
 	}
-	return 0;
+	/* Passed-through devices DMA into guest RAM through the IOMMU: map it all now. */
+	return vfio_vm_map_ram(vm, err);
 }
 
 void pci_mptable_intx(struct vm *vm, struct mptable_config *cfg)
@@ -92,4 +104,5 @@ void pci_teardown(struct vm *vm)
 		bus_unregister(&vm->pio, 0xcf8);
 	vm->pci = NULL;
 	free(g);
+	vfio_vm_close(vm);
 }

@@ -42,6 +42,8 @@ struct fake_vfio {
 	uint32_t irq_set_flags, irq_set_index, irq_set_start, irq_set_count;
 	int irq_set_fds[64];
 	int resets;
+	int mmaps;		/* live mappings */
+	int unmask_count;	/* INTx unmasks */
 };
 
 #define FAKE_DEVICE_FD 300
@@ -165,6 +167,8 @@ static int fake_ioctl(void *ctx, int fd, unsigned long req, void *arg)
 		f->irq_set_count = s->count;
 		if ((s->flags & VFIO_IRQ_SET_DATA_EVENTFD) && s->count <= 64)
 			memcpy(f->irq_set_fds, s->data, s->count * sizeof(int));
+		if (s->flags & VFIO_IRQ_SET_ACTION_UNMASK)
+			f->unmask_count++;
 		return 0;
 	}
 	case VFIO_DEVICE_RESET:
@@ -209,6 +213,30 @@ static ssize_t fake_pwrite(void *ctx, int fd, const void *buf, size_t n, off_t o
 	return n;
 }
 
+static void *fake_mmap(void *ctx, size_t len, int prot, int fd, off_t off)
+{
+	struct fake_vfio *f = ctx;
+	void *p;
+
+	(void)prot;
+	(void)fd;
+	(void)off;
+	if (posix_memalign(&p, 4096, len))
+		return NULL;
+	memset(p, 0, len);
+	f->mmaps++;
+	return p;
+}
+
+static void fake_munmap(void *ctx, void *addr, size_t len)
+{
+	struct fake_vfio *f = ctx;
+
+	(void)len;
+	free(addr);
+	f->mmaps--;
+}
+
 static void fake_vfio_init(struct fake_vfio *f, struct vfio_sys *sys)
 {
 	memset(f, 0, sizeof(*f));
@@ -222,6 +250,8 @@ static void fake_vfio_init(struct fake_vfio *f, struct vfio_sys *sys)
 	sys->close = fake_close;
 	sys->pread = fake_pread;
 	sys->pwrite = fake_pwrite;
+	sys->mmap = fake_mmap;
+	sys->munmap = fake_munmap;
 	f->dev_flags = VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET;
 	f->regions[VFIO_PCI_CONFIG_REGION_INDEX].size = 4096;
 	f->regions[VFIO_PCI_CONFIG_REGION_INDEX].offset = FAKE_CFG_OFFSET;

@@ -13,33 +13,12 @@
 #include <cmocka.h>
 #include "vfio/cmd.h"
 #include "vfio/host.h"
+#include "fake_sysfs.h"
 
-static char root[PATH_MAX];
-
-static void mkpath(const char *rel)
-{
-	char p[PATH_MAX * 2], *s;
-
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	for (s = p + strlen(root) + 1; (s = strchr(s, '/')); s++) {
-		*s = 0;
-		mkdir(p, 0755);
-		*s = '/';
-	}
-	mkdir(p, 0755);
-}
-
-static void put(const char *rel, const char *content)
-{
-	char p[PATH_MAX * 2];
-	FILE *f;
-
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	f = fopen(p, "w");
-	assert_non_null(f);
-	fputs(content, f);
-	fclose(f);
-}
+#define root fake_root
+#define put fake_put
+#define mkpath fake_mkpath
+#define add_dev fake_add_dev
 
 static char *get(const char *rel)
 {
@@ -57,54 +36,10 @@ static char *get(const char *rel)
 	return buf;
 }
 
-static void link_to(const char *target, const char *rel)
-{
-	char p[PATH_MAX * 2];
-
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	unlink(p);
-	assert_int_equal(symlink(target, p), 0);
-}
-
-#define DEV "sys/bus/pci/devices/"
-
-static void add_dev(const char *bdf, int group, const char *driver)
-{
-	char rel[256], tgt[256];
-
-	snprintf(rel, sizeof(rel), DEV "%s", bdf);
-	mkpath(rel);
-	snprintf(rel, sizeof(rel), DEV "%s/vendor", bdf);
-	put(rel, "0x8086\n");
-	snprintf(rel, sizeof(rel), DEV "%s/device", bdf);
-	put(rel, "0x10d3\n");
-	snprintf(rel, sizeof(rel), DEV "%s/class", bdf);
-	put(rel, "0x020000\n");
-	snprintf(rel, sizeof(rel), DEV "%s/driver_override", bdf);
-	put(rel, "(null)\n");
-	if (group >= 0) {
-		snprintf(rel, sizeof(rel), "sys/kernel/iommu_groups/%d/devices", group);
-		mkpath(rel);
-		snprintf(rel, sizeof(rel), "sys/kernel/iommu_groups/%d/devices/%s", group, bdf);
-		link_to("../../../../bus/pci/devices/x", rel);
-		snprintf(tgt, sizeof(tgt), "../../../../kernel/iommu_groups/%d", group);
-		snprintf(rel, sizeof(rel), DEV "%s/iommu_group", bdf);
-		link_to(tgt, rel);
-	}
-	if (driver) {
-		snprintf(rel, sizeof(rel), "sys/bus/pci/drivers/%s", driver);
-		mkpath(rel);
-		snprintf(tgt, sizeof(tgt), "../../drivers/%s", driver);
-		snprintf(rel, sizeof(rel), DEV "%s/driver", bdf);
-		link_to(tgt, rel);
-	}
-}
-
 static int setup(void **state)
 {
 	(void)state;
-	strcpy(root, "/tmp/vfvm-sysfs-XXXXXX");
-	assert_non_null(mkdtemp(root));
+	assert_int_equal(fake_sysfs_new(), 0);
 	add_dev("0000:01:00.0", 7, "vfio-pci");
 	add_dev("0000:01:00.1", 7, "snd_hda_intel");
 	add_dev("0000:02:00.0", 9, "e1000e");
@@ -121,11 +56,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[PATH_MAX + 16];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	return system(cmd) == 0 ? 0 : -1;
+	return fake_sysfs_free();
 }
 
 static void test_bdf_parse(void **state)

@@ -1,0 +1,901 @@
+/* vfio_pci.c - a VFIO device as a function on vfvm's PCI bus (see vfio_pci.h and
+ * docs/passthrough.md for which config register does what). The model is QEMU's
+ * hw/vfio/pci.c in spirit: emulate what the guest must not touch, forward the rest live. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "../pci/pci_dev.h"
+#include "vfio_pci.h"
+
+#define PAGE_SIZE_4K		4096ULL
+#define MAX_AREAS		8
+#define MAX_PASSCAPS		8
+
+#define PCI_CAP_ID_PM		0x01
+#define PCI_EXP_FLAGS		0x02	/* in the PCIe capability (PCIe base 4.0 §7.5.3) */
+#define PCI_EXP_DEVCTL		0x08
+#define PCI_EXP_DEVCTL_FLR	0x8000
+#define PCI_EXP_LNKCAP		0x0c
+#define PCI_EXP_LNKSTA_END	0x14
+#define PCI_EXP_TYPE_ENDPOINT	0x0
+#define PCI_EXP_TYPE_LEG_END	0x1
+#define PCI_EXP_TYPE_RC_END	0x9
+
+/* A capability of the device shown to the guest at another offset, read and written live. */
+struct passcap {
+	unsigned off, dev_off, size;
+	uint8_t id;
+};
+
+struct vfio_pci;
+
+/* Which vector a watched eventfd belongs to. */
+struct vecref {
+	struct vfio_pci *vp;
+	unsigned n;
+};
+
+/* The mmap'ed parts of a BAR, handed to the PCI layer as RAM parts (pci_bar_add_ram). */
+struct vbar {
+	void *map[MAX_AREAS];
+	struct vfio_area areas[MAX_AREAS];
+	int nareas;
+};
+
+struct vfio_pci {
+	struct vfio_state *state;
+	struct vfio_device dev;
+	struct pci_dev *pd;
+	struct vbar bars[PCI_NUM_BARS];
+	struct passcap caps[MAX_PASSCAPS];
+	int ncaps;
+	bool rciep;		/* PCIe endpoint shown as a root-complex integrated endpoint */
+	uint8_t *rom;
+	/* INTx: the kernel signals intx_fd (and masks the line) until we unmask at EOI. */
+	int intx_fd;
+	bool intx_on;
+	/* MSI/MSI-X: one eventfd per vector given to VFIO; bound to the vector's GSI with
+	 * irqfd while unmasked, watched by the device thread (sets the pending bit) while not. */
+	unsigned irq_index;	/* VFIO_PCI_MSI(X)_IRQ_INDEX when enabled, else ~0 */
+	unsigned nfds;
+	int *fds;
+	int *bound_gsi;		/* GSI each fd is bound to, -1 if none */
+	bool *watched;
+	struct vecref *refs;
+};
+
+/* --- option parsing --- */
+
+int vfio_pci_parse(char *opts, struct vfio_pci_opts *o, struct err *err)
+{
+	char *save = NULL, *tok;
+	bool have_host = false;
+
+	memset(o, 0, sizeof(*o));
+	o->rombar = true;
+	o->slot = -1;
+	for (tok = strtok_r(opts, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *v = strchr(tok, '=');
+
+		if (!v)
+			return err_input(err, EINVAL, "--device vfio: '%s' is not KEY=VALUE "
+					 "(host=BDF, rombar=0|1, romfile=PATH, addr=SLOT)", tok);
+		*v++ = 0;
+		if (!strcmp(tok, "host")) {
+			if (bdf_parse(v, &o->host))
+				return err_input(err, EINVAL, "--device vfio: host=%s is not a PCI "
+						 "address; write it as 0000:01:00.0 (see vfvm "
+						 "devices)", v);
+			have_host = true;
+		} else if (!strcmp(tok, "rombar") && (!strcmp(v, "0") || !strcmp(v, "1"))) {
+			o->rombar = v[0] == '1';
+		} else if (!strcmp(tok, "romfile") && *v) {
+			o->romfile = v;
+		} else if (!strcmp(tok, "addr")) {
+			char *end;
+			long s = strtol(v, &end, 0);
+
+			if (*end || end == v || s < 1 || s >= PCI_SLOTS)
+				return err_input(err, EINVAL, "--device vfio: addr=%s: give a slot "
+						 "number from 1 to 31", v);
+			o->slot = (int)s;
+		} else {
+			return err_input(err, EINVAL, "--device vfio: unknown option %s=%s (known: "
+					 "host=BDF, rombar=0|1, romfile=PATH, addr=SLOT)", tok, v);
+		}
+	}
+	if (!have_host)
+		return err_input(err, EINVAL, "--device vfio needs host=BDF, e.g. --device "
+				 "vfio,host=0000:01:00.0");
+	return 0;
+}
+
+int vfio_state_add_passed(struct vfio_state *s, const struct pci_bdf *b, struct err *err)
+{
+	char name[BDF_STR_LEN];
+
+	bdf_format(b, name, sizeof(name));
+	for (int i = 0; i < s->npassed; i++)
+		if (!memcmp(&s->passed[i], b, sizeof(*b)))
+			return err_input(err, EINVAL, "%s is given twice with --device vfio", name);
+	if (s->npassed == VFIO_MAX_DEVICES)
+		return err_input(err, E2BIG, "too many VFIO devices (at most %d)",
+				 VFIO_MAX_DEVICES);
+	s->passed[s->npassed++] = *b;
+	return 0;
+}
+
+/* --- config space --- */
+
+static uint32_t dev_cfg(struct vfio_pci *vp, unsigned off, unsigned len)
+{
+	uint32_t v = 0;
+
+	if (vfio_cfg_read(&vp->dev, off, &v, len))
+		return 0xffffffffu >> (32 - 8 * len);
+	return v;
+}
+
+static void dev_cfg_write(struct vfio_pci *vp, unsigned off, unsigned len, uint32_t v)
+{
+	vfio_cfg_write(&vp->dev, off, &v, len);
+}
+
+static const struct passcap *passcap_at(const struct vfio_pci *vp, unsigned off)
+{
+	for (int i = 0; i < vp->ncaps; i++)
+		if (off >= vp->caps[i].off && off < vp->caps[i].off + vp->caps[i].size)
+			return &vp->caps[i];
+	return NULL;
+}
+
+/* Is byte @rel of a passed-through PCIe capability virtualised (kept in our copy)? */
+static bool pcie_byte_virtual(const struct vfio_pci *vp, unsigned rel)
+{
+	/* Flags (device/port type), and for an RCiEP the link registers (§7.5.3: not
+	 * implemented by root-complex integrated endpoints). */
+	if (rel == PCI_EXP_FLAGS)
+		return vp->rciep;
+	return vp->rciep && rel >= PCI_EXP_LNKCAP && rel < PCI_EXP_LNKSTA_END;
+}
+
+static void vfio_cfg_read_hook(struct pci_dev *d, unsigned off, unsigned len, uint32_t *val)
+{
+	struct vfio_pci *vp = d->priv;
+	uint32_t out = *val;
+
+	for (unsigned i = 0; i < len; i++) {
+		unsigned b = off + i;
+		const struct passcap *pc = passcap_at(vp, b);
+		uint32_t byte;
+
+		if (b == PCI_STATUS) {
+			/* Live from the device, but the capability-list bit is ours. */
+			byte = (dev_cfg(vp, b, 1) & ~PCI_STS_CAP_LIST) |
+			       (d->cfg[b] & PCI_STS_CAP_LIST);
+		} else if (b == PCI_STATUS + 1) {
+			byte = dev_cfg(vp, b, 1);
+		} else if (pc && b >= pc->off + 2 &&
+			   !(pc->id == PCI_CAP_ID_EXP && pcie_byte_virtual(vp, b - pc->off))) {
+			byte = dev_cfg(vp, pc->dev_off + (b - pc->off), 1);
+		} else {
+			continue;
+		}
+		out = (out & ~(0xffu << (8 * i))) | (byte << (8 * i));
+	}
+	*val = out;
+}
+
+/* The Command bits the device itself must see (PCI 3.0 §6.2.2). */
+#define CMD_FORWARD (PCI_CMD_IO | PCI_CMD_MEM | PCI_CMD_MASTER | PCI_CMD_PARITY | \
+		     PCI_CMD_SERR | PCI_CMD_INTX_DISABLE)
+
+static void vfio_cfg_write_hook(struct pci_dev *d, unsigned off, unsigned len, uint32_t val)
+{
+	struct vfio_pci *vp = d->priv;
+
+	for (unsigned i = 0; i < len; i++) {
+		unsigned b = off + i;
+		uint8_t byte = val >> (8 * i);
+		const struct passcap *pc = passcap_at(vp, b);
+
+		if (b == PCI_COMMAND || b == PCI_COMMAND + 1) {
+			uint16_t cmd = dev_cfg(vp, PCI_COMMAND, 2) & ~CMD_FORWARD;
+
+			cmd |= pci_cfg_get(d, PCI_COMMAND, 2) & CMD_FORWARD;
+			dev_cfg_write(vp, PCI_COMMAND, 2, cmd);
+		} else if (b == PCI_STATUS || b == PCI_STATUS + 1) {
+			/* Write-1-to-clear error bits go to the device; the rest are RO. */
+			uint8_t w1c = b == PCI_STATUS ? (PCI_STS_W1C & 0xff) : (PCI_STS_W1C >> 8);
+
+			if (byte & w1c)
+				dev_cfg_write(vp, b, 1, byte & w1c);
+		} else if (pc && b >= pc->off + 2) {
+			unsigned rel = b - pc->off;
+
+			if (pc->id == PCI_CAP_ID_EXP && pcie_byte_virtual(vp, rel))
+				continue;
+			/* A guest-initiated FLR would reset the device behind vfvm's back. */
+			if (pc->id == PCI_CAP_ID_EXP && rel == PCI_EXP_DEVCTL + 1)
+				byte &= ~(PCI_EXP_DEVCTL_FLR >> 8);
+			dev_cfg_write(vp, pc->dev_off + rel, 1, byte);
+		}
+	}
+}
+
+/* Size of a capability we pass through, or 0 to hide it. */
+static unsigned passcap_size(struct vfio_pci *vp, uint8_t id, unsigned dev_off)
+{
+	switch (id) {
+	case PCI_CAP_ID_PM:
+		return 8;
+	case PCI_CAP_ID_EXP:
+		/* Version 2 capabilities have the second register set (§7.5.3). */
+		return (dev_cfg(vp, dev_off + PCI_EXP_FLAGS, 2) & 0xf) >= 2 ? 0x3c : 0x24;
+	case PCI_CAP_ID_VNDR: {
+		unsigned n = dev_cfg(vp, dev_off + 2, 1);
+
+		return n >= 3 ? n : 0;
+	}
+	}
+	return 0;
+}
+
+static int setup_msi(struct vfio_pci *vp, unsigned dev_off)
+{
+	uint16_t ctrl = dev_cfg(vp, dev_off + 2, 2);
+	unsigned nvec = 1u << ((ctrl >> 1) & 7);
+
+	if (nvec > PCI_MSI_MAX)
+		nvec = PCI_MSI_MAX;
+	if (!vp->dev.irq_count[VFIO_PCI_MSI_IRQ_INDEX])
+		return 0;	/* the host cannot do MSI for it: hide the capability */
+	if (nvec > vp->dev.irq_count[VFIO_PCI_MSI_IRQ_INDEX])
+		nvec = vp->dev.irq_count[VFIO_PCI_MSI_IRQ_INDEX];
+	while (nvec & (nvec - 1))
+		nvec &= nvec - 1;
+	return pci_msi_init(vp->pd, nvec, ctrl & 0x80, ctrl & 0x100);
+}
+
+static int setup_msix(struct vfio_pci *vp, unsigned dev_off)
+{
+	uint16_t ctrl = dev_cfg(vp, dev_off + 2, 2);
+	uint32_t table = dev_cfg(vp, dev_off + 4, 4), pba = dev_cfg(vp, dev_off + 8, 4);
+	unsigned nvec = (ctrl & 0x7ff) + 1;
+
+	if (!vp->dev.irq_count[VFIO_PCI_MSIX_IRQ_INDEX])
+		return 0;
+	if (nvec > vp->dev.irq_count[VFIO_PCI_MSIX_IRQ_INDEX])
+		nvec = vp->dev.irq_count[VFIO_PCI_MSIX_IRQ_INDEX];
+	return pci_msix_init(vp->pd, nvec, table & 7, table & ~7u, pba & 7, pba & ~7u);
+}
+
+/*
+ * vfvm's bus is a conventional root bus with no root port above the device, so a PCIe
+ * (legacy) endpoint is shown as a root-complex integrated endpoint, which has no link
+ * registers (PCIe base 4.0 §7.5.3.2, §7.5.3.6); QEMU does the same on its root bus.
+ */
+static void setup_pcie(struct vfio_pci *vp, const struct passcap *pc)
+{
+	uint8_t *flags = &vp->pd->cfg[pc->off + PCI_EXP_FLAGS];
+	unsigned type = *flags >> 4;
+
+	if (type != PCI_EXP_TYPE_ENDPOINT && type != PCI_EXP_TYPE_LEG_END)
+		return;
+	*flags = (*flags & 0x0f) | (PCI_EXP_TYPE_RC_END << 4);
+	memset(&vp->pd->cfg[pc->off + PCI_EXP_LNKCAP], 0, PCI_EXP_LNKSTA_END - PCI_EXP_LNKCAP);
+	vp->rciep = true;
+}
+
+/* Walk the device's capability list and rebuild it: MSI and MSI-X emulated, PM, PCIe and
+ * vendor-specific passed through, everything else hidden (docs/passthrough.md). */
+static int setup_caps(struct vfio_pci *vp, struct err *err)
+{
+	unsigned off = dev_cfg(vp, PCI_CAP_PTR, 1) & ~3u;
+	int hops = 0, r = 0;
+
+	if (!(dev_cfg(vp, PCI_STATUS, 2) & PCI_STS_CAP_LIST))
+		return 0;
+	while (off >= 0x40 && off < PCI_CFG_SIZE && hops++ < 48) {
+		uint8_t id = dev_cfg(vp, off, 1);
+		unsigned next = dev_cfg(vp, off + 1, 1) & ~3u, size, ours;
+
+		if (id == PCI_CAP_ID_MSI) {
+			r = setup_msi(vp, off);
+		} else if (id == PCI_CAP_ID_MSIX) {
+			r = setup_msix(vp, off);
+		} else if ((size = passcap_size(vp, id, off)) && vp->ncaps < MAX_PASSCAPS &&
+			   off + size <= PCI_CFG_SIZE) {
+			ours = pci_cap_add(vp->pd, id, size);
+			if (ours) {
+				struct passcap *pc = &vp->caps[vp->ncaps++];
+
+				pc->off = ours;
+				pc->dev_off = off;
+				pc->size = size;
+				pc->id = id;
+				for (unsigned i = 2; i < size; i++)
+					vp->pd->cfg[ours + i] = dev_cfg(vp, off + i, 1);
+				if (id == PCI_CAP_ID_EXP)
+					setup_pcie(vp, pc);
+			}
+		}
+		if (r)
+			return err_set(err, -r, "%s: cannot set up capability 0x%02x at 0x%02x: %s",
+				       vp->dev.name, id, off, strerror(-r));
+		off = next;
+	}
+	return 0;
+}
+
+/* --- BARs: trapped as a whole, with the mmap-able areas laid over as memory slots --- */
+
+static struct pci_host_ops *host_ops(struct vfio_pci *vp)
+{
+	return &vp->pd->bus->ops;
+}
+
+static void vfio_bar_access(struct pci_dev *d, int bar, uint64_t off, void *data, unsigned len,
+			    bool is_write)
+{
+	struct vfio_pci *vp = d->priv;
+	int r;
+
+	if (is_write)
+		r = vfio_region_write(&vp->dev, bar, off, data, len);
+	else
+		r = vfio_region_read(&vp->dev, bar, off, data, len);
+	if (r && !is_write)
+		memset(data, 0xff, len);
+}
+
+/* The MSI-X table and PBA ranges inside BAR @bar, to be left trapped. */
+static int msix_exclusions(struct vfio_pci *vp, int bar, struct vfio_area *ex)
+{
+	const struct pci_msix *x = &vp->pd->msix;
+	int n = 0;
+
+	if (!x->cap)
+		return 0;
+	if (x->table_bar == bar)
+		ex[n++] = (struct vfio_area){ x->table_off, (uint64_t)x->nvec * 16 };
+	if (x->pba_bar == bar)
+		ex[n++] = (struct vfio_area){ x->pba_off, ((x->nvec + 63) / 64) * 8 };
+	return n;
+}
+
+/* Map what can be mapped of each memory BAR; the PCI layer lays it over the trapped BAR. */
+static int setup_bar_maps(struct vfio_pci *vp)
+{
+	const struct vfio_sys *sys = vp->dev.sys;
+	uint64_t page = sysconf(_SC_PAGESIZE);
+
+	for (int i = 0; i < PCI_NUM_BARS; i++) {
+		const struct vfio_region *r = &vp->dev.regions[i];
+		struct vbar *vb = &vp->bars[i];
+		struct vfio_area ex[2];
+		int nex;
+
+		if (!vp->pd->bars[i].size || (vp->pd->bars[i].flags & PCI_BAR_IO) || !sys->mmap)
+			continue;
+		nex = msix_exclusions(vp, i, ex);
+		vb->nareas = vfio_bar_plan(r, ex, nex, page, vb->areas, MAX_AREAS);
+		for (int a = 0; a < vb->nareas; a++) {
+			int prot = PROT_READ | (r->flags & VFIO_REGION_INFO_FLAG_WRITE ?
+						PROT_WRITE : 0);
+
+			vb->map[a] = sys->mmap(sys->ctx, vb->areas[a].size, prot, vp->dev.fd,
+					       r->offset + vb->areas[a].off);
+			/* Not mappable after all, or refused: this area stays trapped. */
+			if (!vb->map[a] || pci_bar_add_ram(vp->pd, i, vb->areas[a].off,
+							   vb->areas[a].size, vb->map[a])) {
+				if (vb->map[a] && sys->munmap)
+					sys->munmap(sys->ctx, vb->map[a], vb->areas[a].size);
+				vb->nareas = a;
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
+static int setup_bars(struct vfio_pci *vp, struct err *err)
+{
+	for (int i = 0; i < PCI_NUM_BARS; i++) {
+		const struct vfio_region *r = &vp->dev.regions[i];
+		uint32_t reg = dev_cfg(vp, PCI_BAR0 + 4 * i, 4);
+		uint8_t flags;
+		int ret;
+
+		if (!r->size)
+			continue;
+		if (reg & PCI_BAR_IO)
+			flags = PCI_BAR_IO;
+		else
+			flags = (((reg >> 1) & 3) == 2 ? PCI_BAR_MEM64 : 0) | (reg & PCI_BAR_PREFETCH);
+		ret = pci_bar_init(vp->pd, i, flags, r->size, NULL);
+		if (ret)
+			return err_set(err, -ret, "%s: BAR%d (%llu bytes, flags 0x%x) cannot be "
+				       "emulated: %s", vp->dev.name, i,
+				       (unsigned long long)r->size, flags, strerror(-ret));
+		if (flags & PCI_BAR_MEM64)
+			i++;
+	}
+	return 0;
+}
+
+static int read_file(const char *path, uint8_t **out, size_t *len)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || st.st_size <= 0 || st.st_size > (16 << 20)) {
+		r = -EINVAL;
+		goto out;
+	}
+	*len = st.st_size;
+	*out = malloc(*len);
+	if (!*out) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (read(fd, *out, *len) != (ssize_t)*len) {
+		free(*out);
+		*out = NULL;
+		r = -EIO;
+	}
+out:
+	close(fd);
+	return r;
+}
+
+/* The expansion ROM: from romfile=, or read once from the device; rombar=0 hides it. */
+static int setup_rom(struct vfio_pci *vp, const struct vfio_pci_opts *o, struct err *err)
+{
+	const struct vfio_region *r = &vp->dev.regions[VFIO_PCI_ROM_REGION_INDEX];
+	uint64_t size = 2048;
+	size_t len = 0;
+	uint8_t *data = NULL;
+	int ret;
+
+	if (!o->rombar)
+		return 0;
+	if (o->romfile) {
+		ret = read_file(o->romfile, &data, &len);
+		if (ret)
+			return err_input(err, -ret, "%s: romfile=%s: %s", vp->dev.name, o->romfile,
+					 strerror(-ret));
+	} else if (r->size) {
+		len = r->size;
+		data = malloc(len);
+		if (!data)
+			return err_set(err, ENOMEM, "out of memory");
+		if (vfio_region_read(&vp->dev, VFIO_PCI_ROM_REGION_INDEX, 0, data, len)) {
+			/* Many devices have a ROM BAR but no readable ROM: show none. */
+			free(data);
+			return 0;
+		}
+	} else {
+		return 0;
+	}
+	while (size < len)
+		size <<= 1;
+	vp->rom = calloc(1, size);
+	if (!vp->rom) {
+		free(data);
+		return err_set(err, ENOMEM, "out of memory");
+	}
+	memcpy(vp->rom, data, len);
+	memset(vp->rom + len, 0xff, size - len);
+	free(data);
+	ret = pci_rom_init(vp->pd, size, vp->rom);
+	if (ret)
+		return err_set(err, -ret, "%s: expansion ROM of %llu bytes: %s", vp->dev.name,
+			       (unsigned long long)size, strerror(-ret));
+	return 0;
+}
+
+/* --- INTx: the kernel masks the line when it fires; vfvm unmasks it at the guest's EOI --- */
+
+static void intx_fired(void *arg, uint64_t count)
+{
+	struct vfio_pci *vp = arg;
+
+	(void)count;
+	pci_intx_set(vp->pd, true);
+}
+
+static void intx_enable(struct vfio_pci *vp)
+{
+	struct pci_host_ops *o = host_ops(vp);
+
+	if (vp->intx_on || !vp->dev.irq_count[VFIO_PCI_INTX_IRQ_INDEX] ||
+	    !vp->pd->cfg[PCI_INT_PIN] || !o->watch_fd)
+		return;
+	vp->intx_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vp->intx_fd < 0)
+		return;
+	if (vfio_irq_set_fds(&vp->dev, VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &vp->intx_fd) ||
+	    o->watch_fd(o->opaque, vp->intx_fd, intx_fired, vp)) {
+		vfio_irq_disable(&vp->dev, VFIO_PCI_INTX_IRQ_INDEX);
+		close(vp->intx_fd);
+		vp->intx_fd = -1;
+		return;
+	}
+	vp->intx_on = true;
+}
+
+static void intx_disable(struct vfio_pci *vp)
+{
+	struct pci_host_ops *o = host_ops(vp);
+
+	if (!vp->intx_on)
+		return;
+	vfio_irq_disable(&vp->dev, VFIO_PCI_INTX_IRQ_INDEX);
+	if (o->unwatch_fd)
+		o->unwatch_fd(o->opaque, vp->intx_fd);
+	close(vp->intx_fd);
+	vp->intx_fd = -1;
+	vp->intx_on = false;
+	pci_intx_set(vp->pd, false);
+}
+
+/* The guest EOI'd the level interrupt on our pin: drop the line, let the device raise it
+ * again (VFIO re-signals at once if the device still asserts INTx). */
+static void vfio_intx_eoi(struct pci_dev *d)
+{
+	struct vfio_pci *vp = d->priv;
+
+	if (!vp->intx_on || !d->intx_level)
+		return;
+	pci_intx_set(d, false);
+	vfio_intx_unmask(&vp->dev);
+}
+
+/* --- MSI / MSI-X: VFIO signals our eventfds; KVM's irqfd carries them to the guest --- */
+
+static void vec_fired(void *arg, uint64_t count)
+{
+	struct vecref *ref = arg;
+
+	(void)count;
+	/* Masked: the model sets the pending bit; unmasked without a route: it injects. */
+	pci_msi_notify(ref->vp->pd, ref->n);
+}
+
+static void msi_unbind(struct vfio_pci *vp, unsigned i)
+{
+	struct pci_host_ops *o = host_ops(vp);
+
+	if (vp->bound_gsi[i] >= 0 && o->irqfd)
+		o->irqfd(o->opaque, vp->fds[i], vp->bound_gsi[i], true);
+	vp->bound_gsi[i] = -1;
+	if (vp->watched[i] && o->unwatch_fd)
+		o->unwatch_fd(o->opaque, vp->fds[i]);
+	vp->watched[i] = false;
+}
+
+static void msi_release(struct vfio_pci *vp)
+{
+	if (vp->irq_index < VFIO_PCI_NUM_IRQS)
+		vfio_irq_disable(&vp->dev, vp->irq_index);
+	for (unsigned i = 0; i < vp->nfds; i++) {
+		msi_unbind(vp, i);
+		close(vp->fds[i]);
+	}
+	free(vp->fds);
+	free(vp->bound_gsi);
+	free(vp->watched);
+	free(vp->refs);
+	vp->refs = NULL;
+	vp->fds = NULL;
+	vp->bound_gsi = NULL;
+	vp->watched = NULL;
+	vp->nfds = 0;
+	vp->irq_index = ~0u;
+}
+
+static int msi_alloc(struct vfio_pci *vp, unsigned index, unsigned n)
+{
+	vp->fds = calloc(n, sizeof(int));
+	vp->bound_gsi = calloc(n, sizeof(int));
+	vp->watched = calloc(n, sizeof(bool));
+	vp->refs = calloc(n, sizeof(struct vecref));
+	if (!vp->fds || !vp->bound_gsi || !vp->watched || !vp->refs)
+		goto fail;
+	for (unsigned i = 0; i < n; i++) {
+		struct vecref *ref = &vp->refs[i];
+
+		vp->bound_gsi[i] = -1;
+		vp->fds[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		ref->vp = vp;
+		ref->n = i;
+		if (vp->fds[i] < 0) {
+			vp->nfds = i;
+			goto fail;
+		}
+	}
+	vp->nfds = n;
+	/* vfio-pci takes one interrupt type at a time: INTx off while MSI(-X) is on. */
+	intx_disable(vp);
+	if (vfio_irq_set_fds(&vp->dev, index, 0, n, vp->fds))
+		goto fail;
+	vp->irq_index = index;
+	return 0;
+fail:
+	msi_release(vp);
+	intx_enable(vp);
+	return -EIO;
+}
+
+static bool vec_masked(const struct pci_dev *d, bool msix, unsigned i)
+{
+	return msix ? pci_msix_vec_masked(d, i) : pci_msi_vec_masked(d, i);
+}
+
+static int vec_gsi(const struct pci_dev *d, bool msix, unsigned i)
+{
+	return msix ? d->msix.vec[i].gsi : d->msi.vec[i].gsi;
+}
+
+static void vfio_irq_changed(struct pci_dev *d)
+{
+	struct vfio_pci *vp = d->priv;
+	struct pci_host_ops *o = host_ops(vp);
+	bool msix = d->msix.cap && d->msix.active;
+	unsigned index = ~0u, n = 0;
+
+	if (msix) {
+		index = VFIO_PCI_MSIX_IRQ_INDEX;
+		n = d->msix.nvec;
+	} else if (d->msi.cap && d->msi.nactive) {
+		index = VFIO_PCI_MSI_IRQ_INDEX;
+		n = d->msi.nactive;
+	}
+	if (index != vp->irq_index || n != vp->nfds) {
+		msi_release(vp);
+		if (index == ~0u) {
+			intx_enable(vp);
+			return;
+		}
+		if (msi_alloc(vp, index, n))
+			return;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		int gsi = vec_gsi(d, msix, i);
+		bool want = !vec_masked(d, msix, i) && gsi >= 0 && o->irqfd;
+
+		if (vp->bound_gsi[i] >= 0 && (!want || vp->bound_gsi[i] != gsi))
+			msi_unbind(vp, i);
+		if (want && vp->bound_gsi[i] < 0) {
+			if (vp->watched[i] && o->unwatch_fd)
+				o->unwatch_fd(o->opaque, vp->fds[i]);
+			vp->watched[i] = false;
+			if (!o->irqfd(o->opaque, vp->fds[i], gsi, false))
+				vp->bound_gsi[i] = gsi;
+		}
+		if (vp->bound_gsi[i] < 0 && !vp->watched[i] && o->watch_fd)
+			vp->watched[i] = !o->watch_fd(o->opaque, vp->fds[i], vec_fired,
+						      &vp->refs[i]);
+	}
+}
+
+/* --- life cycle --- */
+
+static void vfio_dev_reset(struct pci_dev *d)
+{
+	struct vfio_pci *vp = d->priv;
+
+	msi_release(vp);
+	intx_disable(vp);
+	vfio_device_reset(&vp->dev);
+	intx_enable(vp);
+}
+
+/* Quiesce: no DMA (bus master off), no interrupts, BAR maps gone, device closed. */
+static void vfio_pci_free(struct vfio_pci *vp)
+{
+	const struct vfio_sys *sys = vp->dev.sys;
+
+	if (vp->dev.fd >= 0) {
+		uint16_t cmd = dev_cfg(vp, PCI_COMMAND, 2);
+
+		dev_cfg_write(vp, PCI_COMMAND, 2, cmd & ~(PCI_CMD_MASTER | PCI_CMD_MEM |
+							  PCI_CMD_IO));
+	}
+	if (vp->pd && vp->pd->bus) {
+		msi_release(vp);
+		intx_disable(vp);
+	}
+	for (int i = 0; i < PCI_NUM_BARS; i++)
+		for (int a = 0; a < vp->bars[i].nareas; a++)
+			if (vp->bars[i].map[a] && sys && sys->munmap)
+				sys->munmap(sys->ctx, vp->bars[i].map[a], vp->bars[i].areas[a].size);
+	vfio_device_close(&vp->dev);
+	free(vp->rom);
+	free(vp);
+}
+
+static void vfio_dev_destroy(struct pci_dev *d)
+{
+	struct vfio_pci *vp = d->priv;
+	struct vfio_state *s = vp->state;
+
+	for (int i = 0; i < s->ndevs; i++)
+		if (s->devs[i] == vp)
+			s->devs[i] = NULL;
+	vfio_pci_free(vp);
+	d->priv = NULL;
+}
+
+static const struct pci_dev_ops vfio_pci_dev_ops = {
+	.cfg_read = vfio_cfg_read_hook,
+	.cfg_write = vfio_cfg_write_hook,
+	.bar_access = vfio_bar_access,
+	.irq_changed = vfio_irq_changed,
+	.intx_eoi = vfio_intx_eoi,
+	.reset = vfio_dev_reset,
+	.destroy = vfio_dev_destroy,
+};
+
+/* --- creation --- */
+
+static int check_host_device(struct vfio_state *s, const struct pci_bdf *b, const char *name,
+			     struct err *err)
+{
+	char drv[64];
+	int group;
+
+	if (!host_dev_exists(&s->host, b))
+		return err_input(err, ENODEV, "%s: no such PCI device on this host (see vfvm "
+				 "devices)", name);
+	if (host_dev_driver(&s->host, b, drv, sizeof(drv)) == 0 && strcmp(drv, "vfio-pci"))
+		return err_input(err, EBUSY, "%s is %s%s, not to vfio-pci; run: vfvm bind %s",
+				 name, drv[0] ? "bound to " : "bound to no driver",
+				 drv[0] ? drv : "", name);
+	group = host_dev_group(&s->host, b);
+	if (group == -ENOENT)
+		return err_input(err, ENODEV, "%s has no IOMMU group: the host IOMMU is off; boot "
+				 "the host with intel_iommu=on (Intel) or amd_iommu=on (AMD)",
+				 name);
+	if (group < 0)
+		return err_set(err, -group, "%s: cannot read its IOMMU group: %s", name,
+			       strerror(-group));
+	return group;
+}
+
+static int open_group(struct vfio_state *s, int group, struct err *err)
+{
+	int gfd, r;
+
+	if (!s->open) {
+		r = vfio_memlock_check(s->ram_size, err);
+		if (r)
+			return r;
+		r = vfio_container_open(&s->container, s->sys, &s->host, err);
+		if (r)
+			return r;
+		s->open = true;
+	}
+	gfd = vfio_group_get(&s->container, group, s->passed, s->npassed, err);
+	if (gfd < 0)
+		return gfd;
+	for (int i = 0; i < s->ngroups_told; i++)
+		if (s->groups_told[i] == gfd)
+			return gfd;
+	if (s->kvm_group_add) {
+		r = s->kvm_group_add(s->kvm_opaque, gfd);
+		if (r)
+			return err_set(err, -r, "IOMMU group %d: KVM-VFIO device: %s", group,
+				       strerror(-r));
+	}
+	s->groups_told[s->ngroups_told++] = gfd;
+	return gfd;
+}
+
+/* Identity and the header registers that come from the device as they are. */
+static struct pci_dev *build_function(struct vfio_pci *vp)
+{
+	uint32_t class_rev = dev_cfg(vp, PCI_REVISION, 4);
+	struct pci_dev *pd;
+
+	pd = pci_dev_new(dev_cfg(vp, PCI_VENDOR_ID, 2), dev_cfg(vp, PCI_DEVICE_ID, 2), class_rev,
+			 &vfio_pci_dev_ops, vp);
+	if (!pd)
+		return NULL;
+	pci_cfg_set(pd, PCI_SUBSYS_VENDOR, 4, dev_cfg(vp, PCI_SUBSYS_VENDOR, 4));
+	pci_cfg_set(pd, 0x3e, 2, dev_cfg(vp, 0x3e, 2));		/* Min_Gnt, Max_Lat */
+	snprintf(pd->name, sizeof(pd->name), "vfio %s", vp->dev.name);
+	if (vp->dev.irq_count[VFIO_PCI_INTX_IRQ_INDEX]) {
+		unsigned pin = dev_cfg(vp, PCI_INT_PIN, 1);
+
+		if (pin >= 1 && pin <= 4)
+			pci_intx_pin_set(pd, pin);
+	}
+	return pd;
+}
+
+struct pci_dev *vfio_pci_create(struct vfio_state *s, struct pci_bus *bus,
+				const struct vfio_pci_opts *o, struct err *err)
+{
+	struct vfio_pci *vp;
+	char name[BDF_STR_LEN];
+	int group, gfd, slot, r;
+
+	bdf_format(&o->host, name, sizeof(name));
+	if (s->ndevs == VFIO_MAX_DEVICES) {
+		err_input(err, E2BIG, "too many VFIO devices (at most %d)", VFIO_MAX_DEVICES);
+		return NULL;
+	}
+	group = check_host_device(s, &o->host, name, err);
+	if (group < 0)
+		return NULL;
+	gfd = open_group(s, group, err);
+	if (gfd < 0)
+		return NULL;
+	vp = calloc(1, sizeof(*vp));
+	if (!vp) {
+		err_set(err, ENOMEM, "out of memory");
+		return NULL;
+	}
+	vp->state = s;
+	vp->intx_fd = -1;
+	vp->irq_index = ~0u;
+	if (vfio_device_open(&vp->dev, s->sys, gfd, &o->host, err))
+		goto fail;
+	/* Start from a clean device (issue: reset before the guest starts). */
+	vfio_device_reset(&vp->dev);
+	vp->pd = build_function(vp);
+	if (!vp->pd) {
+		err_set(err, ENOMEM, "out of memory");
+		goto fail;
+	}
+	if (setup_bars(vp, err) || setup_caps(vp, err) || setup_rom(vp, o, err) ||
+	    setup_bar_maps(vp))
+		goto fail_pd;
+	slot = o->slot >= 0 ? o->slot : pci_bus_free_slot(bus);
+	if (slot < 0) {
+		err_input(err, ENOSPC, "%s: no free PCI slot left", name);
+		goto fail_pd;
+	}
+	r = pci_dev_attach(bus, vp->pd, slot, 0);
+	if (r) {
+		err_input(err, -r, "%s: PCI slot %d is %s", name, slot,
+			  r == -EEXIST ? "already taken (choose another addr=)" : "invalid");
+		goto fail_pd;
+	}
+	pci_dev_seal(vp->pd);
+	intx_enable(vp);
+	s->devs[s->ndevs++] = vp;
+	return vp->pd;
+fail_pd:
+	pci_msi_destroy(vp->pd);
+	free(vp->pd);
+	vp->pd = NULL;
+fail:
+	vfio_pci_free(vp);
+	return NULL;
+}
+
+int vfio_state_map_ram(struct vfio_state *s, const struct guest_mem *mem, struct err *err)
+{
+	if (!s->open)
+		return 0;
+	return vfio_dma_map_ram(&s->container, mem, err);
+}
+
+void vfio_state_close(struct vfio_state *s)
+{
+	if (!s->open)
+		return;
+	vfio_container_close(&s->container);
+	s->open = false;
+	s->ngroups_told = 0;
+}

@@ -1,0 +1,63 @@
+/* vfio_pci.h - a host PCI device passed through with VFIO, as a function on vfvm's PCI bus:
+ * virtualised config space, BARs as memory slots (MSI-X pages trapped), MSI/MSI-X through
+ * irqfd, INTx through eventfds and the I/O APIC, reset and teardown. */
+#ifndef VFVM_VFIO_PCI_H
+#define VFVM_VFIO_PCI_H
+
+#include <stdbool.h>
+#include "../err.h"
+#include "../mem.h"
+#include "device.h"
+#include "vfio.h"
+
+struct pci_bus;
+struct pci_dev;
+
+#define VFIO_MAX_DEVICES 16
+
+/* --device vfio,host=BDF[,rombar=0|1][,romfile=PATH][,addr=SLOT] */
+struct vfio_pci_opts {
+	struct pci_bdf host;
+	bool rombar;
+	const char *romfile;
+	int slot;		/* -1: first free */
+};
+
+struct vfio_pci;
+
+/* Per-VM VFIO state: one container for every assigned device. */
+struct vfio_state {
+	struct vfio_host host;
+	const struct vfio_sys *sys;
+	struct vfio_container container;
+	bool open;
+	struct pci_bdf passed[VFIO_MAX_DEVICES];	/* every host= of the command line */
+	int npassed;
+	struct vfio_pci *devs[VFIO_MAX_DEVICES];
+	int ndevs;
+	int groups_told[VFIO_MAX_GROUPS];		/* group fds given to KVM-VFIO */
+	int ngroups_told;
+	/* The KVM-VFIO device (KVM_DEV_VFIO_GROUP_ADD); NULL in tests. */
+	int (*kvm_group_add)(void *opaque, int group_fd);
+	void *kvm_opaque;
+	uint64_t ram_size;
+};
+
+/* Parse the option string after "vfio,"; err_input on anything malformed. */
+int vfio_pci_parse(char *opts, struct vfio_pci_opts *o, struct err *err);
+
+/* Register the host= of every device up front so group viability sees all of them. */
+int vfio_state_add_passed(struct vfio_state *s, const struct pci_bdf *b, struct err *err);
+
+/*
+ * Open the device (container and group on first use), build its virtual function and attach
+ * it to @bus. BARs are placed by the caller (pci_dev_place_bars). Returns the function.
+ */
+struct pci_dev *vfio_pci_create(struct vfio_state *s, struct pci_bus *bus,
+				const struct vfio_pci_opts *o, struct err *err);
+/* DMA-map guest RAM for the container (after every device is created). */
+int vfio_state_map_ram(struct vfio_state *s, const struct guest_mem *mem, struct err *err);
+/* Quiesce every device (bus master off, interrupts off), unmap, close. Idempotent. */
+void vfio_state_close(struct vfio_state *s);
+
+#endif

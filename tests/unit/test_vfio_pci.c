@@ -1,0 +1,483 @@
+/* test_vfio_pci.c - a passed-through device on vfvm's PCI bus, with a fake VFIO kernel and
+ * fake host: config virtualisation (live Status, forwarded Command, rebuilt capability list,
+ * PCIe endpoint shown as RCiEP, FLR dropped), BAR mmap plan around the MSI-X table, MSI-X
+ * eventfds bound with irqfd only while unmasked, INTx unmasked at EOI, option errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <sys/eventfd.h>
+#include "fake_sysfs.h"
+#include "fake_vfio.h"
+#include "pci/pci_dev.h"
+#include "vfio/vfio_pci.h"
+
+/* --- the fake host side of the PCI bus --- */
+struct fake_host {
+	int intx[24];
+	int next_gsi;
+	int bound[64];		/* gsi per fd index (fd - fd_base), -1 none */
+	int binds, unbinds;
+	struct { int fd; void (*cb)(void *, uint64_t); void *arg; } watch[64];
+	int nwatch;
+	int rams;
+};
+
+static struct fake_host fh;
+
+static int h_map_io(void *o, bool mmio, uint64_t base, uint64_t len, bus_io_fn fn, void *arg,
+		    const char *name)
+{
+	(void)o; (void)mmio; (void)base; (void)len; (void)fn; (void)arg; (void)name;
+	return 0;
+}
+
+static void h_unmap_io(void *o, bool mmio, uint64_t base)
+{
+	(void)o; (void)mmio; (void)base;
+}
+
+static int h_map_ram(void *o, uint64_t gpa, uint64_t size, void *hva)
+{
+	(void)o; (void)gpa; (void)size; (void)hva;
+	return fh.rams++;
+}
+
+static void h_unmap_ram(void *o, int slot)
+{
+	(void)o; (void)slot;
+	fh.rams--;
+}
+
+static bool h_mem_free(void *o, uint64_t gpa, uint64_t len)
+{
+	(void)o; (void)gpa; (void)len;
+	return true;
+}
+
+static void h_intx(void *o, unsigned pin, int level)
+{
+	(void)o;
+	fh.intx[pin] = level;
+}
+
+static int h_route_alloc(void *o, const struct msi_msg *m)
+{
+	(void)o; (void)m;
+	return fh.next_gsi++;
+}
+
+static int h_route_set(void *o, unsigned gsi, const struct msi_msg *m)
+{
+	(void)o; (void)gsi; (void)m;
+	return 0;
+}
+
+static void h_route_free(void *o, unsigned gsi)
+{
+	(void)o; (void)gsi;
+}
+
+static int h_commit(void *o)
+{
+	(void)o;
+	return 0;
+}
+
+static int h_irqfd(void *o, int fd, unsigned gsi, bool deassign)
+{
+	(void)o;
+	if (deassign)
+		fh.unbinds++;
+	else
+		fh.binds++;
+	if (fd < 64)
+		fh.bound[fd] = deassign ? -1 : (int)gsi;
+	return 0;
+}
+
+static int h_watch(void *o, int fd, void (*cb)(void *, uint64_t), void *arg)
+{
+	(void)o;
+	fh.watch[fh.nwatch].fd = fd;
+	fh.watch[fh.nwatch].cb = cb;
+	fh.watch[fh.nwatch].arg = arg;
+	fh.nwatch++;
+	return 0;
+}
+
+static void h_unwatch(void *o, int fd)
+{
+	(void)o;
+	for (int i = 0; i < fh.nwatch; i++)
+		if (fh.watch[i].fd == fd)
+			fh.watch[i] = fh.watch[--fh.nwatch];
+}
+
+static bool watched(int fd)
+{
+	for (int i = 0; i < fh.nwatch; i++)
+		if (fh.watch[i].fd == fd)
+			return true;
+	return false;
+}
+
+static void fire(int fd)
+{
+	for (int i = 0; i < fh.nwatch; i++)
+		if (fh.watch[i].fd == fd)
+			fh.watch[i].cb(fh.watch[i].arg, 1);
+}
+
+static const struct pci_host_ops host_ops = {
+	.map_io = h_map_io, .unmap_io = h_unmap_io, .map_ram = h_map_ram,
+	.unmap_ram = h_unmap_ram, .mem_free = h_mem_free, .intx_set = h_intx,
+	.route_alloc = h_route_alloc, .route_set = h_route_set, .route_free = h_route_free,
+	.route_commit = h_commit, .irqfd = h_irqfd, .watch_fd = h_watch,
+	.unwatch_fd = h_unwatch,
+};
+
+/* --- a device: registers in BAR0, I/O BAR2, MSI-X table/PBA in BAR3 --- */
+static struct fake_vfio fk;
+static struct vfio_sys sys;
+static struct vfio_state st;
+static struct pci_bus bus;
+
+static void cfg16(unsigned off, uint16_t v) { memcpy(&fk.config[off], &v, 2); }
+static void cfg32(unsigned off, uint32_t v) { memcpy(&fk.config[off], &v, 4); }
+
+static void region(int i, uint64_t size, bool mmap)
+{
+	fk.regions[i].size = size;
+	fk.regions[i].offset = (uint64_t)(i + 1) << 40;
+	fk.regions[i].flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE |
+			      (mmap ? VFIO_REGION_INFO_FLAG_MMAP : 0);
+}
+
+static void make_device(void)
+{
+	fake_vfio_init(&fk, &sys);
+	cfg16(0x00, 0x8086);
+	cfg16(0x02, 0x10d3);
+	cfg32(0x08, 0x02000001);		/* class 020000, rev 1 */
+	cfg16(0x06, 0x0010);			/* capability list */
+	cfg32(0x10, 0x00000000);		/* BAR0 32-bit memory */
+	cfg32(0x18, 0x00000001);		/* BAR2 I/O */
+	cfg32(0x1c, 0x00000000);		/* BAR3 32-bit memory */
+	cfg32(0x2c, 0x00011af4);		/* subsystem */
+	fk.config[0x3d] = 1;			/* INTA# */
+	fk.config[0x34] = 0x40;
+	/* PM at 0x40 */
+	fk.config[0x40] = 0x01; fk.config[0x41] = 0x50;
+	cfg16(0x42, 0x0003); cfg16(0x44, 0x0000);
+	/* MSI at 0x50: 64-bit, maskable, 4 vectors capable */
+	fk.config[0x50] = 0x05; fk.config[0x51] = 0x70;
+	cfg16(0x52, 0x0180 | (2 << 1));
+	/* PCIe v2 endpoint at 0x70 */
+	fk.config[0x70] = 0x10; fk.config[0x71] = 0xa0;
+	cfg16(0x72, 0x0002);			/* version 2, type 0 (endpoint) */
+	cfg32(0x7c, 0x00003c41);		/* link capabilities */
+	/* MSI-X at 0xa0: 6 vectors, table BAR3+0, PBA BAR3+0x2000 */
+	fk.config[0xa0] = 0x11; fk.config[0xa1] = 0xb0;
+	cfg16(0xa2, 5);
+	cfg32(0xa4, 0x00000003);
+	cfg32(0xa8, 0x00002003);
+	/* Advanced Features at 0xb0: hidden */
+	fk.config[0xb0] = 0x13; fk.config[0xb1] = 0x00;
+	region(0, 0x20000, true);
+	region(2, 0x20, false);
+	region(3, 0x4000, true);
+	fk.irq_count[VFIO_PCI_INTX_IRQ_INDEX] = 1;
+	fk.irq_count[VFIO_PCI_MSI_IRQ_INDEX] = 4;
+	fk.irq_count[VFIO_PCI_MSIX_IRQ_INDEX] = 6;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(&fh, 0, sizeof(fh));
+	memset(fh.bound, -1, sizeof(fh.bound));
+	fh.next_gsi = 24;
+	make_device();
+	if (fake_sysfs_new())
+		return -1;
+	fake_add_dev("0000:01:00.0", 5, "vfio-pci");
+	fake_add_dev("0000:02:00.0", 6, "e1000e");
+	fake_add_dev("0000:03:00.0", -1, "vfio-pci");
+	memset(&st, 0, sizeof(st));
+	st.host.root = fake_root;
+	st.sys = &sys;
+	st.ram_size = 1 << 20;
+	pci_bus_init(&bus, &host_ops, 1ULL << 36);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	pci_bus_destroy(&bus);
+	vfio_state_close(&st);
+	return fake_sysfs_free();
+}
+
+static struct pci_dev *create(const char *host)
+{
+	struct vfio_pci_opts o;
+	struct err e = { 0 };
+	char buf[64];
+	struct pci_dev *d;
+
+	snprintf(buf, sizeof(buf), "host=%s", host);
+	assert_int_equal(vfio_pci_parse(buf, &o, &e), 0);
+	vfio_state_add_passed(&st, &o.host, &e);
+	d = vfio_pci_create(&st, &bus, &o, &e);
+	if (!d)
+		print_error("%s\n", e.msg);
+	return d;
+}
+
+static uint32_t cfg_read(struct pci_dev *d, unsigned off, unsigned len)
+{
+	uint32_t v = 0;
+
+	pci_config_access(&bus, PCI_BDF(0, d->slot, 0), off, &v, len, false);
+	return v;
+}
+
+static void cfg_write(struct pci_dev *d, unsigned off, unsigned len, uint32_t v)
+{
+	pci_config_access(&bus, PCI_BDF(0, d->slot, 0), off, &v, len, true);
+}
+
+static void test_config(void **state)
+{
+	struct pci_dev *d;
+	unsigned exp;
+
+	(void)state;
+	d = create("0000:01:00.0");
+	assert_non_null(d);
+	assert_int_equal(fk.resets, 1);			/* reset before the guest starts */
+	assert_int_equal(cfg_read(d, 0x00, 4), 0x10d38086);
+	assert_int_equal(cfg_read(d, 0x08, 4), 0x02000001);
+	assert_int_equal(cfg_read(d, 0x2c, 4), 0x00011af4);
+	assert_int_equal(cfg_read(d, 0x3d, 1), 1);
+	/* The capability list: PM, MSI, PCIe, MSI-X kept; Advanced Features hidden. */
+	assert_true(pci_cap_find(d, 0x01));
+	assert_true(pci_cap_find(d, 0x05));
+	assert_true(pci_cap_find(d, 0x11));
+	assert_int_equal(pci_cap_find(d, 0x13), 0);
+	exp = pci_cap_find(d, 0x10);
+	assert_true(exp);
+	/* PCIe endpoint on vfvm's root bus: shown as an RCiEP without link registers. */
+	assert_int_equal((cfg_read(d, exp + 2, 2) >> 4) & 0xf, 0x9);
+	assert_int_equal(cfg_read(d, exp + 0x0c, 4), 0);
+	/* Status is live from the device, with our capability-list bit. */
+	cfg16(0x06, 0x8000);
+	assert_int_equal(cfg_read(d, 0x06, 2), 0x8010);
+	/* Writing 1 to an error bit reaches the device. */
+	cfg_write(d, 0x06, 2, 0x8000);
+	assert_int_equal(fk.config[0x07], 0x80);
+	/* Command: forwarded bits reach the device. */
+	cfg_write(d, 0x04, 2, 0x0407);
+	assert_int_equal(fk.config[0x04] | fk.config[0x05] << 8, 0x0407);
+	cfg_write(d, 0x04, 2, 0x0000);
+	assert_int_equal(fk.config[0x04], 0);
+	/* PM control/status is read live and written through. */
+	{
+		unsigned pm = pci_cap_find(d, 0x01);
+
+		cfg16(0x44, 0x0003);
+		assert_int_equal(cfg_read(d, pm + 4, 2), 0x0003);
+		cfg_write(d, pm + 4, 2, 0x0000);
+		assert_int_equal(fk.config[0x44], 0);
+	}
+	/* Initiate FLR (Device Control bit 15) never reaches the device. */
+	cfg_write(d, exp + 8, 2, 0x8000 | 0x0010);
+	assert_int_equal(fk.config[0x70 + 8], 0x10);
+	assert_int_equal(fk.config[0x70 + 9] & 0x80, 0);
+}
+
+static void test_bars(void **state)
+{
+	struct pci_dev *d;
+
+	(void)state;
+	d = create("0000:01:00.0");
+	assert_non_null(d);
+	assert_int_equal(d->bars[0].size, 0x20000);
+	assert_int_equal(d->bars[2].size, 0x20);
+	assert_true(d->bars[2].flags & PCI_BAR_IO);
+	assert_int_equal(d->bars[3].size, 0x4000);
+	/* BAR0 fully mapped; BAR3 mapped around the MSI-X table (page 0) and PBA (page 2). */
+	assert_int_equal(d->bars[0].nsub, 1);
+	assert_int_equal(d->bars[0].sub[0].size, 0x20000);
+	assert_int_equal(d->bars[3].nsub, 2);
+	assert_int_equal(d->bars[3].sub[0].off, 0x1000);
+	assert_int_equal(d->bars[3].sub[1].off, 0x3000);
+	assert_int_equal(d->bars[2].nsub, 0);		/* I/O: trapped */
+	assert_int_equal(fk.mmaps, 3);
+}
+
+static void test_msix(void **state)
+{
+	struct pci_dev *d;
+	unsigned cap;
+	uint32_t v;
+	int fd3;
+
+	(void)state;
+	d = create("0000:01:00.0");
+	assert_non_null(d);
+	assert_int_equal(fk.irq_set_index, VFIO_PCI_INTX_IRQ_INDEX);	/* INTx armed */
+	cap = pci_cap_find(d, 0x11);
+	cfg_write(d, 0x04, 2, PCI_CMD_MEM | PCI_CMD_MASTER);
+	/* Program vector 3 and unmask it, then enable MSI-X. */
+	v = 0xfee00000;
+	assert_true(pci_msix_bar_access(d, 3, 3 * 16, &v, 4, true));
+	v = 0x41;
+	assert_true(pci_msix_bar_access(d, 3, 3 * 16 + 8, &v, 4, true));
+	v = 0;
+	assert_true(pci_msix_bar_access(d, 3, 3 * 16 + 12, &v, 4, true));
+	cfg_write(d, cap + 2, 2, 0x8000);
+	assert_int_equal(fk.irq_set_index, VFIO_PCI_MSIX_IRQ_INDEX);
+	assert_int_equal(fk.irq_set_count, 6);
+	fd3 = fk.irq_set_fds[3];
+	assert_true(fd3 >= 0);
+	/* Vector 3 is unmasked: its eventfd goes straight to KVM; the masked ones are watched. */
+	assert_int_equal(fh.bound[fd3], d->msix.vec[3].gsi);
+	assert_false(watched(fd3));
+	assert_true(watched(fk.irq_set_fds[0]));
+	assert_int_equal(fh.bound[fk.irq_set_fds[0]], -1);
+	/* Mask vector 3: unbound and watched; a device interrupt then sets its PBA bit. */
+	v = 1;
+	pci_msix_bar_access(d, 3, 3 * 16 + 12, &v, 4, true);
+	assert_int_equal(fh.bound[fd3], -1);
+	assert_true(watched(fd3));
+	fire(fd3);
+	assert_true(pci_msix_pending(d, 3));
+	/* Unmask: bound again, pending delivered by the model. */
+	v = 0;
+	pci_msix_bar_access(d, 3, 3 * 16 + 12, &v, 4, true);
+	assert_int_equal(fh.bound[fd3], d->msix.vec[3].gsi);
+	assert_false(pci_msix_pending(d, 3));
+	/* Disable MSI-X: VFIO's MSI-X torn down, INTx back. */
+	cfg_write(d, cap + 2, 2, 0x0000);
+	assert_int_equal(fk.irq_set_index, VFIO_PCI_INTX_IRQ_INDEX);
+	assert_int_equal(fh.bound[fd3], -1);
+}
+
+static void test_intx(void **state)
+{
+	struct pci_dev *d;
+	unsigned pin;
+	int fd;
+
+	(void)state;
+	d = create("0000:01:00.0");
+	assert_non_null(d);
+	fd = fk.irq_set_fds[0];
+	assert_true(watched(fd));
+	pin = pci_intx_route(d->slot, 0);
+	fire(fd);
+	assert_int_equal(fh.intx[pin], 1);
+	assert_int_equal(fk.unmask_count, 0);
+	/* The guest's EOI lowers the line and unmasks the host's. */
+	pci_bus_intx_eoi(&bus, pin);
+	assert_int_equal(fh.intx[pin], 0);
+	assert_int_equal(fk.unmask_count, 1);
+	/* An EOI with nothing pending unmasks nothing. */
+	pci_bus_intx_eoi(&bus, pin);
+	assert_int_equal(fk.unmask_count, 1);
+}
+
+static void test_teardown(void **state)
+{
+	struct pci_dev *d;
+
+	(void)state;
+	d = create("0000:01:00.0");
+	assert_non_null(d);
+	cfg_write(d, 0x04, 2, PCI_CMD_MEM | PCI_CMD_MASTER);
+	pci_bus_destroy(&bus);
+	/* Bus master and decoding off, maps gone, device closed (only container+group left). */
+	assert_int_equal(fk.config[0x04] & 0x7, 0);
+	assert_int_equal(fk.mmaps, 0);
+	vfio_state_close(&st);
+	assert_int_equal(fk.open_fds, 0);
+	pci_bus_init(&bus, &host_ops, 1ULL << 36);
+}
+
+static void test_errors(void **state)
+{
+	struct vfio_pci_opts o;
+	struct err e = { 0 };
+	char buf[128];
+
+	(void)state;
+	strcpy(buf, "rombar=0");
+	assert_int_equal(vfio_pci_parse(buf, &o, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "needs host=BDF"));
+	strcpy(buf, "host=zz");
+	assert_int_equal(vfio_pci_parse(buf, &o, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "0000:01:00.0"));
+	strcpy(buf, "host=01:00.0,speed=9");
+	assert_int_equal(vfio_pci_parse(buf, &o, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "unknown option speed=9"));
+	strcpy(buf, "host=01:00.0,addr=32");
+	assert_int_equal(vfio_pci_parse(buf, &o, &e), -EINVAL);
+	strcpy(buf, "host=01:00.0,rombar=2");
+	assert_int_equal(vfio_pci_parse(buf, &o, &e), -EINVAL);
+	strcpy(buf, "host=01:00.0,rombar=0,addr=5,romfile=/x");
+	assert_int_equal(vfio_pci_parse(buf, &o, &e), 0);
+	assert_false(o.rombar);
+	assert_int_equal(o.slot, 5);
+	assert_string_equal(o.romfile, "/x");
+	/* Host-side refusals, each naming the fix. */
+	assert_null(create("0000:02:00.0"));		/* bound to e1000e */
+	assert_null(create("0000:03:00.0"));		/* no IOMMU group */
+	assert_null(create("0000:09:00.0"));		/* absent */
+	{
+		struct pci_bdf b;
+
+		bdf_parse("0000:01:00.0", &b);
+		assert_int_equal(vfio_state_add_passed(&st, &b, &e), 0);
+		assert_int_equal(vfio_state_add_passed(&st, &b, &e), -EINVAL);
+		assert_non_null(strstr(e.msg, "twice"));
+	}
+}
+
+static void test_error_messages(void **state)
+{
+	struct vfio_pci_opts o = { .rombar = true, .slot = -1 };
+	struct err e = { 0 };
+
+	(void)state;
+	bdf_parse("0000:02:00.0", &o.host);
+	assert_null(vfio_pci_create(&st, &bus, &o, &e));
+	assert_string_equal(e.msg, "0000:02:00.0 is bound to e1000e, not to vfio-pci; run: "
+			    "vfvm bind 0000:02:00.0");
+	assert_true(e.usage);
+	bdf_parse("0000:03:00.0", &o.host);
+	assert_null(vfio_pci_create(&st, &bus, &o, &e));
+	assert_non_null(strstr(e.msg, "intel_iommu=on"));
+	fk.api_version = -1;				/* no /dev/vfio/vfio */
+	bdf_parse("0000:01:00.0", &o.host);
+	assert_null(vfio_pci_create(&st, &bus, &o, &e));
+	assert_non_null(strstr(e.msg, "modprobe vfio-pci"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_config, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bars, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_msix, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_intx, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_teardown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_error_messages, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
