@@ -94,9 +94,10 @@ long64:
 	movw	%ax, %ss
 	movq	$user_stack_top, %rsp
 
-	/* A TSS whose I/O bitmap allows every port. With IOPL=3 the CPU never consults it (SDM
-	 * vol. 1 §19.5.2), but this host's nested KVM does when it emulates a CPL3 IN/OUT: without
-	 * it, ports whose bitmap bit falls on non-zero low memory (0xCF8, 0xC008) triple-fault. */
+	/* A TSS whose I/O bitmap allows every port. With IOPL=3 the CPU would never consult it
+	 * (SDM vol. 1 §19.5), but on this host's nested KVM the iretq below leaves IOPL at 0 (the
+	 * CPL3 code reads IOPL 0 with pushfq; QEMU TCG reads 3), so CPL3 IN/OUT go by the bitmap:
+	 * without a TSS, ports whose bit falls on non-zero low memory (0xCF8, 0xC008) fault. */
 	movl	$tss, %eax
 	movw	%ax, gdt_tss + 2
 	shrl	$16, %eax
