@@ -133,14 +133,20 @@ void machine_rcr_io(struct vm *vm, uint8_t *data, bool is_write)
 	m->rcr = *data & RCR_SYS_RST;
 }
 
+/*
+ * 8042 status/command port, only as far as resets need it: command 0xFE pulses the CPU reset
+ * line (Linux's reboot=k). Status reads 0xFD: input buffer empty (bit 1 clear), so a reboot's
+ * kb_wait() does not spin, and output buffer full with 0xFF data at 0x60 (unclaimed), so a
+ * guest's probe sees no controller after 16 reads instead of timing out on a command
+ * (Linux: "i8042: No controller found" at once, not 1.2 s of emulated waiting).
+ */
 static void kbd_io(void *opaque, uint64_t off, void *data, unsigned len, bool is_write)
 {
 	(void)off;
-	/* 8042 command 0xFE pulses the CPU reset line (what Linux's reboot=k does). */
 	if (is_write && *(uint8_t *)data == 0xfe)
 		machine_reset(opaque);
 	else if (!is_write)
-		memset(data, 0, len);	/* status: output and input buffers empty */
+		memset(data, 0xfd, len);
 }
 
 static void debug_exit_io(void *opaque, uint64_t off, void *data, unsigned len, bool is_write)
