@@ -24,7 +24,7 @@ $(BENCH_DIR)/pcibench: bench/pcibench.c
 # The host side of MSI delivery on a VM of vfvm's own kvm.c (irqfd vs KVM_SIGNAL_MSI).
 $(BENCH_DIR)/pci_irq: bench/pci_irq.c $(BUILD)/libvfvm.a
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -iquote src -o $@ $< \
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -iquote src $(LDFLAGS) -o $@ $< \
 		$(BUILD)/libvfvm.a $(LDLIBS)
 
 BENCH_IRQ_N	?= 200000

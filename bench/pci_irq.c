@@ -65,38 +65,26 @@ static int irr_take(int vcpu_fd, unsigned vec)
 	return set;
 }
 
-int main(int argc, char **argv)
+/* bench: times @n messages down each path on @vm; prints two table rows. */
+static int bench(struct vm *vm, int vcpu, unsigned long n)
 {
 	struct msi_msg msg = { .addr = 0xfee00000, .data = VECTOR };	/* fixed, to APIC 0 */
-	unsigned long n = argc > 1 ? strtoul(argv[1], NULL, 0) : 200000;
-	struct vm *vm = calloc(1, sizeof(*vm));
-	struct err err = { { 0 }, 0 };
-	uint64_t one = 1;
 	double t0, t_irqfd, t_signal;
-	int gsi, efd, r, vcpu, got_irqfd, got_signal;
+	int gsi, efd, r = -1, got_irqfd, got_signal;
+	uint64_t one = 1;
 
-	if (!vm || n == 0) {
-		fprintf(stderr, "usage: pci_irq [N]\n");
-		return 2;
-	}
-	if (kvm_vm_create(vm, &err)) {
-		fprintf(stderr, "pci_irq: %s\n", err.msg);
-		return 1;
-	}
-	if ((r = vcpu = vcpu_lapic_on(vm)) < 0 || (r = irr_take(vcpu, VECTOR)) < 0) {
-		fprintf(stderr, "pci_irq: vCPU/LAPIC: %s\n", strerror(-r));
-		return 1;
-	}
 	gsi = kvm_route_alloc(vm, &msg);
+	if (gsi < 0 || kvm_route_commit(vm))
+		return -1;
 	efd = eventfd(0, EFD_NONBLOCK);
-	if (gsi < 0 || efd < 0 || kvm_route_commit(vm) || kvm_irqfd(vm, efd, gsi, -1, false)) {
-		fprintf(stderr, "pci_irq: route/irqfd set-up failed\n");
-		return 1;
-	}
+	if (efd < 0)
+		return -1;
+	if (kvm_irqfd(vm, efd, gsi, -1, false))
+		goto out_close;
 	t0 = now_s();
 	for (unsigned long i = 0; i < n; i++)
 		if (write(efd, &one, sizeof(one)) != sizeof(one))
-			return 1;
+			goto out_unbind;
 	t_irqfd = now_s() - t0;
 	/* The irqfd may inject from a work item rather than in write(): let it run. */
 	usleep(100000);
@@ -104,7 +92,7 @@ int main(int argc, char **argv)
 	t0 = now_s();
 	for (unsigned long i = 0; i < n; i++)
 		if (kvm_signal_msi(vm, &msg))
-			return 1;
+			goto out_unbind;
 	t_signal = now_s() - t0;
 	got_signal = irr_take(vcpu, VECTOR);
 	if (got_irqfd != 1 || got_signal != 1)
@@ -112,8 +100,46 @@ int main(int argc, char **argv)
 		       VECTOR, got_irqfd, got_signal);
 	printf("| MSI sent with write() to an irqfd (GSI %d) | %.2f |\n", gsi, t_irqfd / n * 1e6);
 	printf("| MSI sent with KVM_SIGNAL_MSI | %.2f |\n", t_signal / n * 1e6);
+	r = 0;
+out_unbind:
 	kvm_irqfd(vm, efd, gsi, -1, true);
+out_close:
 	close(efd);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long n = argc > 1 ? strtoul(argv[1], NULL, 0) : 200000;
+	struct err err = { { 0 }, 0 };
+	struct vm *vm;
+	int vcpu, r, status = 1;
+
+	if (n == 0) {
+		fprintf(stderr, "usage: pci_irq [N]\n");
+		return 2;
+	}
+	vm = calloc(1, sizeof(*vm));
+	if (!vm)
+		return 1;
+	if (kvm_vm_create(vm, &err)) {
+		fprintf(stderr, "pci_irq: %s\n", err.msg);
+		goto out_vm;
+	}
+	vcpu = vcpu_lapic_on(vm);
+	if (vcpu < 0 || (r = irr_take(vcpu, VECTOR)) < 0) {
+		fprintf(stderr, "pci_irq: vCPU/LAPIC: %s\n", strerror(vcpu < 0 ? -vcpu : -r));
+		goto out_vcpu;
+	}
+	if (bench(vm, vcpu, n))
+		fprintf(stderr, "pci_irq: route/irqfd/eventfd failed: %s\n", strerror(errno));
+	else
+		status = 0;
+out_vcpu:
+	if (vcpu >= 0)
+		close(vcpu);
+out_vm:
 	kvm_vm_destroy(vm);
-	return 0;
+	free(vm);
+	return status;
 }
