@@ -94,7 +94,8 @@ cmp /tmp/pat /tmp/back && ok pattern "1 MiB written and read back with O_DIRECT"
 	no pattern "read-back differs: $(cmp /tmp/pat /tmp/back 2>&1 | head -n 1)"
 i1=$(irqs)
 grep nvme /proc/interrupts
-modes=$(cat $d/msi_irqs/*/mode 2>/dev/null | sort -u | tr '\n' ' ')
+# msi_irqs/<irq> holds "msi" or "msix" (a directory with a mode file before Linux 3.18).
+modes=$(for f in $d/msi_irqs/*; do [ -d $f ] && f=$f/mode; cat $f; done 2>/dev/null | sort -u | tr '\n' ' ')
 [ "$modes" = "msix " ] && ok msix "msi_irqs mode: $modes" || no msix "msi_irqs mode: '$modes'"
 [ "$i1" -gt "$i0" ] && ok irqs "nvme interrupts $i0 -> $i1 across the I/O" ||
 	no irqs "nvme interrupts $i0 -> $i1 across the I/O"

@@ -113,7 +113,8 @@ ip link set $if up
 for i in $(seq 1 100); do [ "$(cat /sys/class/net/$if/carrier 2>/dev/null)" = 1 ] && break; sleep 0.2; done
 [ "$(cat /sys/class/net/$if/carrier 2>/dev/null)" = 1 ] && ok link "carrier up, $(cat /sys/class/net/$if/speed 2>/dev/null) Mb/s" ||
 	{ no link "no carrier on $if after 20 s"; exit; }
-modes=$(cat $d/msi_irqs/*/mode 2>/dev/null | sort -u | tr '\n' ' ')
+# msi_irqs/<irq> holds "msi" or "msix" (a directory with a mode file before Linux 3.18).
+modes=$(for f in $d/msi_irqs/*; do [ -d $f ] && f=$f/mode; cat $f; done 2>/dev/null | sort -u | tr '\n' ' ')
 [ "$modes" = "msix " ] && ok msix "msi_irqs mode: $modes" || no msix "msi_irqs mode: '$modes'"
 ping -c 3 -W 5 10.0.9.1 >/tmp/ping 2>&1
 cat /tmp/ping

@@ -86,7 +86,7 @@ run() {
 	echo "lab: BAR2 at $bar; wrote $VL_FROM_LAB at +0x1000, reads $got"
 	[ "$((got))" = "$((VL_FROM_LAB))" ] ||
 		{ lab_fail "the lab itself cannot write ivshmem BAR2 through /dev/mem (reads $got)"; return; }
-	sed "s/@FROM_LAB@/$VL_FROM_LAB/; s/@FROM_GUEST@/$VL_FROM_GUEST/" >/tmp/ivshmem-check.sh <<'EOS'
+	sed "s/@FROM_LAB@/$VL_FROM_LAB/g; s/@FROM_GUEST@/$VL_FROM_GUEST/g" >/tmp/ivshmem-check.sh <<'EOS'
 ok() { echo "vt: PASS $1: $2"; }
 no() { echo "vt: FAIL $1: $2"; }
 d=""
