@@ -10,7 +10,8 @@ lab_devices=""
 PCI_LINUX_CHECKS="dmesg-bars bridge-sysfs testdev-sysfs enable lspci-runs lspci-bridge
 lspci-testdev lspci-subsystem lspci-command lspci-bar0 lspci-bar1 lspci-bar2 lspci-bar4 lspci-rom
 lspci-msi lspci-vendor-cap lspci-msix lspci-irq regs-id ram-bar-size ram-bar-probe
-ram-bar-probe-exits ram-bar-pattern ram-bar-exits regs-scratch regs-exits-counted"
+ram-bar-probe-exits ram-bar-pattern ram-bar-exits regs-scratch regs-exits-counted
+msix-reset-masked msix-send msix-pending msix-guest-irq"
 
 run() {
 	log=/tmp/pci-linux.log
