@@ -198,19 +198,17 @@ static void ioapic_route(void *opaque, unsigned pin, const struct msi_msg *msg, 
 		m->pin_msg[pin] = *msg;
 		return;
 	}
-	if (!masked && was && m->pin_msg[pin].addr == msg->addr &&
-	    m->pin_msg[pin].data == msg->data)
+	if (was && m->pin_msg[pin].addr == msg->addr && m->pin_msg[pin].data == msg->data)
 		return;
 	m->pin_msg[pin] = *msg;
-	/* GSI = pin. KVM's split irqchip scans these routes for level-triggered vectors to
-	 * build the EOI-exit bitmap, so a masked pin must have no route at all. */
-	if (masked) {
-		kvm_route_clear(vm, pin);
-		m->pin_routed &= ~(1u << pin);
-	} else {
-		kvm_route_set(vm, pin, msg);
-		m->pin_routed |= 1u << pin;
-	}
+	/*
+	 * GSI = pin. A pin keeps its route once it has one, masked or not: KVM's split irqchip
+	 * intercepts the EOI only of vectors it finds in these routes, and Linux masks a level
+	 * pin before its EOI (IRQF_ONESHOT), so dropping the route would lose that EOI and leave
+	 * Remote IRR set for good. A masked pin is simply never fired.
+	 */
+	kvm_route_set(vm, pin, msg);
+	m->pin_routed |= 1u << pin;
 	kvm_route_commit(vm);
 }
 
@@ -219,8 +217,8 @@ static void ioapic_fire(void *opaque, unsigned pin)
 	struct vm *vm = opaque;
 	struct machine *m = vm->machine;
 
+	/* Level 1 on an MSI route sends the message; level 0 would do nothing. */
 	kvm_irq_line(vm, pin, 1);
-	kvm_irq_line(vm, pin, 0);
 	if (pin < IOAPIC_PINS && (m->pin_msg[pin].data & MSI_DATA_LEVEL)) {
 		atomic_fetch_or(&m->eoi_wait, 1u << pin);
 		clock_arm(&m->timers[TIMER_EOI].ops, mclock_now(NULL) + EOI_POLL_NS);
@@ -657,11 +655,17 @@ static void machine_reboot(struct vm *vm)
 	pit_reset(vm->pit);
 	uart_reset(vm->uart[0]);
 	uart_reset(vm->uart[1]);
+	rtc_reset(vm->rtc);
 	vm->machine->rcr = 0;
 	atomic_store(&vm->machine->eoi_wait, 0);
 	pthread_mutex_unlock(&vm->lock);
 	pci_reset(vm);
-	for (unsigned i = 0; i < vm->mem.n; i++)
+	/*
+	 * Fresh zero pages for the next boot, except with VFIO: its IOMMU mappings pin the
+	 * current pages, and dropping them would leave the device DMAing into pages the guest
+	 * no longer sees. RAM then keeps its contents across the reset, as on real hardware.
+	 */
+	for (unsigned i = 0; i < vm->mem.n && !vm->vfio; i++)
 		madvise(vm->mem.r[i].hva, vm->mem.r[i].size, MADV_DONTNEED);
 	if (machine_boot(vm, &err) || machine_mptable(vm, &err)) {
 		machine_fail(vm, "reboot: %s", err.msg);
