@@ -34,6 +34,7 @@ const char guest_name[] = "vfio_edu";
  * pc machine and by vfvm). CMOS survives a system reset, guest RAM (under vfvm) does not. */
 #define CMOS_BOOT	0x4a
 #define BOOT_MAGIC	0xb1
+#define CMOS_BAR0	0x4b		/* 0x4b-0x4e: BAR0 as boot 1 found it */
 
 static unsigned slot = 32;
 static uint32_t bar0;
@@ -136,9 +137,13 @@ static bool find_edu(void)
 }
 
 /* BAR0: 1 MiB, 32-bit, non-prefetchable memory (pci_register_bar(..., SPACE_MEMORY)). */
-static void setup_bar(void)
+static void setup_bar(bool save)
 {
 	uint32_t old = cfg_read32(0x10), sz;
+
+	if (save)
+		for (int i = 0; i < 4; i++)
+			cmos_write(CMOS_BAR0 + i, old >> (8 * i));
 
 	cfg_write16(0x04, 0);
 	cfg_write32(0x10, 0xffffffffu);
@@ -306,9 +311,9 @@ static void bar_reads(uint32_t n)
 	printf("vfio_edu: %u BAR0 reads done\n", n);
 }
 
-static void all_checks(uint32_t seed)
+static void all_checks(uint32_t seed, bool save_bar)
 {
-	setup_bar();
+	setup_bar(save_bar);
 	registers();
 	fact_unit();
 	msi_setup();
@@ -322,6 +327,13 @@ static void after_reset(void)
 {
 	unsigned msi = find_cap(0x05);
 
+	uint32_t was = 0;
+
+	for (int i = 0; i < 4; i++)
+		was |= (uint32_t)cmos_read(CMOS_BAR0 + i) << (8 * i);
+	/* vfvm (like firmware at power-on) places the BARs before the kernel runs: a reset must
+	 * give the guest the placement a cold boot gives, not unassigned BARs. */
+	check_eq("reset.bar0", cfg_read32(0x10) & ~0xfu, was);
 	check_eq("reset.command", cfg_read16(0x04) & 0x7, 0);
 	check("reset.msi_off", msi && !(cfg_read16(msi + 2) & 1), "MSI enable 0x%x after reset",
 	      msi ? cfg_read16(msi + 2) : 0);
@@ -355,7 +367,7 @@ void guest_main(uint32_t magic, uint32_t info)
 		cmos_write(CMOS_BOOT, 0);
 		after_reset();
 	}
-	all_checks(boot);
+	all_checks(boot, reboot && boot == 1);
 	bar_reads(cmdline_uint(cl, "bar_reads", 0));
 	if (reboot && boot == 1) {
 		/* Leave the device busy-looking: MSI on, liveness changed, then reset. */
