@@ -3,7 +3,8 @@
 # names some; default all); `make lab-shell` is the same machine, interactive.
 
 LAB_OUT		:= tools/lab/out
-LAB_KVER	= $(shell tools/lab/lab kver)
+# Empty when no kernel is installed yet (tools/install-deps brings one; lab-image re-reads this).
+LAB_KVER	:= $(shell tools/lab/lab kver 2>/dev/null)
 LAB_SCENARIOS	?=
 LAB_VFVM	?= $(VFVM)
 # The guest kernel: the packaged bzImage and the vmlinux in it (tools/extract-vmlinux).
@@ -14,8 +15,8 @@ LAB_GUESTDIR	:= $(or $(GUEST_OUT),build/guest)
 # Only what the runner uses: guests, their sidecars, blobs, itself (not objects, not .elf).
 LAB_GUESTFILES	= $(wildcard $(addprefix $(LAB_GUESTDIR)/,*.kernel *.args *.bin run))
 LAB_IMAGE_DEPS	= tools/lab/build-image tools/lab/init tools/lab/lib.sh tools/lab/machine.conf \
-		  tools/lab/scenario.sh \
-		  $(wildcard tools/lab/scenarios/*.sh) $(LAB_VFVM) $(LAB_VMLINUX) \
+		  tools/lab/scenario.sh tools/lab/scenarios $(wildcard tools/lab/scenarios/*.sh) \
+		  $(wildcard $(LAB_BZIMAGE)) $(LAB_VFVM) $(LAB_VMLINUX) \
 		  $(LAB_OUT)/guest-run.cpio $(LAB_OUT)/guest-shell.cpio \
 		  $(LAB_GUESTFILES)
 # Files for scenarios that run inside the Linux guest (adds to LAB_IMAGE_DEPS, LAB_EXTRA_FILES).
@@ -34,7 +35,9 @@ endif
 
 lab-image-files: $(LAB_OUT)/lab.cpio
 
+# The scenarios directory is a prerequisite too: its time changes when a scenario is removed.
 $(LAB_OUT)/lab.cpio: $(LAB_IMAGE_DEPS)
+	@[ -n "$(LAB_KVER)" ] || tools/lab/lab kver
 	@mkdir -p $(LAB_OUT)
 	@echo "lab: building $@ (kernel $(LAB_KVER))"
 	@tools/lab/build-image $@ $(LAB_KVER) $(LAB_VFVM) "$(LAB_GUESTFILES)" \
@@ -42,7 +45,8 @@ $(LAB_OUT)/lab.cpio: $(LAB_IMAGE_DEPS)
 		$(LAB_OUT)/guest-run.cpio:guest/run.cpio $(LAB_OUT)/guest-shell.cpio:guest/shell.cpio \
 		$(LAB_EXTRA_FILES)
 
-$(LAB_OUT)/vmlinux: tools/extract-vmlinux
+$(LAB_OUT)/vmlinux: tools/extract-vmlinux $(wildcard $(LAB_BZIMAGE))
+	@[ -n "$(LAB_KVER)" ] || tools/lab/lab kver
 	@mkdir -p $(LAB_OUT)
 	tools/extract-vmlinux $(LAB_BZIMAGE) $@
 
