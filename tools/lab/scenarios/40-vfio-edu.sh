@@ -1,7 +1,8 @@
 # 40-vfio-edu.sh - scenario `vfio-edu`: vfvm passes QEMU's edu device (0000:00:03.0) through to
 # the vfio_edu test guest (tests/guest/vfio_edu.c): registers, factorial, MSI, DMA through the
 # IOMMU all pass; and BAR0 is mapped into the guest, so 10000 BAR0 reads add no MMIO exit
-# (vfvm --stats with bar_reads=10000 against bar_reads=0). See docs/passthrough-tests.md.
+# (vfvm --stats with bar_reads=10000 against bar_reads=0); addr=9 puts it in slot 9.
+# See docs/passthrough-tests.md.
 lab_timeout=240
 lab_devices=""
 
@@ -14,7 +15,7 @@ EDU_EXIT_SLACK=20
 # vfvm's exit status into LOG.st.
 edu_run() {
 	_s=$(date +%s)
-	{ "$VFVM" run --kernel /guests/vfio_edu.kernel --memory 64M --device vfio,host=$EDU \
+	{ "$VFVM" run --kernel /guests/vfio_edu.kernel --memory 64M --device vfio,host=$EDU,addr=9 \
 		--debug-exit --stats --cmdline "bar_reads=$1" </dev/null 2>&1; echo $? >"$2.st"; } |
 		tr -d '\r' >"$2"
 	sed 's/^/    /' "$2"
@@ -48,6 +49,9 @@ run() {
 	edu_run 10000 /tmp/edu1.log
 	why=$(edu_judge /tmp/edu1.log)
 	[ -z "$why" ] || { lab_fail "bar_reads=10000: $why"; return; }
+	# addr=9: the guest finds edu in slot 9 of vfvm's bus.
+	grep -q '^vfio_edu: edu at 00:9.0' /tmp/edu0.log ||
+		{ lab_fail "addr=9 not honoured: $(grep '^vfio_edu: edu at' /tmp/edu0.log)"; return; }
 	grep -q '^vfio_edu: 10000 BAR0 reads done' /tmp/edu1.log ||
 		{ lab_fail "the guest did not report its 10000 BAR0 reads"; return; }
 	m0=$(edu_mmio /tmp/edu0.log)

@@ -163,6 +163,9 @@ run() {
 			--device vfio,host=0000:00:1f.7
 		expect_refusal not_viable "0000:00:08.1|serial" run $k --device vfio,host=0000:00:08.0
 		expect_refusal bad_option "frob" run $k --device vfio,host=0000:00:03.0,frob=1
+		expect_refusal bad_slot "addr=40|1 to 31" run $k --device vfio,host=0000:00:03.0,addr=40
+		expect_refusal bad_romfile "/nonexistent.rom" run $k \
+			--device vfio,host=0000:00:04.0,romfile=/nonexistent.rom
 	}
 	ve_devices
 	ve_bind_roundtrip
