@@ -209,15 +209,21 @@ static void msix_check(const char *dev, struct bar *regs)
 	       " after reset (want Mask set)", tbl.p[toff / 4 + 3]);
 
 	/* Bus Master on (an MSI is a memory write by the function), then entry 0, then enable. */
-	cfg_read(fd, 4, &cmd, 2);
-	cmd |= PCI_CMD_MASTER;
-	cfg_write(fd, 4, &cmd, 2);
+	ctl = 0x8000;				/* MSI-X Enable, Function Mask clear */
+	if (cfg_read(fd, 4, &cmd, 2) || (cmd |= PCI_CMD_MASTER, cfg_write(fd, 4, &cmd, 2))) {
+		result(0, "msix-setup", "cannot set Bus Master through %s", path);
+		close(fd);
+		return;
+	}
 	tbl.p[toff / 4 + 0] = MSIX_ADDR;
 	tbl.p[toff / 4 + 1] = 0;
 	tbl.p[toff / 4 + 2] = MSIX_VECTOR;
 	tbl.p[toff / 4 + 3] = 0;
-	ctl = 0x8000;				/* MSI-X Enable, Function Mask clear */
-	cfg_write(fd, cap + 2, &ctl, 2);
+	if (cfg_write(fd, cap + 2, &ctl, 2)) {
+		result(0, "msix-setup", "cannot set MSI-X Enable through %s", path);
+		close(fd);
+		return;
+	}
 
 	c0 = reg_read(regs, REG_IRQ_COUNT);
 	regs->p[REG_MSI / 4] = 0;
