@@ -115,6 +115,8 @@ int vfio_device_create(struct vm *vm, struct pci_bus *b, const char *opts, struc
 				 "smaller devices", pd->name + 5, big,
 				 (unsigned long long)(pd->bars[big].size >> 20));
 	}
+	/* The power-on state a guest reset returns to includes vfvm's BAR placement. */
+	pci_dev_seal(pd);
 	return 0;
 }
 
