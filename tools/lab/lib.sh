@@ -7,6 +7,17 @@
 LAB_WHY=/tmp/lab-why
 VFVM=${VFVM:-/bin/vfvm}
 
+# lab_param NAME: prints the value of NAME=VALUE on the lab's kernel command line.
+lab_param() {
+	for _w in $(cat /proc/cmdline); do
+		case "$_w" in "$1="*) echo "${_w#*=}"; return 0 ;; esac
+	done
+	return 1
+}
+
+# lab.guest_kernel=bzImage (LAB_APPEND on the host) picks the other guest kernel for one run.
+guest_kernel=$(lab_param lab.guest_kernel || echo "$guest_kernel")
+
 # lab_fail WHY...: records the reason a scenario fails (printed on its FAIL line); returns 1.
 lab_fail() {
 	echo "$*" >"$LAB_WHY"
