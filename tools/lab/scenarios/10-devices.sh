@@ -11,6 +11,8 @@ run() {
 		return
 	fi
 	[ -c /dev/vfio/vfio ] || { lab_fail "no /dev/vfio/vfio (vfio module)"; return; }
+	# An empty list (machine.conf unreadable) must not pass for "every device bound".
+	[ -s /tmp/lab-devices ] || { lab_fail "no devices in machine.conf or the scenarios"; return; }
 	while read -r name bdf; do
 		drv=$(basename "$(readlink "/sys/bus/pci/devices/$bdf/driver")")
 		[ "$drv" = vfio-pci ] || { lab_fail "$name ($bdf) is on driver '$drv', not vfio-pci"; return; }
