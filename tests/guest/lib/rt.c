@@ -222,12 +222,12 @@ void done(void)
 const char *boot_cmdline(void)
 {
 	if (boot_magic == MB_BOOT_MAGIC) {
-		const uint32_t *mbi = (const uint32_t *)boot_info;
-		return (mbi[0] & 4) && mbi[4] ? (const char *)mbi[4] : "";
+		const uint32_t *mbi = (const uint32_t *)(uintptr_t)boot_info;
+		return (mbi[0] & 4) && mbi[4] ? (const char *)(uintptr_t)mbi[4] : "";
 	}
 	if (boot_magic == LINUX_BOOT_MAGIC) {
-		uint32_t p = *(const uint32_t *)(boot_info + 0x228);
-		return p ? (const char *)p : "";
+		uint32_t p = *(const uint32_t *)(uintptr_t)(boot_info + 0x228);
+		return p ? (const char *)(uintptr_t)p : "";
 	}
 	return "";
 }
