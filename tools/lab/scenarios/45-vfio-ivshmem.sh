@@ -3,7 +3,8 @@
 # vfvm. The guest must see BAR2 above 4 GiB with its size and flags in sysfs, read through
 # /dev/mem (busybox devmem) the word the lab wrote into the BAR before the run, and write words
 # the lab reads back after vfvm exited: both sides touch the same device memory, so the BAR is
-# the device's and not a copy. docs/passthrough-tests.md.
+# the device's and not a copy. edu (0000:00:03.0, another IOMMU group) is passed to the same VM
+# too, and must answer through its BAR0. docs/passthrough-tests.md.
 lab_timeout=420
 lab_devices=""
 
@@ -113,10 +114,24 @@ a=$(devmem $((start + 0x2000)) 32)
 b=$(devmem $last 32)
 [ "$((a))" = "$((@FROM_GUEST@))" ] && [ "$((b))" = $((0x1a57)) ] && ok readback "first page and last word" ||
 	no readback "read $a and $b back"
+# A second passed device in its own IOMMU group, in the same VM (one container, two groups):
+# edu's identification register through its BAR0.
+e=""
+for x in /sys/bus/pci/devices/*; do
+	[ "$(cat $x/vendor):$(cat $x/device)" = 0x1234:0x11e8 ] && e=$x
+done
+if [ -n "$e" ]; then
+	echo 1 >$e/enable
+	id=$(devmem $(sed -n 1p $e/resource | cut -d' ' -f1) 32)
+	[ "$((id))" = $((0x010000ed)) ] && ok second-device "edu at $e, ident $id" ||
+		no second-device "edu at $e, ident $id"
+else
+	no second-device "no 1234:11e8 on the guest's bus"
+fi
 EOS
 	why=$(vl_initrd /tmp/vfio-ivshmem.cpio /tmp/ivshmem-check.sh) || { lab_fail "$why"; return; }
-	vl_boot /tmp/vfio-ivshmem.cpio --device vfio,host=$VL_BDF
-	vl_judge found above4g size flags lab-word readback || return
+	vl_boot /tmp/vfio-ivshmem.cpio --device vfio,host=$VL_BDF --device vfio,host=0000:00:03.0
+	vl_judge found above4g size flags lab-word readback second-device || return
 	got=$(devmem $((bar + 0x2000)) 32)
 	echo "lab: BAR2+0x2000 after the run: $got"
 	[ "$((got))" = "$((VL_FROM_GUEST))" ] ||
