@@ -22,7 +22,7 @@ VFVM	:= $(BUILD)/vfvm
 
 .PHONY: all check unit run deps clean
 # The tiers `make check` runs, in order; each prints a closing "tier: N passed, N failed" line.
-CHECK_TIERS ?= unit cli-check guest-check lab-check
+CHECK_TIERS ?= unit cli-check guest-check lab-check fuzz-check
 all: $(VFVM)
 
 $(BUILD)/%.o: %.c
@@ -47,6 +47,7 @@ unit: $(UNITBIN)
 -include tests/cli/cli.mk
 -include tools/lab/lab.mk
 -include bench/bench.mk
+-include tests/fuzz/fuzz.mk
 
 # Every test tier; installs missing Debian packages first. SANITIZE=1 runs them under ASan/UBSan.
 check: deps
