@@ -65,7 +65,7 @@ int bus_register(struct bus *b, uint64_t base, uint64_t len, bus_io_fn fn, void 
 		b->cap = cap;
 	}
 	memmove(&b->ranges[i + 1], &b->ranges[i], (b->n - i) * sizeof(*b->ranges));
-	b->ranges[i] = (struct bus_range){ base, len, fn, opaque, name };
+	b->ranges[i] = (struct bus_range){ base, len, fn, opaque, name, 0 };
 	b->n++;
 	return 0;
 }
@@ -84,10 +84,12 @@ int bus_unregister(struct bus *b, uint64_t base)
 
 bool bus_access(struct bus *b, uint64_t addr, void *data, unsigned len, bool is_write)
 {
-	const struct bus_range *r = len ? bus_find(b, addr) : NULL;
+	/* bus_find hands out const ranges; this bus is ours to count on. */
+	struct bus_range *r = len ? (struct bus_range *)bus_find(b, addr) : NULL;
 
 	/* The whole access must fit in the range: (addr - base) + len <= range len. */
 	if (r && len <= r->len - (addr - r->base)) {
+		r->hits++;
 		r->fn(r->opaque, addr - r->base, data, len, is_write);
 		return true;
 	}

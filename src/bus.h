@@ -20,6 +20,7 @@ struct bus_range {
 	bus_io_fn fn;
 	void *opaque;
 	const char *name;
+	uint64_t hits;		/* accesses dispatched to it (--stats) */
 };
 
 struct bus {

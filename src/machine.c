@@ -723,6 +723,26 @@ static void machine_loop(struct vm *vm)
 	}
 }
 
+/* Which handlers the exits went to, e.g. to show that a passed-through BAR traps only its
+ * MSI-X page. Ranges unregistered before exit (a moved BAR's old range) are not listed. */
+static void machine_print_ranges(const char *space, const struct bus *b)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < b->n; i++) {
+		const struct bus_range *r = &b->ranges[i];
+
+		if (!r->hits)
+			continue;
+		fprintf(stderr, "%s%s 0x%llx+0x%llx %s %llu", any ? ", " : "vfvm: ", space,
+			(unsigned long long)r->base, (unsigned long long)r->len,
+			r->name ? r->name : "?", (unsigned long long)r->hits);
+		any = true;
+	}
+	if (any)
+		fputc('\n', stderr);
+}
+
 static void machine_print_stats(struct vm *vm)
 {
 	struct vm_stats *s = &vm->stats;
@@ -801,6 +821,13 @@ int machine_run(const struct vm_config *cfg, struct err *err)
 	if (ran) {
 		machine_loop(vm);
 		r = atomic_load(&vm->exit_status);
+	}
+	if (ran && vm->cfg.stats) {
+		/* Before teardown, while the devices' ranges are still registered. */
+		pthread_mutex_lock(&vm->lock);
+		machine_print_ranges("mmio", &vm->mmio);
+		machine_print_ranges("io", &vm->pio);
+		pthread_mutex_unlock(&vm->lock);
 	}
 	machine_teardown(vm);
 	if (r >= 0 && atomic_load(&m->failed)) {
