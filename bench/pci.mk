@@ -5,17 +5,24 @@
 BENCH_PCI_MODES	:= 1 2 3 4 5 6 7 8 9
 BENCH_PCI_GUESTS := $(foreach m,$(BENCH_PCI_MODES),$(BENCH_DIR)/pci$(m)-0.elf \
 		    $(BENCH_DIR)/pci$(m)-$(BENCH_N).elf)
+# The same guest built for QEMU's edu device (QEMU_EDU): the paths QEMU has too.
+BENCH_PCI_QMODES := 1 2 3
+BENCH_PCI_GUESTS += $(foreach m,$(BENCH_PCI_QMODES),$(BENCH_DIR)/qpci$(m)-0.elf \
+		    $(BENCH_DIR)/qpci$(m)-$(BENCH_N).elf)
+# QEMU to compare with; empty: vfvm only.
+BENCH_PCI_QEMU	?= $(shell command -v qemu-system-x86_64)
 
 # Built like bench.mk's guests: a 64-bit object at 1 MiB, rewritten as ELF32 for Multiboot.
 define bench_pci_rule
-$(BENCH_DIR)/pci$(1)-%.elf: bench/guest/pci.S bench/guest/guest.ld
+$(BENCH_DIR)/$(2)pci$(1)-%.elf: bench/guest/pci.S bench/guest/guest.ld
 	@mkdir -p $$(dir $$@)
-	$$(CC) -c -DMODE=$(1) -DITERS=$$* -o $$@.o bench/guest/pci.S
+	$$(CC) -c $(3) -DMODE=$(1) -DITERS=$$* -o $$@.o bench/guest/pci.S
 	ld -m elf_x86_64 -nostdlib -static -T bench/guest/guest.ld -o $$@.64 $$@.o
 	objcopy -O elf32-i386 $$@.64 $$@
 	@rm -f $$@.o $$@.64
 endef
-$(foreach m,$(BENCH_PCI_MODES),$(eval $(call bench_pci_rule,$(m))))
+$(foreach m,$(BENCH_PCI_MODES),$(eval $(call bench_pci_rule,$(m),,)))
+$(foreach m,$(BENCH_PCI_QMODES),$(eval $(call bench_pci_rule,$(m),q,-DQEMU_EDU)))
 
 $(BENCH_DIR)/pcibench: bench/pcibench.c
 	@mkdir -p $(dir $@)
@@ -32,7 +39,8 @@ BENCH_IRQ_N	?= 200000
 .PHONY: bench-pci
 bench-pci: $(BENCH_DIR)/pcibench $(BENCH_PCI_GUESTS)
 	-@$(MAKE) --no-print-directory $(VFVM) >/dev/null 2>&1 || echo "bench-pci: $(VFVM) does not build"
-	@$(BENCH_DIR)/pcibench -n $(BENCH_N) -r $(BENCH_REPS) -v $(VFVM) -g $(BENCH_DIR)
+	@$(BENCH_DIR)/pcibench -n $(BENCH_N) -r $(BENCH_REPS) -v $(VFVM) -g $(BENCH_DIR) \
+		$(if $(BENCH_PCI_QEMU),-q $(BENCH_PCI_QEMU))
 	-@$(MAKE) --no-print-directory $(BENCH_DIR)/pci_irq >/dev/null 2>&1 || \
 		echo "bench-pci: $(BENCH_DIR)/pci_irq does not build"
 	@echo; echo "MSI send cost on the host, $(BENCH_IRQ_N) messages, vCPU not running"; echo

@@ -24,7 +24,23 @@
 #define DEBUG_EXIT_PORT	0xf4
 #define CFG_ADDR	0xcf8
 #define CFG_DATA	0xcfc
-#define DEV_CFG		0x80000800	/* enable | bus 0 | device 1 | function 0 (PCI 3.0 §3.2.2.3.2) */
+
+/* QEMU_EDU: the same guest for QEMU (`-M pc -device edu,addr=03.0`, QEMU docs/specs/edu.rst),
+ * for the paths both have: config read and a trapped MMIO register (edu's BAR0 at 0x04,
+ * "card liveness check", read/write) in place of the test device's BAR1 SCRATCH. */
+#ifdef QEMU_EDU
+#define DEV_SLOT	3
+#define DEV_ID_VALUE	0x11e81234
+#define REG_RW		0x04
+#if MODE != MODE_CFGREAD && MODE != MODE_MMIO_READ && MODE != MODE_MMIO_WRITE
+#error QEMU_EDU has only MODE 1-3
+#endif
+#else
+#define DEV_SLOT	1
+#define DEV_ID_VALUE	0x7e571234	/* src/pci/testdev.h */
+#define REG_RW		0x08		/* SCRATCH */
+#endif
+#define DEV_CFG		(0x80000000 | (DEV_SLOT << 11))	/* enable | bus 0 | slot | fn 0 (PCI 3.0 §3.2.2.3.2) */
 
 /* Where this guest puts the BARs (it programs them itself, so vfvm's placement does not matter). */
 #define BAR0_IO		0xc000
@@ -34,8 +50,6 @@
 #define LAPIC		0xfee00000
 
 /* src/pci/testdev.h */
-#define TD_ID_VALUE	0x7e571234
-#define TD_SCRATCH	0x08
 #define TD_MSI		0x10
 #define TD_DOORBELL	0x18
 #define TD_MSIX_CAP	0x60
@@ -106,14 +120,24 @@ long64:
 	movw	$0x28, %ax
 	ltr	%ax
 
-	/* Is the test device at 00:01.0? Otherwise leave with status 3 (value 1). */
+	/* Is the device at 00:DEV_SLOT.0? Otherwise leave with status 3 (value 1). */
 	movl	$DEV_CFG, %eax
 	movw	$CFG_ADDR, %dx
 	outl	%eax, %dx
 	movw	$CFG_DATA, %dx
 	inl	%dx, %eax
-	cmpl	$TD_ID_VALUE, %eax
+	cmpl	$DEV_ID_VALUE, %eax
 	jne	fail
+
+#ifdef QEMU_EDU
+	/* edu: BAR0 (1 MiB MMIO) where the test device's BAR1 goes; Command = Memory | Master. */
+	movl	$0x10, %edi
+	movl	$BAR1_MMIO, %esi
+	call	cfg_write
+	movl	$0x04, %edi
+	movl	$0x6, %esi
+	call	cfg_write
+#else
 
 	/* BARs (PCI 3.0 §6.2.5.1), then Command = I/O | Memory | Bus Master (§6.2.2). */
 	movl	$0x10, %edi
@@ -134,6 +158,7 @@ long64:
 	movl	$0x04, %edi
 	movl	$0x7, %esi
 	call	cfg_write
+#endif
 
 #if MODE == MODE_MSIX || MODE == MODE_MSIX_MASKED
 	/* Software-enable the local APIC (SVR bit 8, SDM vol. 3 §11.4.7.1) so that the message is
@@ -179,17 +204,17 @@ user:
 	decl	%ecx
 	jnz	1b
 #elif MODE == MODE_MMIO_READ
-	movl	$(BAR1_MMIO + TD_SCRATCH), %esi
+	movl	$(BAR1_MMIO + REG_RW), %esi
 1:	movl	(%rsi), %eax
 	decl	%ecx
 	jnz	1b
 #elif MODE == MODE_MMIO_WRITE
-	movl	$(BAR1_MMIO + TD_SCRATCH), %esi
+	movl	$(BAR1_MMIO + REG_RW), %esi
 1:	movl	%ecx, (%rsi)
 	decl	%ecx
 	jnz	1b
 #elif MODE == MODE_PIO_READ
-	movw	$(BAR0_IO + TD_SCRATCH), %dx
+	movw	$(BAR0_IO + REG_RW), %dx
 1:	inl	%dx, %eax
 	decl	%ecx
 	jnz	1b
