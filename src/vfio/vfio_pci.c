@@ -8,6 +8,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "../pci/pci_dev.h"
 #include "vfio_pci.h"
@@ -509,6 +510,7 @@ static void intx_fired(void *arg, uint64_t count)
 	struct vfio_pci *vp = arg;
 
 	(void)count;
+	vp->state->user_irqs++;
 	pci_intx_set(vp->pd, true);
 }
 
@@ -566,6 +568,7 @@ static void vec_fired(void *arg, uint64_t count)
 	struct vecref *ref = arg;
 
 	(void)count;
+	ref->vp->state->user_irqs++;
 	/* Masked: the model sets the pending bit; unmasked without a route: it injects. */
 	pci_msi_notify(ref->vp->pd, ref->n);
 }
@@ -886,9 +889,16 @@ fail:
 
 int vfio_state_map_ram(struct vfio_state *s, const struct guest_mem *mem, struct err *err)
 {
+	struct timespec t0, t1;
+	int r;
+
 	if (!s->open)
 		return 0;
-	return vfio_dma_map_ram(&s->container, mem, err);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = vfio_dma_map_ram(&s->container, mem, err);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	s->dma_map_ns = (t1.tv_sec - t0.tv_sec) * 1000000000ULL + t1.tv_nsec - t0.tv_nsec;
+	return r;
 }
 
 void vfio_state_close(struct vfio_state *s)

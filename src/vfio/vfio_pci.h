@@ -41,6 +41,10 @@ struct vfio_state {
 	int (*kvm_group_add)(void *opaque, int group_fd);
 	void *kvm_opaque;
 	uint64_t ram_size;
+	/* --stats: how long DMA-mapping guest RAM took, and interrupts that needed a vfvm
+	 * thread (INTx, and MSI/MSI-X vectors that fired while masked or without a route). */
+	uint64_t dma_map_ns;
+	uint64_t user_irqs;
 };
 
 /* Parse the option string after "vfio,"; err_input on anything malformed. */

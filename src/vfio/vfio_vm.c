@@ -3,6 +3,7 @@
  * and the KVM-free code in vfio_pci.c. */
 #include <errno.h>
 #include <linux/kvm.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -133,6 +134,14 @@ void vfio_vm_close(struct vm *vm)
 
 	if (!v)
 		return;
+	if (vm->cfg.stats && v->s.open)
+		fprintf(stderr, "vfvm: vfio: %d device(s); DMA-mapped %llu MiB of guest RAM in "
+			"%.1f ms (%.1f ms/GiB); %llu interrupts needed a vfvm thread (INTx, masked "
+			"or unrouted vectors), the rest went host -> guest by irqfd\n",
+			v->s.ndevs, (unsigned long long)(vm->mem.ram_size >> 20),
+			v->s.dma_map_ns / 1e6,
+			v->s.dma_map_ns / 1e6 / ((double)vm->mem.ram_size / (1ULL << 30)),
+			(unsigned long long)v->s.user_irqs);
 	vfio_state_close(&v->s);
 	if (v->kvm_dev_fd >= 0)
 		close(v->kvm_dev_fd);
