@@ -1,6 +1,7 @@
 /* mkcorpus.c - writes the seed corpora of the libFuzzer targets (tests/fuzz/corpus/<target>/)
  * in each harness's input format, so the fuzzers start from inputs that already reach deep
  * states (BARs decoded, MSI-X enabled, kernels loaded...). `make fuzz-corpus` runs it. */
+#include <elf.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -132,6 +133,118 @@ static void pci_seeds(void)
 	emit("pci_config", "fz1-msi-intx");
 }
 
+
+/* --- boot (fuzz_boot.c): loader byte (0 bzImage, 1 vmlinux, 2 Multiboot, 3 detect),
+ * options byte (bit 0 initrd, bit 1 modules, bits 2-3 command line), image --- */
+static void at16(size_t off, uint16_t v) { memcpy(buf + off, &v, 2); }
+static void at32(size_t off, uint32_t v) { memcpy(buf + off, &v, 4); }
+static void at64(size_t off, uint64_t v) { memcpy(buf + off, &v, 8); }
+
+/* A boot protocol 2.15 bzImage: 4 setup sectors, 512 bytes of protected-mode code (boot.rst). */
+static void bz_image(uint8_t loader, uint8_t opt, uint16_t version)
+{
+	size_t b = 2;
+
+	memset(buf, 0, 2 + 5 * 512 + 512);
+	buf[0] = loader, buf[1] = opt;
+	buf[b + 0x1F1] = 4;
+	at32(b + 0x1F4, 512 / 16);
+	at16(b + 0x1FA, 0xFFFF);
+	at16(b + 0x1FE, 0xAA55);
+	buf[b + 0x200] = 0xEB, buf[b + 0x201] = 0x6A;
+	memcpy(buf + b + 0x202, "HdrS", 4);
+	at16(b + 0x206, version);
+	buf[b + 0x211] = 0x01;			/* LOADED_HIGH */
+	at32(b + 0x214, 0x100000);
+	at32(b + 0x22C, 0x7FFFFFFF);		/* initrd_addr_max */
+	at32(b + 0x230, 0x200000);		/* kernel_alignment */
+	buf[b + 0x234] = 1, buf[b + 0x235] = 21;
+	at32(b + 0x238, 2047);			/* cmdline_size */
+	at64(b + 0x258, 0x1000000);		/* pref_address */
+	at32(b + 0x260, 0x800000);		/* init_size */
+	for (size_t i = 0; i < 512; i++)
+		buf[b + 5 * 512 + i] = (uint8_t)(i * 7 + 3);
+	len = 2 + 5 * 512 + 512;
+}
+
+/* An ELF executable with two PT_LOAD segments at file offsets 0x200 and 0x400. */
+static void elf_image(uint8_t loader, uint8_t opt, int is64, uint64_t vbase, uint64_t pbase,
+		      uint64_t entry)
+{
+	size_t b = 2;
+
+	memset(buf, 0, 2 + 0x600);
+	buf[0] = loader, buf[1] = opt;
+	if (is64) {
+		Elf64_Ehdr eh = { .e_type = ET_EXEC, .e_machine = EM_X86_64, .e_version = 1,
+				  .e_entry = entry, .e_phoff = sizeof(eh), .e_ehsize = sizeof(eh),
+				  .e_phentsize = sizeof(Elf64_Phdr), .e_phnum = 2 };
+
+		for (int i = 0; i < 2; i++) {
+			Elf64_Phdr ph = { PT_LOAD, PF_R | PF_X, 0x200 + 0x200 * i,
+					  vbase + 0x100000 * i, pbase + 0x100000 * i, 0x200,
+					  0x1000, 0x1000 };
+
+			memcpy(buf + b + sizeof(eh) + i * sizeof(ph), &ph, sizeof(ph));
+		}
+		memcpy(buf + b, &eh, sizeof(eh));
+	} else {
+		Elf32_Ehdr eh = { .e_type = ET_EXEC, .e_machine = EM_386, .e_version = 1,
+				  .e_entry = entry, .e_phoff = sizeof(eh), .e_ehsize = sizeof(eh),
+				  .e_phentsize = sizeof(Elf32_Phdr), .e_phnum = 2 };
+
+		for (int i = 0; i < 2; i++) {
+			Elf32_Phdr ph = { PT_LOAD, 0x200 + 0x200 * i, vbase + 0x100000 * i,
+					  pbase + 0x100000 * i, 0x200, 0x1000, PF_R | PF_X,
+					  0x1000 };
+
+			memcpy(buf + b + sizeof(eh) + i * sizeof(ph), &ph, sizeof(ph));
+		}
+		memcpy(buf + b, &eh, sizeof(eh));
+	}
+	memcpy(buf + b, ELFMAG, SELFMAG);
+	buf[b + EI_CLASS] = is64 ? ELFCLASS64 : ELFCLASS32;
+	buf[b + EI_DATA] = ELFDATA2LSB;
+	buf[b + EI_VERSION] = EV_CURRENT;
+	for (size_t i = 0x200; i < 0x600; i++)
+		buf[b + i] = (uint8_t)(i * 13);
+	len = 2 + 0x600;
+}
+
+/* Multiboot header (§3.1.1) at file offset @hdr with @flags; bit 16: a.out kludge fields. */
+static void mb_header(size_t hdr, uint32_t flags)
+{
+	at32(2 + hdr, 0x1BADB002);
+	at32(2 + hdr + 4, flags);
+	at32(2 + hdr + 8, -(0x1BADB002 + flags));
+	if (flags & 0x10000) {
+		at32(2 + hdr + 12, 0x100000 + hdr);	/* header_addr */
+		at32(2 + hdr + 16, 0x100000);		/* load_addr */
+		at32(2 + hdr + 20, 0x100000 + 0x600);	/* load_end_addr */
+		at32(2 + hdr + 24, 0x104000);		/* bss_end_addr */
+		at32(2 + hdr + 28, 0x100080);		/* entry_addr */
+	}
+}
+
+static void boot_seeds(void)
+{
+	bz_image(0, 0x09, 0x020F), emit("boot", "bzimage-2.15");
+	bz_image(0, 0x09, 0x0206), emit("boot", "bzimage-2.06");
+	bz_image(0, 0x0c, 0x020F), emit("boot", "bzimage-longcmd");
+	bz_image(3, 0x00, 0x020F), emit("boot", "detect-bzimage");
+	elf_image(1, 0x09, 1, 0xffffffff81000000ULL, 0x1000000, 0xffffffff81000040ULL);
+	emit("boot", "vmlinux");
+	elf_image(3, 0x00, 1, 0x1000000, 0x1000000, 0x1000000), emit("boot", "detect-vmlinux");
+	elf_image(2, 0x0a, 0, 0xC0100000, 0x100000, 0xC0100010);
+	mb_header(0x200, 0x3), emit("boot", "multiboot-elf32");
+	elf_image(2, 0x00, 1, 0x100000, 0x100000, 0x100020);
+	mb_header(0x200, 0x0), emit("boot", "multiboot-elf64");
+	memset(buf, 0, 2 + 0x600), buf[0] = 2, buf[1] = 0x0a, len = 2 + 0x600;
+	mb_header(0x40, 0x10003), emit("boot", "multiboot-aout");
+	memset(buf, 0, 2 + 0x600), buf[0] = 3, buf[1] = 0x02, len = 2 + 0x600;
+	mb_header(0x40, 0x10007), emit("boot", "detect-multiboot-video");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -141,5 +254,6 @@ int main(int argc, char **argv)
 	root = argv[1];
 	mkdir(root, 0755);
 	pci_seeds();
+	boot_seeds();
 	return 0;
 }
