@@ -267,7 +267,11 @@ static void test_cascade(void)
 	wait_records(1);
 	cli();
 	pic_set_mask(0xFFFB);
-	check("cascade_irq8", norder == 1 && order[0] == PIC_BASE_SLAVE,
+	outb(0x70, 0x0B);
+	outb(0x71, 0x02);			/* PIE off again */
+	/* At 1024 Hz a slow host (the lab's TCG) can let a second period in before the cli:
+	 * what matters is that IRQ8 came through the cascade first. */
+	check("cascade_irq8", norder >= 1 && order[0] == PIC_BASE_SLAVE,
 	      "%u interrupts, vector 0x%x, want 0x%x (RTC periodic)", norder, order[0],
 	      PIC_BASE_SLAVE);
 	check("cascade_isr", isr_seen[0] == 0x0104, "ISR in handler 0x%x, want 0x0104 (IR2 + IR8)",
