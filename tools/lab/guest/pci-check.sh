@@ -46,6 +46,12 @@ fi
 bdf=$(basename "$td")
 slot=$((0x$(echo "$bdf" | cut -d: -f3 | cut -d. -f1)))
 
+# Before anything enables it: vfvm programs the BARs but leaves Command 0 (docs/pci.md, Initial
+# placement), as on a machine without firmware; lspci then shows the regions [disabled].
+$LSPCI -vv -nn -s "${bdf#0000:}" >/tmp/lspci.before 2>/dev/null
+check lspci-before-enable "Command 0 before enable: $(grep -o 'Control: I/O. Mem. BusMaster.' /tmp/lspci.before)" \
+	grep -q 'Control: I/O- Mem- BusMaster-' /tmp/lspci.before
+
 # pci_enable_device() through sysfs: sets Command.I/O+Memory and routes INTA# (on x86 the IRQ is
 # only looked up in the MP table at enable time), which is what a driver's probe would do.
 echo 1 >"$td/enable" 2>/dev/null
@@ -91,6 +97,13 @@ want=$((16 + slot % 8))
 irq=$(sed -n 's/.*Interrupt: pin A routed to IRQ \([0-9]*\).*/\1/p' "$LS")
 check lspci-irq "pin A routed to IRQ ${irq:-?} (want $want; sysfs irq $(cat "$td/irq"))" \
 	[ "${irq:-x}" = "$want" -a "$(cat "$td/irq")" = "$want" ]
+
+# The expansion ROM through sysfs (Linux maps it, checks the 55 AA header and the "PCIR" data
+# structure the header points to at 0x18, PCI Firmware 3.0 §5.1): information only.
+echo 1 >"$td/rom" 2>/dev/null
+romsz=$(cat "$td/rom" 2>/tmp/rom.err | wc -c)
+echo "pci-linux: INFO rom: read $romsz bytes of $bdf/rom; $(head -c 2 "$td/rom" 2>/dev/null | od -An -tx1 | tr -d ' \n') $(cat /tmp/rom.err) $(dmesg | grep -i 'rom' | grep "${bdf}" | tail -n 1)"
+echo 0 >"$td/rom" 2>/dev/null
 
 # The RAM-backed BAR through resource2, with the device's own exit counter; then MSI-X from
 # user space (pcimem programs table entry 0 with a vector no Linux IRQ owns and fires it twice).

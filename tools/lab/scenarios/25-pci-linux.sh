@@ -7,7 +7,7 @@ lab_devices=""
 
 # The checks the guest must report as PASS (pci-check.sh and pcimem print them); one missing is a
 # failure too, so a guest that dies half-way cannot pass.
-PCI_LINUX_CHECKS="dmesg-bars bridge-sysfs testdev-sysfs enable lspci-runs lspci-bridge
+PCI_LINUX_CHECKS="dmesg-bars bridge-sysfs testdev-sysfs lspci-before-enable enable lspci-runs lspci-bridge
 lspci-testdev lspci-subsystem lspci-command lspci-bar0 lspci-bar1 lspci-bar2 lspci-bar4 lspci-rom
 lspci-msi lspci-vendor-cap lspci-msix lspci-irq regs-id ram-bar-size ram-bar-probe
 ram-bar-probe-exits ram-bar-pattern ram-bar-exits regs-scratch regs-exits-counted
