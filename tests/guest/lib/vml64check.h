@@ -222,4 +222,12 @@ static inline void vml64_check_initrd(uint64_t bp, const struct memmap *m, uint3
 	check("initrd.bytes", bad < 0, "byte %d differs from the blob", bad);
 }
 
+/* boot.rst ramdisk_image/ramdisk_size: "set to zero if there is no initrd". */
+static inline void vml64_check_no_initrd(uint64_t bp)
+{
+	check("initrd.none", !BP32(0x218) && !BP32(0x21C) && !BP32(0x0C0) && !BP32(0x0C4),
+	      "ramdisk_image 0x%x size 0x%x ext 0x%x/0x%x without --initrd", BP32(0x218),
+	      BP32(0x21C), BP32(0x0C0), BP32(0x0C4));
+}
+
 #endif
