@@ -221,15 +221,44 @@ static int td_opts(const char *opts, unsigned *nvec, uint64_t *ram, struct err *
 	return 0;
 }
 
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+}
+
+/*
+ * A well-formed (empty) x86 option ROM image, PCI Firmware 3.0 §5.1: the 0x55AA header with
+ * the length in 512-byte units, the pointer at 0x18 to the PCI Data Structure ("PCIR": IDs,
+ * class, image length, code type 0 = x86, last-image indicator) and a zero byte sum, so that
+ * Linux (pci_map_rom) and firmware accept it.
+ */
+#define ROM_PCIR 0x40
+
 static void td_rom(struct testdev *t)
 {
 	static const char id[] = "vfvm testdev option ROM";
+	uint8_t *r = t->rom, *pcir = t->rom + ROM_PCIR, sum = 0;
 
-	/* PCI Firmware 3.0 §5.1: 0x55AA signature, length in 512-byte units at offset 2. */
-	t->rom[0] = 0x55;
-	t->rom[1] = 0xaa;
-	t->rom[2] = TESTDEV_ROM_SIZE / 512;
-	memcpy(t->rom + 0x20, id, sizeof(id));
+	r[0] = 0x55;
+	r[1] = 0xaa;
+	r[2] = TESTDEV_ROM_SIZE / 512;
+	put16(r + 0x18, ROM_PCIR);
+	memcpy(r + 0x20, id, sizeof(id));
+	memcpy(pcir, "PCIR", 4);
+	put16(pcir + 4, TESTDEV_VENDOR);
+	put16(pcir + 6, TESTDEV_DEVICE);
+	put16(pcir + 0x0a, 0x18);			/* structure length */
+	pcir[0x0c] = 3;					/* structure revision (PCI 3.0) */
+	pcir[0x0d] = (uint8_t)(TESTDEV_CLASS_REV >> 8);	/* class code, as in config space */
+	pcir[0x0e] = (uint8_t)(TESTDEV_CLASS_REV >> 16);
+	pcir[0x0f] = (uint8_t)(TESTDEV_CLASS_REV >> 24);
+	put16(pcir + 0x10, TESTDEV_ROM_SIZE / 512);	/* image length */
+	pcir[0x14] = 0;					/* code type: x86 */
+	pcir[0x15] = 0x80;				/* last image */
+	for (unsigned i = 0; i < TESTDEV_ROM_SIZE - 1; i++)
+		sum += r[i];
+	r[TESTDEV_ROM_SIZE - 1] = -sum;
 }
 
 static int td_build(struct testdev *t, struct pci_bus *b, unsigned nvec)
