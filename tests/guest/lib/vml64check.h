@@ -79,6 +79,12 @@ static inline void vml64_check_cpu(void)
 			     (1ull << 47 | 1ull << 44 | 1ull << 43 | 1ull << 53),
 	      "CS descriptor 0x%x_%08x is not a present DPL0 64-bit code segment",
 	      HI32(cs_desc), LO32(cs_desc));
+	/* boot.rst: "both descriptors must be 4G flat segment; __BOOT_CS must have execute/read
+	 * permission": readable (41), limit 0xFFFFF with G (55), base 0. */
+	check("cpu.cs_flat_readable", (cs_desc & (1ull << 41)) &&
+				      (cs_desc & 0x000F00000000FFFFull) == 0x000F00000000FFFFull &&
+				      (cs_desc & (1ull << 55)) && !(cs_desc & 0xFF0000FFFFFF0000ull),
+	      "CS descriptor 0x%x_%08x is not flat readable code", HI32(cs_desc), LO32(cs_desc));
 	/* Data descriptor: P, S, data (43 clear), writable (41); flat 4 GiB (boot.rst). */
 	check("cpu.ds_flat", (ds_desc & (1ull << 47 | 1ull << 44 | 1ull << 43 | 1ull << 41)) ==
 			     (1ull << 47 | 1ull << 44 | 1ull << 41) &&
