@@ -245,6 +245,104 @@ static void boot_seeds(void)
 	mb_header(0x40, 0x10007), emit("boot", "detect-multiboot-video");
 }
 
+/* --- legacy (fuzz_legacy.c): op byte % 14 selects the device; see the harness --- */
+static void pic_wr(unsigned chip, unsigned a0, uint8_t v)
+{
+	put(chip, 1), put(a0 ? 0x0c : 0x18, 1), put(v, 4);	/* 1 byte at A0, write */
+}
+
+static void pic_init(uint8_t icw4)
+{
+	pic_wr(0, 0, 0x11), pic_wr(0, 1, 0x20), pic_wr(0, 1, 0x04), pic_wr(0, 1, icw4);
+	pic_wr(1, 0, 0x11), pic_wr(1, 1, 0x28), pic_wr(1, 1, 0x02), pic_wr(1, 1, icw4);
+	pic_wr(0, 1, 0x00), pic_wr(1, 1, 0x00);			/* OCW1: unmask all */
+}
+
+static void irq(unsigned n, int level) { put(3, 1), put(n | (level ? 0x80 : 0), 1); }
+static void inta(void) { put(4, 1); }
+static void tstep(uint8_t ctl, uint32_t ns) { put(11, 1), put(ctl, 1), put(ns, 4); }
+
+static void ioapic_wr(unsigned win, uint64_t v)
+{
+	put(5, 1), put(0x0e, 1), put(win, 2), put(v, 8);	/* dword to IOREGSEL / IOWIN */
+}
+
+static void ioapic_pin(unsigned pin, uint32_t lo, uint32_t hi)
+{
+	ioapic_wr(0, 0x10 + 2 * pin), ioapic_wr(1, lo);
+	ioapic_wr(0, 0x11 + 2 * pin), ioapic_wr(1, hi);
+}
+
+static void pit_wr(unsigned port, uint8_t v) { put(8, 1), put(0x40 | port, 1), put(v, 4); }
+static void pit_rd(unsigned port) { put(8, 1), put(port, 1), put(0, 4); }
+static void uart_wr(unsigned port, uint8_t v) { put(9, 1), put(0x48 | port, 1), put(v, 4); }
+static void uart_rd(unsigned port) { put(9, 1), put(port, 1), put(0, 4); }
+static void rtc_wr(uint8_t idx, uint8_t v) { put(10, 1), put(0x42, 1), put(idx, 4);
+					     put(10, 1), put(0x43, 1), put(v, 4); }
+static void rtc_rd(uint8_t idx) { put(10, 1), put(0x42, 1), put(idx, 4);
+				  put(10, 1), put(0x01, 1), put(0, 4); }
+
+static void uart_rx_bytes(unsigned n)
+{
+	/* ctl bit 7: receive; ctl % 24 bytes (0x80: 8, 0x88: 16, 0x8f: 23) */
+	put(9, 1), put(n == 16 ? 0x88 : n == 8 ? 0x80 : 0x8f, 1), put(0, 4);
+	for (unsigned i = 0; i < n; i++)
+		put('a' + i, 1);
+}
+
+static void legacy_seeds(void)
+{
+	pic_init(0x01);
+	irq(1, 1), inta(), pic_wr(0, 0, 0x20), irq(1, 0);
+	put(2, 1), put(0x0c, 1), put(0x02, 4);			/* ELCR2: IRQ9 level */
+	irq(9, 1), inta(), pic_wr(1, 0, 0x20), pic_wr(0, 0, 0x20), inta(), irq(9, 0);
+	pic_wr(0, 0, 0x0b), put(0, 1), put(0x00, 1), put(0, 4);	/* read ISR */
+	pic_wr(0, 0, 0x0c), put(0, 1), put(0x00, 1), put(0, 4);	/* poll */
+	emit("legacy", "pic");
+
+	pic_init(0x03);						/* auto-EOI */
+	irq(3, 1), irq(12, 1), inta(), inta(), inta(), irq(3, 0), inta();
+	pic_wr(0, 0, 0xc7), pic_wr(0, 0, 0x68), irq(5, 1), inta();	/* rotate, SMM */
+	emit("legacy", "pic-aeoi");
+
+	ioapic_pin(2, 0x30, 0);
+	ioapic_pin(4, 0x34, 0x01000000);
+	ioapic_pin(9, 0x8039, 0);					/* level */
+	put(6, 1), put(0x89, 1), put(7, 1), put(0x39, 1), put(6, 1), put(0x09, 1);
+	put(7, 1), put(0x39, 1), ioapic_wr(0, 1), put(5, 1), put(0x0a, 1), put(1, 2), put(0, 8);
+	ioapic_wr(0, 0), ioapic_wr(1, 0x0f000000);			/* ID */
+	emit("legacy", "ioapic");
+
+	pic_init(0x01);
+	ioapic_pin(2, 0x30, 0);
+	pit_wr(3, 0x34), pit_wr(0, 0xa9), pit_wr(0, 0x04);		/* mode 2, 1193 */
+	tstep(0, 1000000), inta(), pic_wr(0, 0, 0x20), tstep(1, 0), tstep(1, 0);
+	pit_wr(3, 0x00), pit_rd(0), pit_rd(0);				/* latch */
+	pit_wr(3, 0xb6), pit_wr(2, 0x00), pit_wr(2, 0x10);		/* counter 2, mode 3 */
+	put(8, 1), put(0xc0, 1), put(0x03, 4), tstep(0, 5000000);	/* gate, speaker */
+	put(8, 1), put(0x80, 1), put(0, 4);
+	pit_wr(3, 0xe2), pit_rd(0), pit_wr(3, 0x30), pit_wr(0, 0x01), pit_wr(0, 0x00);
+	tstep(0x0e, 100000);						/* count 1, big step */
+	emit("legacy", "pit");
+
+	uart_wr(3, 0x80), uart_wr(0, 0x01), uart_wr(1, 0x00), uart_wr(3, 0x03);
+	uart_wr(2, 0xc7), uart_wr(1, 0x0f), uart_wr(4, 0x0b);
+	uart_rx_bytes(16), uart_rd(2), uart_rd(5), uart_rd(0), uart_rx_bytes(23);
+	for (int i = 0; i < 18; i++)
+		uart_rd(0);
+	uart_wr(0, 'x'), uart_rd(2), uart_wr(4, 0x1b), uart_wr(0, 'y'), uart_rd(0);
+	uart_wr(2, 0x00), uart_rx_bytes(8), uart_rd(5), uart_rd(6), uart_wr(7, 0x55), uart_rd(7);
+	emit("legacy", "uart");
+
+	rtc_wr(0x0a, 0x26), rtc_wr(0x0b, 0x42), tstep(1, 0), rtc_rd(0x0c), tstep(1, 0);
+	rtc_wr(0x01, 0xc0), rtc_wr(0x03, 0xc0), rtc_wr(0x05, 0xc0), rtc_wr(0x0b, 0x32);
+	tstep(0x02, 2000000), rtc_rd(0x0c), rtc_rd(0x00), rtc_rd(0x32), rtc_rd(0x34);
+	rtc_wr(0x0b, 0x86), rtc_wr(0x00, 0x59), rtc_wr(0x04, 0x23), rtc_wr(0x0b, 0x06);
+	tstep(0x0e, 1000000), rtc_rd(0x00), rtc_rd(0x04), rtc_rd(0x0d);
+	put(13, 1), put(0, 1);						/* reset */
+	emit("legacy", "rtc");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -255,5 +353,6 @@ int main(int argc, char **argv)
 	mkdir(root, 0755);
 	pci_seeds();
 	boot_seeds();
+	legacy_seeds();
 	return 0;
 }
