@@ -2,6 +2,7 @@
  * cores in one package written in (leaves 1, 4, 0xB, 0x1F, and AMD 0x8000_0008/1D/1E), the
  * hypervisor bit, and --cpuid-compat masking of what this nested KVM cannot emulate at CPL0. */
 #include <stdint.h>
+#include <stddef.h>
 #include "cpuid.h"
 
 #define BIT(n) (1U << (n))
@@ -123,6 +124,32 @@ static void fix_topology(struct kvm_cpuid_entry2 *e, unsigned apic_id, unsigned 
 		e->eax = e->ebx = 0;
 		e->ecx = e->index & 0xff;
 		break;
+	}
+}
+
+static struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *c, uint32_t fn, uint32_t idx)
+{
+	for (unsigned i = 0; i < c->nent; i++)
+		if (c->entries[i].function == fn && c->entries[i].index == idx)
+			return &c->entries[i];
+	return NULL;
+}
+
+void cpuid_add_topology(struct kvm_cpuid2 *c, unsigned cap)
+{
+	const struct kvm_cpuid_entry2 *leaf0 = cpuid_find(c, 0, 0);
+
+	/* Only where leaf 0xB is in range of the maximum basic leaf (SDM vol. 2A CPUID). */
+	if (!leaf0 || leaf0->eax < 0xb)
+		return;
+	for (uint32_t idx = 0; idx < 3 && c->nent < cap; idx++) {
+		if (cpuid_find(c, 0xb, idx))
+			continue;
+		c->entries[c->nent++] = (struct kvm_cpuid_entry2){
+			.function = 0xb,
+			.index = idx,
+			.flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX,
+		};
 	}
 }
 

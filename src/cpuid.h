@@ -12,4 +12,11 @@
  */
 void cpuid_fixup(struct kvm_cpuid2 *c, unsigned apic_id, unsigned ncpus, bool compat);
 
+/*
+ * Make sure the extended-topology leaf 0xB has its SMT, core and terminating subleaves
+ * (0-2): some KVMs list only subleaf 0, and a guest then sees every CPU as its own package.
+ * Appends the missing entries (values are filled by cpuid_fixup) while c->nent < @cap.
+ */
+void cpuid_add_topology(struct kvm_cpuid2 *c, unsigned cap);
+
 #endif

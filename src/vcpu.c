@@ -58,12 +58,14 @@ static int vcpu_set_cpuid(struct vcpu *v, struct err *err)
 {
 	struct kvm_cpuid2 *src = v->vm->cpuid;
 	size_t sz = sizeof(*src) + src->nent * sizeof(src->entries[0]);
-	struct kvm_cpuid2 *c = malloc(sz);
+	unsigned extra = 3;	/* room for the leaf 0xB subleaves cpuid_add_topology() adds */
+	struct kvm_cpuid2 *c = malloc(sz + extra * sizeof(src->entries[0]));
 	int r = 0;
 
 	if (!c)
 		return err_set(err, ENOMEM, "out of memory for CPUID");
 	memcpy(c, src, sz);
+	cpuid_add_topology(c, src->nent + extra);
 	cpuid_fixup(c, v->id, v->vm->ncpus, v->vm->cfg.cpuid_compat);
 	if (ioctl(v->fd, KVM_SET_CPUID2, c) < 0)
 		r = err_set(err, errno, "KVM_SET_CPUID2: %s", strerror(errno));

@@ -132,6 +132,50 @@ static void test_leaf_b(void **state)
 	free(c);
 }
 
+/* A KVM that lists only subleaf 0 of leaf 0xB: the core and end levels are added. */
+static void test_leaf_b_added(void **state)
+{
+	struct kvm_cpuid2 *c = mk(true);
+	struct kvm_cpuid_entry2 *e;
+	unsigned n0;
+
+	(void)state;
+	/* Drop subleaves 1 and 2 as the nested KVM here does. */
+	for (unsigned i = 0; i < c->nent; i++)
+		if (c->entries[i].function == 0xb && c->entries[i].index > 0)
+			c->entries[i--] = c->entries[--c->nent];
+	n0 = c->nent;
+	for (unsigned i = 0; i < c->nent; i++)
+		assert_false(c->entries[i].function == 0xb && c->entries[i].index == 1);
+	cpuid_add_topology(c, NENT);
+	assert_int_equal(c->nent, n0 + 2);
+	cpuid_add_topology(c, NENT);			/* idempotent */
+	assert_int_equal(c->nent, n0 + 2);
+	cpuid_fixup(c, 2, 3, false);
+	e = get(c, 0xb, 1);
+	assert_non_null(e);
+	assert_true(e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX);
+	assert_int_equal(e->ecx, 1 | 2 << 8);		/* level 1, type core */
+	assert_int_equal(e->ebx, 3);			/* 3 logical processors */
+	assert_int_equal(e->eax, 2);			/* x2APIC ID shift for 3 cores */
+	assert_int_equal(e->edx, 2);
+	e = get(c, 0xb, 2);
+	assert_non_null(e);
+	assert_int_equal(e->ecx, 2);			/* level 2, type 0: invalid, the end */
+	assert_int_equal(e->ebx, 0);
+	/* No room: nothing is written past the capacity. */
+	c->nent = n0 - 1;
+	get(c, 0xb, 0)->function = 0x99;
+	cpuid_add_topology(c, n0);
+	assert_int_equal(c->nent, n0);
+	/* A CPU whose maximum basic leaf is below 0xB gets no leaf 0xB. */
+	c->nent = n0 - 1;
+	get(c, 0, 0)->eax = 0xa;
+	cpuid_add_topology(c, NENT);
+	assert_int_equal(c->nent, n0 - 1);
+	free(c);
+}
+
 static void test_amd_topology(void **state)
 {
 	struct kvm_cpuid2 *c = mk(false);
@@ -209,6 +253,7 @@ int main(void)
 		cmocka_unit_test(test_leaf1_topology),
 		cmocka_unit_test(test_leaf4),
 		cmocka_unit_test(test_leaf_b),
+		cmocka_unit_test(test_leaf_b_added),
 		cmocka_unit_test(test_amd_topology),
 		cmocka_unit_test(test_pv_leaves_kept),
 		cmocka_unit_test(test_compat_masks),
