@@ -65,7 +65,8 @@ int bus_register(struct bus *b, uint64_t base, uint64_t len, bus_io_fn fn, void 
 		b->cap = cap;
 	}
 	memmove(&b->ranges[i + 1], &b->ranges[i], (b->n - i) * sizeof(*b->ranges));
-	b->ranges[i] = (struct bus_range){ base, len, fn, opaque, name, 0 };
+	b->ranges[i] = (struct bus_range){ .base = base, .len = len, .fn = fn, .opaque = opaque,
+					   .name = name };
 	b->n++;
 	return 0;
 }

@@ -86,7 +86,7 @@ static void test_cf9_forwarded(void **state)
 	uint8_t v = 0x06;
 	uint32_t r;
 
-	e->b.cf8_fallback[0] = (struct bus_range){ 0xcf9, 1, cf9_fn, NULL, "reset" };
+	e->b.cf8_fallback[0] = (struct bus_range){ .base = 0xcf9, .len = 1, .fn = cf9_fn, .name = "reset" };
 	e->b.ncf8_fallback = 1;
 	pci_host_io(&e->b, 1, &v, 1, true);
 	assert_int_equal(cf9_val, 6);
