@@ -55,7 +55,19 @@ struct pit {
 	uint64_t armed;		/* deadline asked of the clock, CLOCK_NEVER if none */
 	uint8_t port61;		/* bits 0-3 as last written */
 	bool refresh;		/* bit 4 of port 0x61 */
+	unsigned backlog;	/* IRQ0 edges missed while the host was late, still owed */
 };
+
+/*
+ * Lost ticks: when the host runs the timer late by several periods, the edges it missed are
+ * owed to the guest and paid back one at a time, a quarter period apart (the PIC latches one
+ * edge until the guest takes it), as KVM's in-kernel PIT reinjects them: tick-counting
+ * guests (calibration loops, jiffies without a clocksource) keep time. At most
+ * PIT_BACKLOG_MAX are owed; past that they are dropped (a guest paused for long should not
+ * get a storm).
+ */
+#define PIT_BACKLOG_MAX		200
+#define PIT_CATCHUP_MIN		120	/* ~100 us: never closer than this */
 
 static int64_t pit_now(const struct pit *p)
 {
@@ -472,21 +484,36 @@ static void pit_set_irq(struct pit *p, int level)
 
 /*
  * Reflect OUT0 on IRQ0 for the pulses (irq_t, t]. The PIC latches rising edges; if one or
- * more rising edges happened since the last look (the host was late by several periods),
- * exactly one edge is delivered: ticks are coalesced, not replayed, and the phase stays
- * on the counter's own grid because it is derived from the programmed time, not from now.
+ * more rising edges happened since the last look, one edge is delivered now and the others
+ * go on the backlog (paid back by pit_tick); the phase stays on the counter's own grid
+ * because it is derived from the programmed time, not from now. True if an edge went out.
  */
-static void pit_irq_catch_up(struct pit *p, int64_t t)
+static void pit_pulse(struct pit *p)
+{
+	if (p->irq_level)
+		pit_set_irq(p, 0);
+	pit_set_irq(p, 1);
+}
+
+static bool pit_irq_catch_up(struct pit *p, int64_t t)
 {
 	struct pit_counter *c = &p->c[0];
+	bool edge = false;
+	int64_t r, x;
 
-	if (t > p->irq_t && cnt_rise_after(c, p->irq_t) <= t) {
-		if (p->irq_level)
-			pit_set_irq(p, 0);
-		pit_set_irq(p, 1);
+	if (t > p->irq_t && (r = cnt_rise_after(c, p->irq_t)) <= t) {
+		/* Count the further rises in (r, t]: each one the guest did not see. */
+		for (x = r; p->backlog < PIT_BACKLOG_MAX; p->backlog++) {
+			x = cnt_rise_after(c, x);
+			if (x == NEVER || x > t)
+				break;
+		}
+		pit_pulse(p);
+		edge = true;
 	}
 	p->irq_t = t > p->irq_t ? t : p->irq_t;
 	cnt_sync(c, t);
+	return edge;
 }
 
 /* After counter 0's state is current at t: drive IRQ0 with OUT0 and arm the next rise. */
@@ -496,6 +523,16 @@ static void pit_irq_rearm(struct pit *p, int64_t t)
 	int64_t r = cnt_rise_after(c, t);
 	uint64_t dl = r == NEVER ? CLOCK_NEVER : pit_tick_ns(p, r);
 
+	if (p->backlog && r == NEVER)
+		p->backlog = 0;		/* counter 0 stopped: nothing periodic to make up */
+	if (p->backlog) {
+		/* The next owed edge a quarter period from now, unless a real one comes first. */
+		int64_t gap = (r - t) / 4 > PIT_CATCHUP_MIN ? (r - t) / 4 : PIT_CATCHUP_MIN;
+		uint64_t cdl = pit_tick_ns(p, t + gap);
+
+		if (cdl < dl)
+			dl = cdl;
+	}
 	pit_set_irq(p, cnt_out(c, t));
 	if (dl != p->armed) {
 		p->armed = dl;
@@ -512,6 +549,9 @@ static uint8_t pit_read_byte(struct pit *p, unsigned port, int64_t t)
 
 static void pit_write_byte(struct pit *p, unsigned port, uint8_t val, int64_t t)
 {
+	/* Reprogramming counter 0 cancels what the old period still owed. */
+	if (port == 0 || (port == 3 && (val >> 6) == 0))
+		p->backlog = 0;
 	if (port == 3)
 		pit_control(p, val, t);
 	else
@@ -579,7 +619,10 @@ void pit_tick(struct pit *p)
 	int64_t t = pit_now(p);
 
 	p->armed = CLOCK_NEVER;	/* the deadline fired */
-	pit_irq_catch_up(p, t);
+	if (!pit_irq_catch_up(p, t) && p->backlog) {
+		p->backlog--;
+		pit_pulse(p);
+	}
 	pit_irq_rearm(p, t);
 }
 
@@ -597,6 +640,7 @@ void pit_reset(struct pit *p)
 	}
 	p->epoch = clock_now(&p->clk);
 	p->irq_t = 0;
+	p->backlog = 0;
 	p->port61 = 0;
 	p->refresh = false;
 	pit_set_irq(p, 0);

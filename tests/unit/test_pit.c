@@ -626,11 +626,15 @@ static void test_irq0_mode3(void **state)
 	assert_int_equal(c->f.level, 0);
 }
 
-/* Late by 50 periods: one edge, and the next deadline is back on the period grid. */
-static void test_irq0_coalesce(void **state)
+/*
+ * Late by 50 periods: one edge at once, the 49 missed ones are owed and paid back a quarter
+ * period apart between the real ones, until every period has had its edge.
+ */
+static void test_irq0_catch_up(void **state)
 {
 	struct ctx *c = *state;
 	const unsigned n = 1193;
+	unsigned wakeups = 0;
 
 	prog(c, 0, 0x34, n);
 	c->f.rises = 0;
@@ -638,14 +642,45 @@ static void test_irq0_coalesce(void **state)
 	at(c, 1 + 50 * n + 17);
 	fire(c);
 	assert_int_equal(c->f.rises, 1);
-	assert_int_equal(c->f.armed, tick_ns(1 + 51 * n));
-	c->f.now = c->f.armed;
-	fire(c);
-	assert_int_equal(c->f.rises, 2);
+	/* The next owed edge comes a quarter of the remaining period later, before the real. */
+	assert_int_equal(c->f.armed, tick_ns(1 + 50 * n + 17 + (n - 17) / 4));
+	/* Run on time for 100 more periods: 150 edges in all, one per period. */
+	while (c->f.armed <= tick_ns(1 + 150 * n)) {
+		c->f.now = c->f.armed;
+		fire(c);
+		wakeups++;
+	}
+	assert_int_equal(c->f.rises, 150);
+	assert_int_equal(wakeups, 49 + 100);
+	/* Paid back: the deadline is on the period grid again. */
+	assert_int_equal(c->f.armed, tick_ns(1 + 151 * n));
 	/* A spurious tick delivers nothing and keeps the deadline. */
 	fire(c);
-	assert_int_equal(c->f.rises, 2);
-	assert_int_equal(c->f.armed, tick_ns(1 + 52 * n));
+	assert_int_equal(c->f.rises, 150);
+	assert_int_equal(c->f.armed, tick_ns(1 + 151 * n));
+}
+
+/* Late by 100000 periods (a paused host): at most PIT_BACKLOG_MAX (200) are owed. */
+static void test_irq0_backlog_bounded(void **state)
+{
+	struct ctx *c = *state;
+	const unsigned n = 1193;
+
+	prog(c, 0, 0x34, n);
+	c->f.rises = 0;
+	at(c, 1 + 100000ULL * n + 5);
+	fire(c);
+	/* 200 owed edges at 4 per period take 50 periods; run 60 (10 real edges more). */
+	while (c->f.armed <= tick_ns(1 + 100060ULL * n)) {
+		c->f.now = c->f.armed;
+		fire(c);
+	}
+	assert_int_equal(c->f.rises, 1 + 200 + 60);
+	/* Reprogramming counter 0 forgets what is owed. */
+	at(c, 1 + 200000ULL * n + 5);
+	fire(c);
+	prog(c, 0, 0x34, n);
+	assert_true(c->f.armed >= tick_ns(1 + 200000ULL * n + n));
 }
 
 /* Any PIT port access, port 0x61 included, delivers a due IRQ0 edge without the timer. */
@@ -721,7 +756,7 @@ int main(void)
 		T(test_latch), T(test_readback), T(test_mode2_reload_at_period_end),
 		T(test_port61), T(test_linux_calibration), T(test_linux_quick_calibrate),
 		T(test_irq0_rate),
-		T(test_irq0_mode3), T(test_irq0_coalesce), T(test_irq0_unarm),
+		T(test_irq0_mode3), T(test_irq0_catch_up), T(test_irq0_backlog_bounded), T(test_irq0_unarm),
 		T(test_irq0_on_access),
 		T(test_bad_access),
 	};
