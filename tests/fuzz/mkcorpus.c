@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <linux/vfio.h>
 
 static uint8_t buf[65536];
 static size_t len;
@@ -343,6 +344,57 @@ static void legacy_seeds(void)
 	emit("legacy", "rtc");
 }
 
+/* --- vfio_plan (fuzz_vfio_plan.c): u64 size (log2 unless flags 0x40), u8 flags (1 mmap,
+ * 0x80 exclusions inside), u8 page/max, u8 exclusions, {u64 off, u64 size}..., region info --- */
+static void plan_head(unsigned log2, uint8_t flags, uint8_t pm, unsigned nex, const uint64_t *ex)
+{
+	put(log2, 8), put(flags, 1), put(pm, 1), put(nex, 1);
+	for (unsigned i = 0; i < 2 * nex; i++)
+		put(ex[i], 8);
+}
+
+/* struct vfio_region_info (linux/vfio.h), then a sparse-mmap capability with @n areas at
+ * offset 32, optionally followed by MSIX_MAPPABLE. */
+static void plan_info(unsigned n, const uint64_t *areas, int msix_mappable)
+{
+	uint32_t sparse_len = 16 + 16 * n;
+
+	put(32 + sparse_len + (msix_mappable ? 8 : 0), 4);	/* argsz */
+	put(VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_MMAP |
+	    (n || msix_mappable ? VFIO_REGION_INFO_FLAG_CAPS : 0), 4);
+	put(0, 4), put(n || msix_mappable ? 32 : 0, 4);		/* index, cap_offset */
+	put(0, 8), put(0, 8);					/* size, offset */
+	put(VFIO_REGION_INFO_CAP_SPARSE_MMAP, 2), put(1, 2);
+	put(msix_mappable ? 32 + sparse_len : 0, 4);		/* next */
+	put(n, 4), put(0, 4);
+	for (unsigned i = 0; i < 2 * n; i++)
+		put(areas[i], 8);
+	if (msix_mappable)
+		put(VFIO_REGION_INFO_CAP_MSIX_MAPPABLE, 2), put(1, 2), put(0, 4);
+}
+
+static void vfio_plan_seeds(void)
+{
+	static const uint64_t nvme_ex[4] = { 0x2000, 0x60, 0x3000, 8 };
+	static const uint64_t nvme_sp[4] = { 0, 0x2000, 0x3000, 0x1000 };
+	static const uint64_t wrap[2] = { 0xfffffffffffff000ULL, 0x2000 };
+	static const uint64_t overlap[4] = { 0, 0x2000, 0x1000, 0x2000 };
+	static const uint64_t big_ex[2] = { 0x8000, 0x800 };
+
+	plan_head(14, 0x81, 0x7c, 2, nvme_ex), plan_info(2, nvme_sp, 0);
+	emit("vfio_plan", "nvme-sparse");
+	plan_head(14, 0x81, 0x7c, 0, NULL), plan_info(2, nvme_sp, 1);
+	emit("vfio_plan", "msix-mappable");
+	plan_head(20, 0x81, 0x7f, 1, big_ex), plan_info(0, NULL, 0);
+	emit("vfio_plan", "whole-64k-pages");
+	/* Regressions: a sparse area whose offset + size wraps past 2^64 was kept (it lies
+	 * outside the region); overlapping sparse areas became overlapping memory slots. */
+	plan_head(14, 0x81, 0x7c, 0, NULL), plan_info(1, wrap, 0);
+	emit("vfio_plan", "regress-sparse-wrap");
+	plan_head(14, 0x81, 0x7c, 0, NULL), plan_info(2, overlap, 0);
+	emit("vfio_plan", "regress-sparse-overlap");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -354,5 +406,6 @@ int main(int argc, char **argv)
 	pci_seeds();
 	boot_seeds();
 	legacy_seeds();
+	vfio_plan_seeds();
 	return 0;
 }
