@@ -7,6 +7,16 @@
 
 #define SYS(d, op, ...) ((d)->sys->op((d)->sys->ctx, __VA_ARGS__))
 
+/* Does [off, off+size) (inside the region) overlap a sparse area kept already? Overlapping
+ * areas would become overlapping memory slots, which KVM refuses. */
+static bool sparse_overlaps(const struct vfio_region *r, uint64_t off, uint64_t size)
+{
+	for (int i = 0; i < r->nsparse; i++)
+		if (off < r->sparse[i].off + r->sparse[i].size && r->sparse[i].off < off + size)
+			return true;
+	return false;
+}
+
 void vfio_region_caps(struct vfio_region *r, const struct vfio_region_info *info, size_t len)
 {
 	uint32_t off = info->cap_offset;
@@ -31,8 +41,10 @@ void vfio_region_caps(struct vfio_region *r, const struct vfio_region_info *info
 				n = (len - off - sizeof(*s)) / sizeof(s->areas[0]);
 			r->nsparse = 0;
 			for (uint32_t i = 0; i < n && r->nsparse < VFIO_MAX_SPARSE; i++) {
-				if (!s->areas[i].size ||
-				    s->areas[i].offset + s->areas[i].size > r->size)
+				/* offset + size may wrap: compare without adding */
+				if (!s->areas[i].size || s->areas[i].offset > r->size ||
+				    s->areas[i].size > r->size - s->areas[i].offset ||
+				    sparse_overlaps(r, s->areas[i].offset, s->areas[i].size))
 					continue;
 				r->sparse[r->nsparse].off = s->areas[i].offset;
 				r->sparse[r->nsparse].size = s->areas[i].size;
