@@ -7,7 +7,7 @@
  * GSI routes accounted for; after the final reset no mapping and no GSI is left, and after the
  * teardown no file descriptor. */
 #include "fuzz_input.h"
-#include "test_pci_fake.h"
+#include "fuzz_pci_check.h"
 #include "pci/devices.h"
 #include "err.h"
 
@@ -127,79 +127,10 @@ FUZZ_NOCOV static void check_ro(const struct ctx *c)
 	}
 }
 
-FUZZ_NOCOV static bool overlaps(const struct pci_bar *x, const struct pci_bar *y)
+FUZZ_NOCOV static void check_invariants(struct ctx *c)
 {
-	return x->mapped_addr < y->mapped_addr + y->size &&
-	       y->mapped_addr < x->mapped_addr + x->size;
-}
-
-FUZZ_NOCOV static void check_bar(const struct ctx *c, const struct pci_bar *x)
-{
-	bool io = x->flags & PCI_BAR_IO;
-
-	FUZZ_CHECK(x->size && !(x->mapped_addr & (x->size - 1)) && x->mapped_addr,
-		   "%s BAR%d at 0x%llx size 0x%llx not naturally aligned", x->dev->name,
-		   x->index, (unsigned long long)x->mapped_addr, (unsigned long long)x->size);
-	if (io)
-		FUZZ_CHECK(x->mapped_addr + x->size <= 0x10000, "%s I/O BAR%d past 64 KiB",
-			   x->dev->name, x->index);
-	else
-		FUZZ_CHECK(fake_mem_free((void *)&c->f, x->mapped_addr, x->size),
-			   "%s BAR%d at 0x%llx overlaps RAM or the APICs", x->dev->name, x->index,
-			   (unsigned long long)x->mapped_addr);
-	for (int k = 0; k < NDEVS; k++)
-		for (int j = 0; j <= PCI_NUM_BARS; j++) {
-			const struct pci_bar *y = &c->d[k]->bars[j];
-
-			if (y == x || !y->mapped || !io != !(y->flags & PCI_BAR_IO))
-				continue;
-			FUZZ_CHECK(!overlaps(x, y), "%s BAR%d and %s BAR%d overlap at 0x%llx",
-				   x->dev->name, x->index, y->dev->name, y->index,
-				   (unsigned long long)x->mapped_addr);
-		}
-}
-
-FUZZ_NOCOV static unsigned gsis_used(const struct fake *f)
-{
-	unsigned n = 0;
-
-	for (int g = 0; g < 64; g++)
-		n += f->gsi_used[g];
-	return n;
-}
-
-FUZZ_NOCOV static void check_invariants(const struct ctx *c)
-{
-	unsigned mapped = 0, vecs = 0, intx[PCI_INTX_PINS] = { 0 };
-
 	check_ro(c);
-	for (int k = 0; k < NDEVS; k++) {
-		const struct pci_dev *d = c->d[k];
-
-		for (int i = 0; i <= PCI_NUM_BARS; i++) {
-			if (!d->bars[i].mapped)
-				continue;
-			check_bar(c, &d->bars[i]);
-			mapped += 1 + (d->bars[i].ram ? 0 : d->bars[i].nsub);
-		}
-		for (unsigned v = 0; v < d->msix.nvec; v++)
-			vecs += d->msix.vec[v].gsi >= 0;
-		for (unsigned v = 0; v < d->msi.nactive; v++)
-			vecs += d->msi.vec[v].gsi >= 0;
-		if (d->intx_asserted)
-			intx[d->intx_apic_pin]++;
-	}
-	FUZZ_CHECK(fake_nmaps((struct fake *)&c->f) == (int)mapped,
-		   "%d bus mappings for %u mapped BARs", fake_nmaps((struct fake *)&c->f), mapped);
-	FUZZ_CHECK(gsis_used(&c->f) == vecs, "%u GSIs allocated for %u vectors",
-		   gsis_used(&c->f), vecs);
-	for (int p = 0; p < PCI_INTX_PINS; p++) {
-		FUZZ_CHECK(c->b.intx_count[p] == intx[p], "INTx pin %d counts %u, %u asserted", p,
-			   c->b.intx_count[p], intx[p]);
-		FUZZ_CHECK(c->f.intx[PCI_INTX_PIN_BASE + p] == (intx[p] > 0),
-			   "I/O APIC pin %d level %d with %u sources", PCI_INTX_PIN_BASE + p,
-			   c->f.intx[PCI_INTX_PIN_BASE + p], intx[p]);
-	}
+	fpc_check_bus(&c->f, &c->b, c->d, NDEVS);
 }
 
 static const unsigned lens[4] = { 1, 2, 4, 8 };
@@ -309,7 +240,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pci_bus_reset(&c.b);
 	check_invariants(&c);
 	FUZZ_CHECK(fake_nmaps(&c.f) == 0, "%d bus mappings left after reset", fake_nmaps(&c.f));
-	FUZZ_CHECK(gsis_used(&c.f) == 0, "%u GSIs left after reset", gsis_used(&c.f));
+	FUZZ_CHECK(fpc_gsis_used(&c.f) == 0, "%u GSIs left after reset", fpc_gsis_used(&c.f));
 	pci_bus_destroy(&c.b);
 	FUZZ_CHECK(fake_nmaps(&c.f) == 0, "%d bus mappings left after teardown", fake_nmaps(&c.f));
 	FUZZ_CHECK(fuzz_open_fds() == fds, "%u fds open after teardown, %u before",

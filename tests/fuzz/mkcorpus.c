@@ -395,6 +395,90 @@ static void vfio_plan_seeds(void)
 	emit("vfio_plan", "regress-sparse-overlap");
 }
 
+/* --- vfio_pci (fuzz_vfio_pci.c): 16 header bytes, capability chain, 256 config bytes,
+ * then op byte % 8: 0 config cycle, 3 BAR, 4 host interrupt, 5 EOI, 6 device-side, 7 reset */
+static uint8_t vcfg[256];
+
+static void vc16(unsigned off, uint16_t v) { memcpy(vcfg + off, &v, 2); }
+static void vc32(unsigned off, uint32_t v) { memcpy(vcfg + off, &v, 4); }
+
+/* Like tests/unit/test_vfio_pci.c's device: PM, MSI (64-bit, maskable, 4), PCIe endpoint,
+ * MSI-X (6 vectors, table BAR3+0, PBA BAR3+0x2000), Advanced Features (hidden). */
+static void vfio_dev(void)
+{
+	memset(vcfg, 0, sizeof(vcfg));
+	vc16(0x00, 0x8086), vc16(0x02, 0x10d3), vc32(0x08, 0x02000001), vc16(0x06, 0x0010);
+	vc32(0x10, 0), vc32(0x18, 1), vc32(0x1c, 0), vc32(0x2c, 0x00011af4);
+	vcfg[0x3d] = 1, vcfg[0x34] = 0x40;
+	vcfg[0x40] = 0x01, vcfg[0x41] = 0x50, vc16(0x42, 0x0003);
+	vcfg[0x50] = 0x05, vcfg[0x51] = 0x70, vc16(0x52, 0x0180 | (2 << 1));
+	vcfg[0x70] = 0x10, vcfg[0x71] = 0xa0, vc16(0x72, 0x0002), vc32(0x7c, 0x00003c41);
+	vcfg[0xa0] = 0x11, vcfg[0xa1] = 0xb0, vc16(0xa2, 5), vc32(0xa4, 3), vc32(0xa8, 0x2003);
+	vcfg[0xb0] = 0x13;
+}
+
+static void vfio_head(uint8_t flags, int sparse)
+{
+	/* BAR0 128K mmap, BAR2 32 B I/O, BAR3 16K mmap; ROM 64K; INTx, 4 MSI, 6 MSI-X */
+	put(flags, 1), put(0x80 | 17, 1), put(0, 1), put(5, 1), put(0x80 | 14, 1), put(0, 1);
+	put(0, 1), put(16, 1), put(1, 1), put(4, 1), put(6, 2);
+	put(sparse ? 3 : 8, 1), put(sparse ? 48 : 0, 1), put(0, 2);
+	if (sparse) {	/* BAR3: sparse areas around the MSI-X table page */
+		put(VFIO_REGION_INFO_CAP_SPARSE_MMAP, 2), put(1, 2), put(0, 4);
+		put(2, 4), put(0, 4), put(0x1000, 8), put(0x1000, 8), put(0x3000, 8), put(0x1000, 8);
+	}
+	for (unsigned i = 0; i < 256; i++)
+		put(vcfg[i], 1);
+}
+
+static void vcfg_wr(unsigned reg, unsigned l, uint32_t v)
+{
+	put(0, 1), put(reg & 0xfc, 1), put((l == 1 ? 0 : l == 2 ? 1 : 2) | (reg & 3) << 2 | 0x10, 1);
+	put(v, 4);
+}
+
+static void vcfg_rd(unsigned reg)
+{
+	put(0, 1), put(reg & 0xfc, 1), put(2, 1), put(0, 4);
+}
+
+static void vfio_pci_seeds(void)
+{
+	vfio_dev();
+	vfio_head(1, 0);
+	for (unsigned r = 0; r < 0x100; r += 4)
+		vcfg_rd(r);
+	emit("vfio_pci", "walk");
+
+	vfio_head(1, 1);
+	vcfg_wr(0x10, 4, 0xffffffff), vcfg_rd(0x10), vcfg_wr(0x10, 4, 0xd0000000);
+	vcfg_wr(0x18, 4, 0xffffffff), vcfg_wr(0x18, 4, 0xc001);
+	vcfg_wr(0x1c, 4, 0xd0100000), vcfg_wr(0x30, 4, 0xd0200001);
+	vcfg_wr(0x04, 2, 0x0007);
+	vcfg_wr(0xa2, 2, 0x8000);					/* MSI-X enable */
+	for (unsigned k = 0; k < 4; k++)
+		put(3, 1), put(k, 1), put(0x0e, 1), put(0x10 * k, 4), put(0xfee00000, 8);
+	put(4, 1), put(0, 1), put(4, 1), put(1, 1);
+	vcfg_wr(0xa2, 2, 0xc000), vcfg_wr(0xa2, 2, 0x0000);		/* mask, disable */
+	vcfg_wr(0x52, 2, 0x0001), put(4, 1), put(0, 1);			/* MSI */
+	vcfg_wr(0x04, 2, 0x0003), put(4, 1), put(0, 1), put(5, 1), put(0, 1);	/* INTx */
+	put(6, 1), put(0x06, 1), put(0x08, 1), vcfg_rd(0x04);
+	vcfg_wr(0x78, 2, 0x8010);						/* FLR */
+	put(7, 1), put(0, 1);
+	emit("vfio_pci", "program");
+
+	vfio_dev();
+	vcfg[0x51] = 0x40;						/* MSI points at PM: a loop */
+	vcfg[0xa1] = 0xa1;						/* misaligned */
+	vfio_head(0, 0), vcfg_rd(0x34);
+	emit("vfio_pci", "cap-loop");
+
+	vfio_dev();
+	vcfg[0x0e] = 0x01;						/* a bridge */
+	vfio_head(3, 0);
+	emit("vfio_pci", "bridge");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -407,5 +491,6 @@ int main(int argc, char **argv)
 	boot_seeds();
 	legacy_seeds();
 	vfio_plan_seeds();
+	vfio_pci_seeds();
 	return 0;
 }
