@@ -311,6 +311,61 @@ static void bar_reads(uint32_t n)
 	printf("vfio_edu: %u BAR0 reads done\n", n);
 }
 
+/*
+ * INTx: with MSI off, edu asserts INTA# on a raise until it is acked (edu.c edu_raise_irq:
+ * pci_set_irq when MSI is disabled). Interrupt Line says which I/O APIC pin firmware (or
+ * vfvm) routed it to; the entry is level-triggered, active low as the MP table/ACPI say of
+ * PCI. The handler acks the device, then EOIs: under VFIO that EOI is what unmasks the host
+ * line, so the second raise arriving proves the whole path (trigger eventfd -> pin, guest
+ * EOI -> KVM_EXIT_IOAPIC_EOI -> unmask).
+ */
+#define V_INTX		0x52
+
+static void intx_handler(uint32_t v)
+{
+	uint32_t st = edu_r(EDU_IRQ_STATUS);
+
+	(void)v;
+	edu_irq_seen |= st;
+	edu_w(EDU_IRQ_ACK, st);		/* drops INTA# before the EOI */
+	lapic_eoi();
+}
+
+static bool wait_vec(unsigned vec, uint32_t before, uint32_t ms)
+{
+	for (uint32_t i = 0; i < ms * 10 && irq_count[vec] == before; i++)
+		delay_us(100);
+	return irq_count[vec] != before;
+}
+
+static void intx_test(void)
+{
+	unsigned msi = find_cap(0x05), line = cfg_read8(0x3c);
+
+	check_eq("intx.pin", cfg_read8(0x3d), 1);	/* INTA# */
+	if (!check("intx.line", line < 24, "Interrupt Line %u is no I/O APIC pin", line))
+		return;
+	cli();
+	if (msi)
+		cfg_write16(msi + 2, cfg_read16(msi + 2) & ~1);
+	cfg_write16(0x04, cfg_read16(0x04) & ~0x0400);	/* INTx Disable off */
+	idt_set_handler(V_INTX, intx_handler);
+	ioapic_set_entry(line, V_INTX | 1u << 15 | 1u << 13 | (uint64_t)lapic_id() << 56);
+	sti();
+	for (uint32_t round = 1; round <= 2; round++) {
+		uint32_t c = irq_count[V_INTX];
+
+		edu_irq_seen = 0;
+		edu_w(EDU_IRQ_RAISE, 0x1000 + round);
+		check(round == 1 ? "intx.raise" : "intx.again_after_eoi", wait_vec(V_INTX, c, 1000),
+		      "no INTx on I/O APIC pin %u after raise %u", line, round);
+		check_eq(round == 1 ? "intx.status" : "intx.status2", edu_irq_seen, 0x1000 + round);
+		delay_us(2000);
+		check_eq(round == 1 ? "intx.once" : "intx.once2", irq_count[V_INTX] - c, 1);
+	}
+	ioapic_set_entry(line, 1u << 16);		/* masked */
+}
+
 static void all_checks(uint32_t seed, bool save_bar)
 {
 	setup_bar(save_bar);
@@ -319,6 +374,7 @@ static void all_checks(uint32_t seed, bool save_bar)
 	msi_setup();
 	irqs();
 	dma_test(seed);
+	intx_test();
 }
 
 /* After the reset: what a reset must have restored before we touch anything (PCI 3.0 §6.2.2:
