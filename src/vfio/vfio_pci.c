@@ -874,6 +874,8 @@ struct pci_dev *vfio_pci_create(struct vfio_state *s, struct pci_bus *bus,
 			  r == -EEXIST ? "already taken (choose another addr=)" : "invalid");
 		goto fail_pd;
 	}
+	/* Interrupt Line (the I/O APIC pin, as firmware would write it) needs the slot. */
+	pci_intx_pin_set(vp->pd, vp->pd->cfg[PCI_INT_PIN]);
 	pci_dev_seal(vp->pd);
 	intx_enable(vp);
 	s->devs[s->ndevs++] = vp;

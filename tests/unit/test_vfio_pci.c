@@ -263,6 +263,8 @@ static void test_config(void **state)
 	assert_int_equal(cfg_read(d, 0x08, 4), 0x02000001);
 	assert_int_equal(cfg_read(d, 0x2c, 4), 0x00011af4);
 	assert_int_equal(cfg_read(d, 0x3d, 1), 1);
+	/* Interrupt Line: the I/O APIC pin INTA# of this slot is wired to, as firmware writes. */
+	assert_int_equal(cfg_read(d, 0x3c, 1), pci_intx_route(d->slot, 0));
 	/* The capability list: PM, MSI, PCIe, MSI-X kept; Advanced Features hidden. */
 	assert_true(pci_cap_find(d, 0x01));
 	assert_true(pci_cap_find(d, 0x05));
