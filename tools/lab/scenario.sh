@@ -13,6 +13,12 @@ scenario_timeout() {
 	(lab_timeout=300; . "$1"; echo "$lab_timeout")
 }
 
+# scenario_default FILE: true unless FILE sets lab_default=no at its top level (a benchmark, say):
+# such a scenario runs only when named (LAB_SCENARIOS=name), not in a bare `make lab-check`.
+scenario_default() {
+	[ "$(lab_default=yes; . "$1"; echo "$lab_default")" != no ]
+}
+
 # device_lines DIR: the devices of machine.conf ($lab_devices) and of every scenario in DIR, one
 # "NAME SLOT QEMU-ARGS..." a line; the lab has them all, whichever scenarios run.
 device_lines() {
