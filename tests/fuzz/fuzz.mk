@@ -4,7 +4,7 @@
 
 FUZZ_CC		?= clang
 FUZZ_SECONDS	?= 60
-FUZZ_CHECK_SECONDS ?= 12
+FUZZ_CHECK_SECONDS ?= 15
 FUZZ_DIR	:= build/fuzz
 FUZZ_SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_CFLAGS	:= -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-gnu-variable-sized-type-not-at-end \
@@ -44,7 +44,7 @@ fuzz-corpus:
 	$(FUZZ_DIR)/mkcorpus tests/fuzz/corpus
 
 fuzz: fuzz-build
-	@tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+	@FUZZ_KEEP_CORPUS=1 tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 fuzz-check: fuzz-build
 	@tests/fuzz/run $(FUZZ_CHECK_SECONDS) $(FUZZ_TARGETS)
