@@ -29,7 +29,7 @@ $(FUZZ_DIR)/libvfvm-fuzz.a: $(FUZZ_LIBOBJS)
 
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_DIR)/libvfvm-fuzz.a
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -Itests/unit -Itests/fuzz -fsanitize=fuzzer -o $@ $< \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Itests/unit -Itests/fuzz -fsanitize=fuzzer -MMD -MP -o $@ $< \
 		$(FUZZ_DIR)/libvfvm-fuzz.a $(LDLIBS)
 
 fuzz-build:
