@@ -30,11 +30,17 @@ n=$(cat /vt/n)
 for i in $(seq 1 150); do [ -b /dev/nvme0n1 ] && break; sleep 0.2; done
 [ -b /dev/nvme0n1 ] || { echo "vb: FAIL no /dev/nvme0n1"; exit; }
 irqs() { awk '/nvme/ { for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i } END { print s + 0 }' /proc/interrupts; }
+# The marks let the lab sample KVM's own exit counts around the I/O (vb_kvm_watch); the
+# sleeps give it time to see each mark before the guest moves on.
+echo "vb: mark A"
+sleep 2
 i0=$(irqs)
 dd if=/dev/nvme0n1 of=/dev/null bs=4096 count=$n iflag=direct 2>/dev/null
 i1=$(irqs)
 dd if=/dev/zero of=/dev/nvme0n1 bs=4096 count=$n oflag=direct 2>/dev/null
 i2=$(irqs)
+echo "vb: mark B"
+sleep 2
 # Fixed width: the two runs must print the same number of characters, or the difference of
 # UART exits (tens per character) would be counted as the I/O's.
 printf 'vb: irqs %8d %8d %8d %8d\n' $n $i0 $i1 $i2
@@ -107,15 +113,52 @@ vb_boot() {
 	_log=$VB_DIR/run-$_tag.log
 	vb_initrd $VB_DIR/bench-$_n.cpio "$_n" || return 1
 	_s=$(date +%s)
+	rm -f $VB_DIR/kvm-$_tag.*
+	vb_kvm_watch $_log.raw $VB_DIR/kvm-$_tag &
+	_w=$!
 	# guest_vfvm (machine.conf) reads guest_append; the subshell keeps the change to this run.
-	{ (guest_append="$guest_append $*"
-	   lab_run_linux $VB_DIR/bench-$_n.cpio --device vfio,host=$VB_BDF --stats </dev/null 2>&1)
-		echo "vfvm status $?"; } | tr -d '\r' >"$_log"
+	# Straight into a file (no pipe that buffers), so that vb_kvm_watch sees the marks at once.
+	(guest_append="$guest_append $*"
+	 lab_run_linux $VB_DIR/bench-$_n.cpio --device vfio,host=$VB_BDF --stats \
+		</dev/null >$_log.raw 2>&1)
+	echo "vfvm status $?" >>$_log.raw
+	kill $_w 2>/dev/null
+	wait $_w 2>/dev/null
+	tr -d '\r' <$_log.raw >"$_log"
 	echo "guest run $_tag (N=$_n${*:+, guest $*}): $(($(date +%s) - _s)) s, $(tail -n 1 "$_log")"
 	grep -E '^(vfvm|vb):' "$_log" | sed 's/^/    /'
 	grep -q '^vb: irqs ' "$_log" && grep -q '^vfvm: exits:' "$_log" ||
 		{ echo "no counts from run $_tag: $(grep . "$_log" | tail -n 1)"; return 1; }
 	vb_kv "$_log" >$VB_DIR/kv-$_tag
+	[ -s $VB_DIR/kvm-$_tag.A ] && [ -s $VB_DIR/kvm-$_tag.B ] &&
+		awk -F '\t' 'FNR == NR { a[$1] = $2; next } { print $1 "\t" ($2 - a[$1]) }' \
+			$VB_DIR/kvm-$_tag.A $VB_DIR/kvm-$_tag.B >>$VB_DIR/kv-$_tag
+	return 0
+}
+
+# vb_kvm_stats: KVM's own exit counters, summed over the live VMs (only vfvm's runs here):
+# every VM exit, whether KVM handles it in the kernel or returns to vfvm.
+VB_KVM=/sys/kernel/debug/kvm
+vb_kvm_stats() {
+	for _f in exits halt_exits irq_exits irq_window_exits io_exits mmio_exits irq_injections; do
+		[ -r $VB_KVM/$_f ] && printf 'kvm %s\t%s\n' $_f "$(cat $VB_KVM/$_f)"
+	done
+}
+
+# vb_kvm_watch LOG OUT: samples vb_kvm_stats into OUT.A when the guest prints "vb: mark A" to
+# LOG (before its I/O) and into OUT.B at "vb: mark B" (after).
+vb_kvm_watch() {
+	[ -r $VB_KVM/exits ] || mount -t debugfs none /sys/kernel/debug 2>/dev/null
+	[ -r $VB_KVM/exits ] || return 0
+	while :; do
+		if [ ! -f $2.A ]; then
+			grep -q '^vb: mark A' $1 2>/dev/null && vb_kvm_stats >$2.A
+		elif grep -q '^vb: mark B' $1; then
+			vb_kvm_stats >$2.B
+			return 0
+		fi
+		sleep 0.2
+	done
 }
 
 # vb_table BASE RUN N TITLE: the exits table and the interrupt lines from $VB_DIR/kv-BASE (no
@@ -147,6 +190,11 @@ vb_table() {
 		for (i = 1; i <= no; i++) if (ord[i] ~ /^range /) {
 			y = ord[i]; sub(/^range /, "", y); row("  " y, b[ord[i]], r[ord[i]])
 		}
+		printf "T|%-44s\n", "KVM exit counts between the marks (in-kernel and to vfvm):"
+		for (i = 1; i <= no; i++) if (ord[i] ~ /^kvm /) {
+			y = ord[i]; sub(/^kvm /, "", y); row("  " y, b[ord[i]], r[ord[i]]); nk++
+		}
+		if (!nk) printf "T|  n/a (no /sys/kernel/debug/kvm, or a mark was missed)\n"
 		gi = r["guest-irqs"] - b["guest-irqs"]; ui = r["vfio-user-irqs"] - b["vfio-user-irqs"]
 		printf "T|\n"
 		printf "T|interrupts: guest nvme (/proc/interrupts) across the I/O: %d (no-I/O run: %d);" \
