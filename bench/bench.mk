@@ -49,7 +49,7 @@ BENCH_VFIO_LAB_MEM ?=
 .PHONY: bench-vfio
 bench-vfio: lab-image
 	@mkdir -p $(BENCH_DIR)
-	@echo "bench-vfio: one lab boot, two Linux guest boots under vfvm and the DMA-map runs (minutes)"
+	@echo "bench-vfio: one lab boot, four Linux guest boots under vfvm and the DMA-map runs (1-2 minutes)"
 	@st=0; LAB_VERBOSE=1 LAB_QEMU_EXTRA="$(LAB_QEMU_EXTRA) $(if $(BENCH_VFIO_LAB_MEM),-m $(BENCH_VFIO_LAB_MEM))" \
 		tools/lab/lab check bench-vfio >$(BENCH_DIR)/vfio-console.log 2>&1 || st=$$?; \
 	sed -n 's/^ *bench-vfio| T|//p' $(BENCH_DIR)/vfio-console.log; \

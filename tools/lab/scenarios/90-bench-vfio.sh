@@ -2,7 +2,9 @@
 # runs it): counts, not times, of VFIO passthrough in the lab. bench/vfio.md has method and results.
 # (1) vfvm exits per NVMe I/O: the Debian guest with the lab's nvme (0000:00:05.0) passed through
 #     boots twice, once doing VB_N O_DIRECT 4 KiB reads and VB_N writes, once doing none; the
-#     difference of vfvm's --stats counts, divided by 2*VB_N, is what one I/O costs in exits.
+#     difference of vfvm's --stats counts, divided by 2*VB_N, is what one I/O costs in exits;
+#     KVM's own counters (debugfs), read when the guest prints its marks around the I/O, give
+#     the VM exits that KVM handles without vfvm as well.
 # (2) the guest's nvme interrupts (/proc/interrupts) across that I/O against vfvm's count of
 #     interrupts that needed one of its threads: the rest went host -> guest by irqfd.
 #     The same again with the guest on INTx (pci=nomsi), which vfvm must carry: the contrast.
