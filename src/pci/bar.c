@@ -147,13 +147,19 @@ int pci_dev_place_bars(struct pci_dev *d)
 
 		if (!bar->size)
 			continue;
-		/* Only 64-bit prefetchable BARs go above 4 GiB, as firmware does (§6.2.5.1). */
+		/*
+		 * 64-bit prefetchable BARs go above 4 GiB, as firmware does (§6.2.5.1); other
+		 * memory BARs below, where a bridge's non-prefetchable window (32-bit only) can
+		 * reach them. A 64-bit non-prefetchable BAR that does not fit below 4 GiB goes
+		 * above (a root-bus device needs no bridge window).
+		 */
 		if (bar->flags & PCI_BAR_IO)
 			r = place(&b->io_next, b->io_end, bar->size, &a);
 		else if ((bar->flags & PCI_BAR_MEM64) && (bar->flags & PCI_BAR_PREFETCH))
 			r = place(&b->mem64_next, b->mem64_end, bar->size, &a);
-		else
-			r = place(&b->mem32_next, b->mem32_end, bar->size, &a);
+		else if ((r = place(&b->mem32_next, b->mem32_end, bar->size, &a)) &&
+			 (bar->flags & PCI_BAR_MEM64))
+			r = place(&b->mem64_next, b->mem64_end, bar->size, &a);
 		if (r)
 			return r;
 		bar_addr_set(d, i, a);

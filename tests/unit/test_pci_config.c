@@ -312,6 +312,20 @@ static void test_window_exhaustion(void **state)
 	assert_int_equal(pci_dev_place_bars(d), -ENOSPC);
 }
 
+/* A 64-bit non-prefetchable BAR too big for the 32-bit window is placed above 4 GiB. */
+static void test_np64_falls_back_high(void **state)
+{
+	struct env *e = *state;
+	struct pci_dev *d = pci_dev_new(1, 2, 0, NULL, NULL);
+	uint64_t a;
+
+	assert_int_equal(pci_dev_attach(&e->b, d, 4, 0), 0);
+	assert_int_equal(pci_bar_init(d, 0, PCI_BAR_MEM64, 2ULL << 30, NULL), 0);
+	assert_int_equal(pci_dev_place_bars(d), 0);
+	a = pci_bar_addr(d, 0);
+	assert_true(a >= 0x100000000ULL && a % (2ULL << 30) == 0);
+}
+
 static void test_relocation_and_overlap(void **state)
 {
 	struct env *e = *state;
@@ -574,6 +588,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rom_sizing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bar_init_rejects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_placement, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_np64_falls_back_high, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_window_exhaustion, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relocation_and_overlap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sparse_bar, setup, teardown),
