@@ -13,64 +13,8 @@ VL_LOG=/tmp/vfio-ivshmem.log
 VL_FROM_LAB=0x1abc0ded
 VL_FROM_GUEST=0x6e57c0de
 
-# vl_initrd OUT SCRIPT MODULE...: the guest initramfs: /guest/run.cpio with a second archive
-# appended that replaces its /init (the kernel unpacks concatenated newc archives in order,
-# later files overwriting earlier ones) and carries the modules from /guest/modules, which the
-# guest's /init loads in the order given before it runs SCRIPT.
-vl_initrd() {
-	_out=$1 _script=$2
-	shift 2
-	_ov=/tmp/vl-overlay
-	rm -rf $_ov && mkdir -p $_ov/vt
-	for _m in "$@"; do
-		[ -f "/guest/modules/$_m.ko" ] || { echo "no /guest/modules/$_m.ko in the lab image"; return 1; }
-		cp "/guest/modules/$_m.ko" $_ov/vt/
-	done
-	echo "$*" >$_ov/vt/modules
-	cp "$_script" $_ov/vt/check.sh
-	cat >$_ov/init <<'EOF'
-#!/bin/sh
-export PATH=/bin:/sbin:/usr/bin:/usr/sbin HOME=/root
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-echo VFVM-GUEST-INIT-OK
-dmesg -n 1
-for m in $(cat /vt/modules); do
-	insmod /vt/$m.ko || echo "vt: FAIL insmod: $m: $(dmesg | tail -n 2 | tr '\n' ' ')"
-done
-sh /vt/check.sh
-echo "vt: DONE"
-reboot -f
-EOF
-	chmod 755 $_ov/init
-	cp /guest/run.cpio "$_out"
-	# Each archive must start 4-byte aligned (init/initramfs.c skips zero padding between).
-	_pad=$(( (4 - $(wc -c <"$_out") % 4) % 4 ))
-	[ $_pad = 0 ] || head -c $_pad /dev/zero >>"$_out"
-	(cd $_ov && find . | cpio -o -H newc 2>/dev/null) >>"$_out"
-}
-
-# vl_boot INITRD VFVM-ARGS...: boots the guest; console and --stats to $VL_LOG, status in .st.
-vl_boot() {
-	_s=$(date +%s)
-	{ lab_run_linux "$@" --stats </dev/null 2>&1; echo $? >$VL_LOG.st; } | tr -d '\r' |
-		tee $VL_LOG | sed 's/^/    /'
-	echo "vfvm exited with status $(cat $VL_LOG.st) after $(($(date +%s) - _s)) s"
-}
-
-# vl_judge CHECK...: every CHECK has a "vt: PASS CHECK" line and the guest finished.
-vl_judge() {
-	_f=""
-	for _c in "$@"; do
-		grep -q "^vt: PASS $_c:" $VL_LOG || _f="$_f $_c"
-	done
-	grep -q '^vt: DONE' $VL_LOG || _f="$_f guest-done"
-	[ -z "$_f" ] && return 0
-	_last=$(grep -E '^vt: FAIL' $VL_LOG | head -n 1)
-	[ -n "$_last" ] || _last="last line: $(grep . $VL_LOG | tail -n 1)"
-	lab_fail "failed:$_f; vfvm status $(cat $VL_LOG.st); $_last"
-}
+# vl_initrd, vl_boot, vl_judge (inside the lab; the host reads this file for lab_devices only).
+[ -f /lab/scenarios/vfio-linux.lib ] && . /lab/scenarios/vfio-linux.lib
 
 # vl_lab_bar2: the lab's physical address of the device's BAR2 (sysfs resource, line 3).
 vl_lab_bar2() {
