@@ -3,7 +3,8 @@
  * 0.6.96 §3.1: ELF32/ELF64 and the a.out kludge) on fuzzed images, loaded into a 64 MiB guest
  * with a PC e820 map. A loader must never crash (ASan/UBSan watch every access), must fail
  * with a message, or succeed with the whole entry state (RIP, stack, GDT, boot structures,
- * page tables) inside guest RAM.
+ * page tables) inside guest RAM, and the zero page or Multiboot information that the kernel
+ * will read pointing only into RAM.
  * Input: byte 0 the loader, byte 1 options (initrd, modules, command line), then the image. */
 #include "fuzz_input.h"
 #include "test_boot_util.h"
@@ -40,6 +41,37 @@ static const char *pick_cmdline(unsigned sel)
 	}
 }
 
+/* The zero page as Linux reads it (Documentation/arch/x86/boot.rst, zero-page.rst): the
+ * setup header's magic, at most E820_MAX_ENTRIES_ZEROPAGE (128) e820 entries, a command line
+ * that is NUL-terminated in RAM, an initrd inside RAM. */
+FUZZ_NOCOV static void check_zero_page(const uint8_t *bp)
+{
+	uint32_t cmd = rd32(bp + 0x228), rd = rd32(bp + 0x218), rds = rd32(bp + 0x21c);
+
+	FUZZ_CHECK(!memcmp(bp + 0x202, "HdrS", 4) && rd16(bp + 0x1fe) == 0xAA55,
+		   "setup header magic missing");
+	FUZZ_CHECK(bp[0x1e8] <= 128, "%u e820 entries", bp[0x1e8]);
+	FUZZ_CHECK(in_ram(cmd, 1) && memchr(g.ram + cmd, 0, RAM_SIZE - cmd),
+		   "command line at 0x%x", cmd);
+	if (rds)
+		FUZZ_CHECK(in_ram(rd, rds), "initrd [0x%x, +0x%x) outside RAM", rd, rds);
+}
+
+/* Multiboot 0.6.96 §3.3: what the info's flags announce lies in RAM. */
+FUZZ_NOCOV static void check_mbi(const uint8_t *mbi)
+{
+	uint32_t flags = rd32(mbi);
+
+	if (flags & (1u << 2))
+		FUZZ_CHECK(in_ram(rd32(mbi + 16), 1), "cmdline at 0x%x", rd32(mbi + 16));
+	if ((flags & (1u << 3)) && rd32(mbi + 20))
+		FUZZ_CHECK(in_ram(rd32(mbi + 24), 16ULL * rd32(mbi + 20)), "%u modules at 0x%x",
+			   rd32(mbi + 20), rd32(mbi + 24));
+	if (flags & (1u << 6))
+		FUZZ_CHECK(in_ram(rd32(mbi + 48), rd32(mbi + 44)), "mmap [0x%x, +0x%x)",
+			   rd32(mbi + 48), rd32(mbi + 44));
+}
+
 static void check_entry(const struct boot_entry *e, enum boot_kind want)
 {
 	FUZZ_CHECK(e->kind == want, "kind %d, loader %d", e->kind, want);
@@ -57,9 +89,11 @@ static void check_entry(const struct boot_entry *e, enum boot_kind want)
 		FUZZ_CHECK(e->rax == 0x2BADB002, "EAX 0x%llx", (unsigned long long)e->rax);
 		FUZZ_CHECK(in_ram(e->rbx, 52), "Multiboot info 0x%llx outside RAM",
 			   (unsigned long long)e->rbx);
+		check_mbi(g.ram + e->rbx);
 	} else {
 		FUZZ_CHECK(in_ram(e->rsi, 4096), "boot_params 0x%llx outside RAM",
 			   (unsigned long long)e->rsi);
+		check_zero_page(g.ram + e->rsi);
 	}
 }
 

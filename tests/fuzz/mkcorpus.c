@@ -233,6 +233,9 @@ static void boot_seeds(void)
 	bz_image(0, 0x09, 0x0206), emit("boot", "bzimage-2.06");
 	bz_image(0, 0x0c, 0x020F), emit("boot", "bzimage-longcmd");
 	bz_image(3, 0x00, 0x020F), emit("boot", "detect-bzimage");
+	/* Regression: without an initrd the image's own ramdisk_image/size reached the kernel. */
+	bz_image(0, 0x08, 0x020F), at32(2 + 0x218, 0x100000), at32(2 + 0x21C, 0x10000000);
+	emit("boot", "regress-bzimage-ramdisk-fields");
 	elf_image(1, 0x09, 1, 0xffffffff81000000ULL, 0x1000000, 0xffffffff81000040ULL);
 	emit("boot", "vmlinux");
 	elf_image(3, 0x00, 1, 0x1000000, 0x1000000, 0x1000000), emit("boot", "detect-vmlinux");
