@@ -148,8 +148,13 @@ int boot_linux_initrd(const struct guest_mem *mem, const struct e820_table *e820
 {
 	uint64_t top = boot_lowram_top(e820), addr;
 
-	if (!initrd)
+	if (!initrd) {
+		/* boot.rst: ramdisk_image/size are the loader's to write, zero without an
+		 * initrd; a bzImage's own header must not announce one. */
+		st32(bp + HDR_RAMDISK_IMAGE, 0);
+		st32(bp + HDR_RAMDISK_SIZE, 0);
 		return 0;
+	}
 	if (!len)
 		return err_input(err, EINVAL, "initrd is empty");
 	/* initrd_addr_max is the highest address the initrd's last byte may occupy. */
