@@ -102,3 +102,23 @@ bool bus_access(struct bus *b, uint64_t addr, void *data, unsigned len, bool is_
 	}
 	return false;
 }
+
+void bus_bytewise(uint64_t off, void *data, unsigned len, bool is_write, unsigned nports,
+		  uint8_t (*rd)(void *ctx, unsigned port),
+		  void (*wr)(void *ctx, unsigned port, uint8_t v), void *ctx)
+{
+	uint8_t *b = data;
+
+	for (unsigned i = 0; i < len; i++) {
+		/* off + i < nports, written so that it cannot wrap */
+		if (off >= nports || i >= nports - off) {
+			if (!is_write)
+				b[i] = 0xff;
+			continue;
+		}
+		if (is_write)
+			wr(ctx, (unsigned)(off + i), b[i]);
+		else
+			b[i] = rd(ctx, (unsigned)(off + i));
+	}
+}

@@ -46,4 +46,13 @@ const struct bus_range *bus_find(const struct bus *b, uint64_t addr);
  */
 bool bus_access(struct bus *b, uint64_t addr, void *data, unsigned len, bool is_write);
 
+/*
+ * ISA byte lanes: an access of @len bytes at offset @off to a device with @nports byte-wide
+ * ports is one byte access per port, lowest first; bytes beyond the last port read all-ones
+ * (the floating bus) and are dropped on write. The legacy devices' handlers use this.
+ */
+void bus_bytewise(uint64_t off, void *data, unsigned len, bool is_write, unsigned nports,
+		  uint8_t (*rd)(void *ctx, unsigned port),
+		  void (*wr)(void *ctx, unsigned port, uint8_t v), void *ctx);
+
 #endif

@@ -2,6 +2,7 @@
  * edge/level control registers (ELCR, PIIX3 datasheet §2.4.11, ICH9 §13.5.3.x). */
 #include <stdlib.h>
 #include <string.h>
+#include "bus.h"
 #include "legacy/pic.h"
 
 #define PIC_CASCADE_IR	2		/* the slave's INT drives master IR2 on every PC */
@@ -299,25 +300,21 @@ static uint8_t chip_read(struct pic_chip *c, unsigned a0)
 	return c->read_isr ? c->isr : c->irr;
 }
 
+static uint8_t chip_port_read(void *ctx, unsigned a0)
+{
+	return chip_read(ctx, a0);
+}
+
+static void chip_port_write(void *ctx, unsigned a0, uint8_t v)
+{
+	chip_write(ctx, a0, v);
+}
+
 /* Byte-wise dispatch: a 16-bit access to the base port is A0=0 then A0=1. */
 static void chip_io(struct pic *p, struct pic_chip *c, uint64_t off, void *data, unsigned len,
 		    bool is_write)
 {
-	uint8_t *b = data;
-
-	for (unsigned i = 0; i < len; i++) {
-		uint64_t port = off + i;
-
-		if (port > 1) {
-			if (!is_write)
-				b[i] = 0xFF;
-			continue;
-		}
-		if (is_write)
-			chip_write(c, port, b[i]);
-		else
-			b[i] = chip_read(c, port);
-	}
+	bus_bytewise(off, data, len, is_write, 2, chip_port_read, chip_port_write, c);
 	pic_update(p);
 }
 
@@ -345,24 +342,25 @@ static void chip_write_elcr(struct pic_chip *c, uint8_t v)
 	c->elcr = elcr;
 }
 
+static uint8_t elcr_read(void *ctx, unsigned port)
+{
+	struct pic *p = ctx;
+
+	return p->c[port].elcr;
+}
+
+static void elcr_write(void *ctx, unsigned port, uint8_t v)
+{
+	struct pic *p = ctx;
+
+	chip_write_elcr(&p->c[port], v);
+}
+
 void pic_elcr_io(void *opaque, uint64_t off, void *data, unsigned len, bool is_write)
 {
 	struct pic *p = opaque;
-	uint8_t *b = data;
 
-	for (unsigned i = 0; i < len; i++) {
-		uint64_t port = off + i;
-
-		if (port > 1) {
-			if (!is_write)
-				b[i] = 0xFF;
-			continue;
-		}
-		if (is_write)
-			chip_write_elcr(&p->c[port], b[i]);
-		else
-			b[i] = p->c[port].elcr;
-	}
+	bus_bytewise(off, data, len, is_write, 2, elcr_read, elcr_write, p);
 	pic_update(p);
 }
 

@@ -2,6 +2,7 @@
  * Counters are computed from elapsed time on every access; no per-tick host timer runs. */
 #include <errno.h>
 #include <stdlib.h>
+#include "../bus.h"
 #include "pit.h"
 
 /*
@@ -558,26 +559,34 @@ static void pit_write_byte(struct pit *p, unsigned port, uint8_t val, int64_t t)
 		cnt_write(&p->c[port], val, t);
 }
 
+/* One port access at CLK pulse t: the context bus_bytewise hands the byte handlers. */
+struct pit_access {
+	struct pit *p;
+	int64_t t;
+};
+
+static uint8_t pit_port_read(void *ctx, unsigned port)
+{
+	struct pit_access *a = ctx;
+
+	return pit_read_byte(a->p, port, a->t);
+}
+
+static void pit_port_write(void *ctx, unsigned port, uint8_t v)
+{
+	struct pit_access *a = ctx;
+
+	pit_write_byte(a->p, port, v, a->t);
+}
+
 void pit_io(void *opaque, uint64_t off, void *data, unsigned len, bool is_write)
 {
-	struct pit *p = opaque;
-	uint8_t *b = data;
-	int64_t t = pit_now(p);
+	struct pit_access a = { opaque, pit_now(opaque) };
 
-	pit_irq_catch_up(p, t);
+	pit_irq_catch_up(a.p, a.t);
 	/* A wider access is what an ISA bus would do with it: one byte per port. */
-	for (unsigned i = 0; i < len; i++) {
-		if (off + i > 3) {
-			if (!is_write)
-				b[i] = 0xFF;
-			continue;
-		}
-		if (is_write)
-			pit_write_byte(p, (unsigned)(off + i), b[i], t);
-		else
-			b[i] = pit_read_byte(p, (unsigned)(off + i), t);
-	}
-	pit_irq_rearm(p, t);
+	bus_bytewise(off, data, len, is_write, 4, pit_port_read, pit_port_write, &a);
+	pit_irq_rearm(a.p, a.t);
 }
 
 /*
@@ -586,32 +595,35 @@ void pit_io(void *opaque, uint64_t off, void *data, unsigned len, bool is_write)
  * Real boards toggle bit 4 every 15 us; here every read toggles it, which is what the
  * firmware and Linux loops that poll it need to make progress.
  */
+static uint8_t port61_read(void *ctx, unsigned port)
+{
+	struct pit_access *a = ctx;
+	struct pit *p = a->p;
+
+	(void)port;
+	cnt_sync(&p->c[2], a->t);
+	p->refresh = !p->refresh;
+	return (uint8_t)(p->port61 | p->refresh << 4 | cnt_out(&p->c[2], a->t) << 5);
+}
+
+static void port61_write(void *ctx, unsigned port, uint8_t v)
+{
+	struct pit_access *a = ctx;
+
+	(void)port;
+	a->p->port61 = v & 0x0F;
+	cnt_set_gate(&a->p->c[2], v & 1, a->t);
+}
+
 void pit_port61_io(void *opaque, uint64_t off, void *data, unsigned len, bool is_write)
 {
-	struct pit *p = opaque;
-	struct pit_counter *c2 = &p->c[2];
-	uint8_t *b = data;
-	int64_t t = pit_now(p);
+	struct pit_access a = { opaque, pit_now(opaque) };
 
 	/* Guests poll this port in tight loops: deliver a due IRQ0 edge now rather than
 	 * wait for the host timer thread. */
-	pit_irq_catch_up(p, t);
-	for (unsigned i = 0; i < len; i++) {
-		if (off + i != 0) {
-			if (!is_write)
-				b[i] = 0xFF;
-			continue;
-		}
-		if (is_write) {
-			p->port61 = b[i] & 0x0F;
-			cnt_set_gate(c2, b[i] & 1, t);
-			continue;
-		}
-		cnt_sync(c2, t);
-		p->refresh = !p->refresh;
-		b[i] = (uint8_t)(p->port61 | p->refresh << 4 | cnt_out(c2, t) << 5);
-	}
-	pit_irq_rearm(p, t);
+	pit_irq_catch_up(a.p, a.t);
+	bus_bytewise(off, data, len, is_write, 1, port61_read, port61_write, &a);
+	pit_irq_rearm(a.p, a.t);
 }
 
 void pit_tick(struct pit *p)

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <time.h>
+#include "../bus.h"
 #include "../mem.h"
 #include "rtc.h"
 
@@ -393,21 +394,31 @@ static void rtc_data_io(struct rtc *r, uint8_t *b, bool is_write)
 	rtc_rearm(r);
 }
 
+/* Port 0x70 (index, write-only: reads float) and 0x71 (data). */
+static uint8_t rtc_port_read(void *ctx, unsigned port)
+{
+	uint8_t v = 0xFF;
+
+	if (port == 1)
+		rtc_data_io(ctx, &v, false);
+	return v;
+}
+
+static void rtc_port_write(void *ctx, unsigned port, uint8_t v)
+{
+	struct rtc *r = ctx;
+
+	if (port == 1) {
+		rtc_data_io(r, &v, true);
+		return;
+	}
+	r->index = v & 0x7F;
+	r->nmi_disabled = v & 0x80;
+}
+
 void rtc_io(void *opaque, uint64_t off, void *data, unsigned len, bool is_write)
 {
-	struct rtc *r = opaque;
-	uint8_t *b = data;
-
-	for (unsigned i = 0; i < len; i++) {
-		if (off + i == 0 && is_write) {
-			r->index = b[i] & 0x7F;
-			r->nmi_disabled = b[i] & 0x80;
-		} else if (off + i == 1) {
-			rtc_data_io(r, &b[i], is_write);
-		} else if (!is_write) {
-			b[i] = 0xFF;	/* the index port is write-only */
-		}
-	}
+	bus_bytewise(off, data, len, is_write, 2, rtc_port_read, rtc_port_write, opaque);
 }
 
 void rtc_tick(struct rtc *r)

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "bus.h"
 #include "legacy/uart.h"
 
 #define UART_FIFO_SIZE	16
@@ -379,24 +380,19 @@ static void uart_write(struct uart *u, unsigned off, uint8_t val)
  * Wider accesses are split into byte accesses at consecutive offsets, the way an 8-bit
  * ISA device sees them; bytes past the 8 registers read as 0xFF (floating bus).
  */
+static uint8_t uart_port_read(void *ctx, unsigned reg)
+{
+	return uart_read(ctx, reg);
+}
+
+static void uart_port_write(void *ctx, unsigned reg, uint8_t v)
+{
+	uart_write(ctx, reg, v);
+}
+
 void uart_io(void *opaque, uint64_t off, void *data, unsigned len, bool is_write)
 {
-	struct uart *u = opaque;
-	uint8_t *p = data;
-
-	for (unsigned i = 0; i < len; i++) {
-		uint64_t reg = off + i;
-
-		if (off >= 8 || i >= 8 - off) {	/* also when off + i wraps */
-			if (!is_write)
-				p[i] = 0xff;
-			continue;
-		}
-		if (is_write)
-			uart_write(u, reg, p[i]);
-		else
-			p[i] = uart_read(u, reg);
-	}
+	bus_bytewise(off, data, len, is_write, 8, uart_port_read, uart_port_write, opaque);
 }
 
 size_t uart_rx(struct uart *u, const uint8_t *buf, size_t n)
