@@ -889,6 +889,25 @@ fail:
 	return NULL;
 }
 
+int vfio_pci_place(struct pci_dev *pd, struct err *err)
+{
+	struct vfio_pci *vp = pd->priv;
+	int big = 0, r = pci_dev_place_bars(pd);
+
+	if (r) {
+		for (int i = 1; i < PCI_NUM_BARS; i++)
+			if (pd->bars[i].size > pd->bars[big].size)
+				big = i;
+		return err_input(err, ENOSPC, "--device vfio,host=%s: its BARs do not fit "
+				 "vfvm's PCI windows (the largest, BAR%d, is %llu MiB); pass fewer or "
+				 "smaller devices", vp->dev.name, big,
+				 (unsigned long long)(pd->bars[big].size >> 20));
+	}
+	/* The power-on state a guest reset restores includes this placement. */
+	pci_dev_seal(pd);
+	return 0;
+}
+
 int vfio_state_map_ram(struct vfio_state *s, const struct guest_mem *mem, struct err *err)
 {
 	struct timespec t0, t1;

@@ -59,6 +59,11 @@ int vfio_state_add_passed(struct vfio_state *s, const struct pci_bdf *b, struct 
  */
 struct pci_dev *vfio_pci_create(struct vfio_state *s, struct pci_bus *bus,
 				const struct vfio_pci_opts *o, struct err *err);
+/*
+ * vfvm's initial placement of the function's BARs, and the power-on state a guest reset
+ * returns to. -ENOSPC with err_input naming the largest BAR if they do not fit the windows.
+ */
+int vfio_pci_place(struct pci_dev *pd, struct err *err);
 /* DMA-map guest RAM for the container (after every device is created). */
 int vfio_state_map_ram(struct vfio_state *s, const struct guest_mem *mem, struct err *err);
 /* Quiesce every device (bus master off, interrupts off), unmap, close. Idempotent. */

@@ -104,21 +104,7 @@ int vfio_device_create(struct vm *vm, struct pci_bus *b, const char *opts, struc
 	pd = vfio_pci_create(&v->s, b, &o, err);
 	if (!pd)
 		return -EINVAL;
-	r = pci_dev_place_bars(pd);
-	if (r) {
-		int big = 0;
-
-		for (int i = 1; i < PCI_NUM_BARS; i++)
-			if (pd->bars[i].size > pd->bars[big].size)
-				big = i;
-		return err_input(err, ENOSPC, "--device vfio,host=%s: its BARs do not fit "
-				 "vfvm's PCI windows (the largest, BAR%d, is %llu MiB); pass fewer or "
-				 "smaller devices", pd->name + 5, big,
-				 (unsigned long long)(pd->bars[big].size >> 20));
-	}
-	/* The power-on state a guest reset returns to includes vfvm's BAR placement. */
-	pci_dev_seal(pd);
-	return 0;
+	return vfio_pci_place(pd, err);
 }
 
 int vfio_vm_map_ram(struct vm *vm, struct err *err)

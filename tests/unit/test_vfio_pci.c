@@ -450,6 +450,40 @@ static void test_errors(void **state)
 	}
 }
 
+/* vfvm places the BARs; a BAR larger than its windows is refused, naming the BAR. */
+static void test_place(void **state)
+{
+	struct pci_dev *d;
+	struct err e = { 0 };
+
+	(void)state;
+	d = create("0000:01:00.0");
+	assert_non_null(d);
+	assert_int_equal(vfio_pci_place(d, &e), 0);
+	assert_true(pci_bar_addr(d, 0) >= 0xc0000000ULL);
+	/* The placement is what a guest reset restores. */
+	cfg_write(d, 0x10, 4, 0xd0000000);
+	pci_dev_reset(d);
+	assert_int_equal(cfg_read(d, 0x10, 4) & ~0xfu, pci_bar_addr(d, 0));
+	assert_true(pci_bar_addr(d, 0) != 0xd0000000);
+}
+
+static void test_place_too_big(void **state)
+{
+	struct pci_dev *d;
+	struct err e = { 0 };
+
+	(void)state;
+	region(0, 1ULL << 31, false);		/* a 2 GiB 32-bit BAR: more than the 32-bit window */
+	d = create("0000:01:00.0");
+	assert_non_null(d);
+	assert_int_equal(vfio_pci_place(d, &e), -ENOSPC);
+	assert_true(e.usage);
+	assert_string_equal(e.msg, "--device vfio,host=0000:01:00.0: its BARs do not fit vfvm's "
+			    "PCI windows (the largest, BAR0, is 2048 MiB); pass fewer or smaller "
+			    "devices");
+}
+
 static void test_error_messages(void **state)
 {
 	struct vfio_pci_opts o = { .rombar = true, .slot = -1 };
@@ -480,6 +514,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_teardown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_error_messages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_place, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_place_too_big, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
