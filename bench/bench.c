@@ -13,87 +13,16 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "run.h"
 
 #define MAX_REPS	1000
-#define RUN_TIMEOUT_S	300
 
-struct run {
-	double wall_s;
-	double cpu_s;		/* user + system time of the VMM process */
-	long maxrss_kb;
-	int status;		/* exit status, or 128+signal */
-};
 
 struct opts {
 	unsigned long n;
 	unsigned reps;
 	const char *vfvm, *qemu, *guests;
 };
-
-static volatile sig_atomic_t timed_out;
-
-static void on_alarm(int sig)
-{
-	(void)sig;
-	timed_out = 1;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Run @argv with stdin/stdout/stderr on /dev/null; wall time from fork to reaped exit. */
-static int run_once(char *const argv[], struct run *r)
-{
-	struct rusage ru = { 0 };
-	double t0 = now_s();
-	int status;
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-
-		dup2(null, 0);
-		dup2(null, 1);
-		dup2(null, 2);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	timed_out = 0;
-	alarm(RUN_TIMEOUT_S);
-	while (wait4(pid, &status, 0, &ru) < 0) {
-		if (errno != EINTR)
-			return -errno;
-		if (timed_out)
-			kill(pid, SIGKILL);
-	}
-	alarm(0);
-	r->wall_s = now_s() - t0;
-	r->cpu_s = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-		   ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-	r->maxrss_kb = ru.ru_maxrss;
-	r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	return 0;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, unsigned n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 enum vmm { VFVM, QEMU, NVMM };
 static const char *const vmm_name[NVMM] = { "vfvm", "qemu" };
@@ -143,7 +72,7 @@ static void sample(const struct opts *o, enum vmm v, const char *guest, struct s
 	if (v == VFVM && access(o->vfvm, X_OK))
 		return;
 	vmm_argv(o, v, guest, argv);
-	if (run_once(argv, &r) < 0 || r.status != 1) {
+	if (run_cmd(argv, NULL, 0, &r) < 0 || r.status != 1) {
 		s->bad_status = r.status ? r.status : -1;
 		return;
 	}
@@ -247,7 +176,6 @@ int main(int argc, char **argv)
 {
 	struct opts o = { .n = 20000, .reps = 5, .vfvm = "build/vfvm",
 			  .qemu = "qemu-system-x86_64", .guests = NULL };
-	struct sigaction sa = { .sa_handler = on_alarm };
 	int c;
 
 	while ((c = getopt(argc, argv, "n:r:v:q:g:")) != -1) {
@@ -275,7 +203,6 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	sigaction(SIGALRM, &sa, NULL);
 	printf("vfvm: %s%s\nqemu: %s -accel kvm -M microvm\n", o.vfvm,
 	       access(o.vfvm, X_OK) ? " (missing: its rows are n/a)" : "", o.qemu);
 	bench_startup(&o);

@@ -24,9 +24,9 @@ $(BENCH_DIR)/pio-%.elf: bench/guest/guest.S bench/guest/guest.ld
 $(BENCH_DIR)/mmio-%.elf: bench/guest/guest.S bench/guest/guest.ld
 	$(call bench_guest,2,$*)
 
-$(BENCH_DIR)/bench: bench/bench.c
+$(BENCH_DIR)/bench: bench/bench.c bench/run.c bench/run.h
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $<
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ bench/bench.c bench/run.c
 
 .PHONY: bench bench-guests
 bench-guests: $(BENCH_GUESTS)

@@ -24,9 +24,9 @@ endef
 $(foreach m,$(BENCH_PCI_MODES),$(eval $(call bench_pci_rule,$(m),,)))
 $(foreach m,$(BENCH_PCI_QMODES),$(eval $(call bench_pci_rule,$(m),q,-DQEMU_EDU)))
 
-$(BENCH_DIR)/pcibench: bench/pcibench.c
+$(BENCH_DIR)/pcibench: bench/pcibench.c bench/run.c bench/run.h
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $<
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ bench/pcibench.c bench/run.c
 
 # The host side of MSI delivery on a VM of vfvm's own kvm.c (irqfd vs KVM_SIGNAL_MSI).
 $(BENCH_DIR)/pci_irq: bench/pci_irq.c $(BUILD)/libvfvm.a

@@ -12,9 +12,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "run.h"
 
 #define MAX_REPS	101
-#define RUN_TIMEOUT_S	300
 
 /* MODE numbers of bench/guest/pci.S */
 static const struct path {
@@ -39,107 +39,39 @@ struct opts {
 	unsigned reps;
 };
 
-struct run {
-	double wall_s, cpu_s;
-	long exits_io, exits_mmio;	/* from --stats, -1 if not parsed */
-	int status;
+/* A run's exit counts from vfvm's --stats, -1 if not parsed. */
+struct exits {
+	long io, mmio;
 };
 
-static volatile sig_atomic_t timed_out;
-
-static void on_alarm(int sig)
-{
-	(void)sig;
-	timed_out = 1;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* run_vmm: one run of @guest under vfvm, or QEMU if @qemu; stderr goes to a pipe only when
- * @stats (vfvm's --stats; parsing costs time). */
-static int run_vmm(const struct opts *o, int qemu, const char *guest, int stats, struct run *r)
+/* run_vmm: one run of @guest under vfvm, or QEMU if @qemu; with @x (vfvm only) also its
+ * --stats exit counts (reading stderr costs time, so measured runs go without). */
+static int run_vmm(const struct opts *o, int qemu, const char *guest, struct exits *x,
+		   struct run *r)
 {
 	char *vfvm_argv[] = { (char *)o->vfvm, "run", "--kernel", (char *)guest, "--memory", "128M",
 			      "--serial", "none", "--debug-exit", "--device", "testdev",
-			      stats ? "--stats" : NULL, NULL };
+			      x ? "--stats" : NULL, NULL };
 	/* qboot instead of SeaBIOS: SeaBIOS takes ~20 s here (ring 0 is emulated). */
 	char *qemu_argv[] = { (char *)o->qemu, "-accel", "kvm", "-cpu", "host,-arch-capabilities",
 			      "-M", "pc", "-bios", "qboot.rom", "-nodefaults", "-no-user-config",
 			      "-nographic", "-m", "128M", "-device",
 			      "isa-debug-exit,iobase=0xf4,iosize=4", "-device", "edu,addr=03.0",
 			      "-kernel", (char *)guest, NULL };
-	char **argv = qemu ? qemu_argv : vfvm_argv;
-	struct rusage ru = { 0 };
-	int pfd[2] = { -1, -1 }, status;
-	double t0;
-	pid_t pid;
+	char buf[4096];
+	const char *p;
+	int ret;
 
-	stats = stats && !qemu;
-	if (stats && pipe(pfd) < 0)
-		return -errno;
-	t0 = now_s();
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-
-		dup2(null, 0);
-		dup2(null, 1);
-		dup2(stats && !qemu ? pfd[1] : null, 2);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	r->exits_io = r->exits_mmio = -1;
-	timed_out = 0;
-	alarm(RUN_TIMEOUT_S);
-	if (stats) {
-		char buf[4096];
-		ssize_t n, len = 0;
-		const char *p;
-
-		close(pfd[1]);
-		while ((n = read(pfd[0], buf + len, sizeof(buf) - 1 - len)) > 0)
-			len += n;
-		close(pfd[0]);
-		buf[len] = 0;
-		p = strstr(buf, "vfvm: exits: io ");
-		if (p)
-			sscanf(p, "vfvm: exits: io %ld, mmio %ld", &r->exits_io, &r->exits_mmio);
-		if (timed_out)		/* the read was interrupted by the alarm */
-			kill(pid, SIGKILL);
-	}
-	while (wait4(pid, &status, 0, &ru) < 0) {
-		if (errno != EINTR)
-			return -errno;
-		if (timed_out)
-			kill(pid, SIGKILL);
-	}
-	alarm(0);
-	r->wall_s = now_s() - t0;
-	r->cpu_s = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-		   ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-	r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	if (qemu)
+		return run_cmd(qemu_argv, NULL, 0, r);
+	ret = run_cmd(vfvm_argv, x ? buf : NULL, sizeof(buf), r);
+	if (ret || !x)
+		return ret;
+	x->io = x->mmio = -1;
+	p = strstr(buf, "vfvm: exits: io ");
+	if (p)
+		sscanf(p, "vfvm: exits: io %ld, mmio %ld", &x->io, &x->mmio);
 	return 0;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, unsigned n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* measure: (median T(N) - median T(0)) / N of wall and CPU time, in µs, for @mode under vfvm
@@ -153,11 +85,11 @@ static int measure(const struct opts *o, int qemu, int mode, double *wall_us, do
 	snprintf(g0, sizeof(g0), "%s/%spci%d-0.elf", o->dir, qemu ? "q" : "", mode);
 	snprintf(gn, sizeof(gn), "%s/%spci%d-%lu.elf", o->dir, qemu ? "q" : "", mode, o->n);
 	for (unsigned i = 0; i < o->reps; i++) {
-		if (run_vmm(o, qemu, g0, 0, &r) || r.status != 1)
+		if (run_vmm(o, qemu, g0, NULL, &r) || r.status != 1)
 			return -1;
 		w0[i] = r.wall_s;
 		c0[i] = r.cpu_s;
-		if (run_vmm(o, qemu, gn, 0, &r) || r.status != 1)
+		if (run_vmm(o, qemu, gn, NULL, &r) || r.status != 1)
 			return -1;
 		wn[i] = r.wall_s;
 		cn[i] = r.cpu_s;
@@ -173,11 +105,12 @@ static void bench_path(const struct opts *o, const struct path *p)
 {
 	char g0[4096], gn[4096], q[64] = "– | –";
 	double w, c, qw, qc;
-	struct run s0, sn;
+	struct run s0 = { 0 }, sn = { 0 };
+	struct exits x0, xn;
 
 	snprintf(g0, sizeof(g0), "%s/pci%d-0.elf", o->dir, p->mode);
 	snprintf(gn, sizeof(gn), "%s/pci%d-%lu.elf", o->dir, p->mode, o->n);
-	if (run_vmm(o, 0, g0, 1, &s0) || run_vmm(o, 0, gn, 1, &sn) ||
+	if (run_vmm(o, 0, g0, &x0, &s0) || run_vmm(o, 0, gn, &xn, &sn) ||
 	    s0.status != 1 || sn.status != 1) {
 		printf("| %s | n/a (vfvm exit status %d/%d; 1 expected) | | | | |\n", p->name,
 		       s0.status, sn.status);
@@ -194,8 +127,7 @@ static void bench_path(const struct opts *o, const struct path *p)
 		return;
 	}
 	printf("| %s | %.2f / %.2f | %.2f | %.2f | %s |\n", p->name,
-	       (double)(sn.exits_io - s0.exits_io) / o->n,
-	       (double)(sn.exits_mmio - s0.exits_mmio) / o->n, w, c, q);
+	       (double)(xn.io - x0.io) / o->n, (double)(xn.mmio - x0.mmio) / o->n, w, c, q);
 	fflush(stdout);
 }
 
@@ -210,7 +142,6 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	struct opts o = { .n = 20000, .reps = 5 };
-	struct sigaction sa = { .sa_handler = on_alarm };
 	int c;
 
 	while ((c = getopt(argc, argv, "v:q:g:n:r:")) != -1) {
@@ -225,7 +156,6 @@ int main(int argc, char **argv)
 	}
 	if (!o.vfvm || !o.dir || o.n == 0 || o.reps == 0 || o.reps > MAX_REPS)
 		usage();
-	sigaction(SIGALRM, &sa, NULL);
 	printf("N=%lu accesses per run, %u runs of T(0) and T(N) each, medians; µs per access\n\n",
 	       o.n, o.reps);
 	printf("| Path | vfvm exits per access (io / mmio) | vfvm wall | vfvm CPU | QEMU wall | QEMU CPU |\n");
