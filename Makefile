@@ -39,15 +39,20 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libvfvm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libvfvm.a -lcmocka $(LDLIBS)
 
-# Unit tests (cmocka): every tests/unit/test_*.c is one binary.
+# Unit tests (cmocka): every tests/unit/test_*.c is one binary. test_debian_vmlinux loads the
+# installed Debian kernel's vmlinux (tools/lab/lab.mk extracts it; the rule below adds it).
 unit: $(UNITBIN)
-	@tools/run-unit $(UNITBIN)
+	@VFVM_VMLINUX=$${VFVM_VMLINUX:-$(UNIT_VMLINUX)} tools/run-unit $(UNITBIN)
 
 -include tests/guest/guest.mk
 -include tests/cli/cli.mk
 -include tools/lab/lab.mk
 -include bench/bench.mk
 -include tests/fuzz/fuzz.mk
+
+# The Debian vmlinux for the unit tests, where a kernel is installed (lab.mk knows where).
+UNIT_VMLINUX := $(if $(LAB_KVER),$(LAB_VMLINUX))
+unit: $(UNIT_VMLINUX)
 
 # Every test tier; installs missing Debian packages first. SANITIZE=1 runs them under ASan/UBSan.
 check: deps
@@ -57,9 +62,10 @@ check: deps
 deps:
 	@tools/install-deps
 
-run: deps
-	@$(MAKE) --no-print-directory all
-	@tools/run-default
+# tools/run-default first says where the guest runs (here or in the lab) and why, then installs
+# missing packages and builds.
+run:
+	@MAKE="$(MAKE)" tools/run-default
 
 clean:
 	rm -rf build build-san

@@ -1,8 +1,9 @@
 /* main.c - the vfvm command: subcommands dispatched through a table (run, VFIO's devices,
- * bind, unbind, help), exit statuses 0/1/2 and the guest's own. */
+ * bind, unbind, the host check, help), exit statuses 0/1/2 and the guest's own. */
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
+#include "hostcheck.h"
 #include "machine.h"
 #include "vfio/cmd.h"
 
@@ -13,6 +14,8 @@ static int cmd_help(int argc, char **argv);
 
 static const struct cli_cmd commands[] = {
 	{ "run", cmd_run, "boot a kernel in a new VM", cli_run_help },
+	{ "host", hostcheck_cmd, "check that this host can run guests (KVM, VFIO, IOMMU)",
+	  hostcheck_help },
 	{ "devices", vfio_cmd_devices, "list host PCI devices and whether each can be passed",
 	  vfio_devices_help },
 	{ "bind", vfio_cmd_bind, "move a host PCI device to vfio-pci", vfio_bind_help },

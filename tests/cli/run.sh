@@ -58,6 +58,37 @@ for c in 0 65 abc -1 ""; do
 	check "--cpus '$c'" "--cpus" run --kernel "$mb" --cpus "$c"
 done
 check "unknown option" "unknown option.*--frobnicate" run --kernel "$mb" --frobnicate
+check "host: unknown option" "host: unknown option '--frobnicate'" host --frobnicate
+
+# vfvm host --kvm: one line, "native", "emulated" or "none: REASON", and the status that goes
+# with it (0 usable, 1 not); and whatever it says must agree with /dev/kvm's presence.
+hostcheck() {
+	"$vfvm" host --kvm >"$dir/out" 2>"$dir/err" </dev/null
+	st=$?
+	word=$(cat "$dir/out")
+	case "$st:$word" in
+	0:native|0:emulated) ok=1 ;;
+	"1:none: "?*) ok=1 ;;
+	*) ok="" ;;
+	esac
+	[ -e /dev/kvm ] || case "$word" in "none: /dev/kvm does not exist"*) ;; *) ok="" ;; esac
+	if [ -n "$ok" ] && [ "$(wc -l <"$dir/out")" = 1 ] && [ ! -s "$dir/err" ]; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL: vfvm host --kvm: status $st, said '$word' (/dev/kvm $([ -e /dev/kvm ] || echo absent))"
+	fi
+	# The full report: the kvm line first, agreeing with --kvm.
+	"$vfvm" host >"$dir/out" 2>"$dir/err" </dev/null
+	st2=$?
+	first=$(head -n 1 "$dir/out")
+	case "$st2:$first" in
+	"0:kvm: usable"*|"1:kvm: unusable: "?*) [ "$st2" = "$st" ] && pass=$((pass + 1)) && return ;;
+	esac
+	fail=$((fail + 1))
+	echo "FAIL: vfvm host: status $st2 (--kvm: $st), first line '$first'"
+}
+hostcheck
 check "missing --kernel" "no kernel given.*--kernel" run --memory 64M
 
 # tools/extract-vmlinux: refusals (exit 2, one line), and a round trip through gzip and xz.

@@ -27,8 +27,9 @@ guest_fmt = $(or $(shell sed -n 's/^format[ 	]*//p' $(GUEST_DIR)/$(1).args 2>/de
 guests: $(foreach g,$(GUEST_NAMES),$(GUEST_OUT)/$(g).kernel $(GUEST_OUT)/$(g).args) \
 	$(GUEST_BLOBFILES) $(GUEST_OUT)/run
 
+# Where the guests run (this host's KVM or, without one, the lab) is tools/guest-tier's choice.
 guest-check: guests $(VFVM)
-	@VFVM=$${VFVM:-$(VFVM)} $(GUEST_OUT)/run $(GUEST_OUT)
+	@tools/guest-tier $${VFVM:-$(VFVM)} $(GUEST_OUT) $(MAKE) SANITIZE=$(SANITIZE)
 
 guest-check-qemu: guests
 	@$(GUEST_OUT)/run --qemu $(GUEST_OUT)

@@ -360,8 +360,10 @@ static void test_debian_bzimage(void **state)
 	unsigned setup;
 	(void)state;
 
-	if (!img)
+	if (!img) {
+		printf("SKIP test_debian_bzimage: no %s (install linux-image-amd64)\n", path);
 		skip();
+	}
 	tguest_init(&g, 256 * MiB);
 	assert_int_equal(boot_bzimage(&g.mem, &g.e820, img, len, NULL, 0, "console=ttyS0", &e,
 				      &err), 0);

@@ -1,5 +1,6 @@
 # 10-devices.sh - scenario `devices`: every device of the lab is bound to vfio-pci and has its
-# /dev/vfio/N, and KVM works inside the lab (vfvm runs the core `exit` test guest).
+# /dev/vfio/N, KVM works inside the lab (vfvm runs the core `exit` test guest), and `vfvm host`
+# says so (KVM native, VFIO type1v2, IOMMU groups).
 # A scenario file sets lab_timeout (seconds) and lab_devices (extra devices, machine.conf's format),
 # and defines run(), which runs inside the lab under busybox sh with /lab/lib.sh sourced.
 lab_timeout=60
@@ -22,6 +23,15 @@ run() {
 	done </tmp/lab-devices
 	[ -c /dev/kvm ] || { lab_fail "no /dev/kvm"; return; }
 	[ -x "$VFVM" ] || { lab_fail "no $VFVM in the lab image"; return; }
+	# vfvm's own host check: KVM usable with ring 0 native (TCG's -cpu max has svm), VFIO
+	# type1v2 and IOMMU groups present.
+	"$VFVM" host | sed 's/^/host: /'
+	k=$("$VFVM" host --kvm)
+	[ "$k" = native ] || { lab_fail "vfvm host --kvm says '$k', want native"; return; }
+	"$VFVM" host | grep -q '^vfio: API [0-9]*, type1v2 IOMMU supported' ||
+		{ lab_fail "vfvm host does not see VFIO type1v2: $("$VFVM" host | grep '^vfio')"; return; }
+	"$VFVM" host | grep -q '^iommu: [1-9][0-9]* IOMMU groups' ||
+		{ lab_fail "vfvm host sees no IOMMU groups"; return; }
 	# The core `exit` guest, judged by its own runner (isa-debug-exit status, DONE line).
 	[ -f /guests/run ] || { lab_fail "no /guests/run in the lab image (make guests)"; return; }
 	VFVM=$VFVM sh /guests/run /guests exit </dev/null ||
