@@ -7,9 +7,10 @@ BUILD	:= build$(if $(filter 1,$(SANITIZE)),-san,)
 
 CFLAGS	:= -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP -iquote src
 LDFLAGS	:=
-LDLIBS	:= -lpthread $(shell pkg-config --libs libpci 2>/dev/null || echo -lpci)
+LDLIBS	:= -lpthread -lseccomp $(shell pkg-config --libs libpci 2>/dev/null || echo -lpci)
 ifeq ($(SANITIZE),1)
-CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined \
+	   -DVFVM_SANITIZE
 LDFLAGS	+= -fsanitize=address,undefined
 endif
 
@@ -29,10 +30,24 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
+# The system call names the seccomp SIGSYS handler prints (src/sandbox_rules.c), from the UAPI
+# header: "[0] = \"read\"," per line.
+$(BUILD)/gen/syscall_names.h: /usr/include/x86_64-linux-gnu/asm/unistd_64.h
+	@mkdir -p $(dir $@)
+	echo '#include <asm/unistd_64.h>' | $(CC) -E -dM - | \
+		sed -n 's/^#define __NR_\([a-z0-9_]*\) \([0-9]*\)$$/[\2] = "\1",/p' >$@.tmp && mv $@.tmp $@
+$(BUILD)/src/sandbox_rules.o: CFLAGS += -I$(BUILD)/gen
+$(BUILD)/src/sandbox_rules.o: $(BUILD)/gen/syscall_names.h
+
 $(BUILD)/libvfvm.a: $(LIBOBJS)
 	@rm -f $@.$$$$ && ar rcs $@.$$$$ $^ && mv -f $@.$$$$ $@
 
 $(VFVM): $(BUILD)/src/main.o $(BUILD)/libvfvm.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# vfvm with tests/hooks/testhooks.c linked in: for the lab's proof that the filters are real.
+VFVM_HOOKS := $(BUILD)/vfvm-testhooks
+$(VFVM_HOOKS): $(BUILD)/src/main.o $(BUILD)/tests/hooks/testhooks.o $(BUILD)/libvfvm.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libvfvm.a

@@ -18,7 +18,9 @@ const char cli_run_help[] =
 	"  --debug-exit         isa-debug-exit at port 0xF4: a write of v exits with (v<<1)|1\n"
 	"  --reboot             restart the guest on reset instead of exiting\n"
 	"  --stats              print VM exit counters on stderr at exit\n"
-	"  --device SPEC        PCI device (repeatable), e.g. testdev, vfio,host=0000:01:00.0\n";
+	"  --device SPEC        PCI device (repeatable), e.g. testdev, vfio,host=0000:01:00.0\n"
+	"  --seccomp MODE       per-thread system call filters: on (default), log, off (unsafe)\n"
+	"  --user NAME          started as root: become user NAME once set-up is done\n";
 
 const struct cli_cmd *cli_find(const struct cli_cmd *tab, const char *name)
 {
@@ -89,10 +91,12 @@ static void cli_defaults(struct vm_config *cfg)
 	cfg->ram_size = CLI_DEFAULT_MEMORY;
 	cfg->ncpus = 1;
 	cfg->boot.modules = cfg->modules;
+	cfg->seccomp = CLI_DEFAULT_SECCOMP;
 }
 
 enum { OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_MODULE, OPT_MEMORY, OPT_CPUS, OPT_COMPAT,
-       OPT_SERIAL, OPT_DEBUG_EXIT, OPT_REBOOT, OPT_STATS, OPT_DEVICE, OPT_NR };
+       OPT_SERIAL, OPT_DEBUG_EXIT, OPT_REBOOT, OPT_STATS, OPT_DEVICE, OPT_SECCOMP, OPT_USER,
+       OPT_NR };
 
 static const struct {
 	const char *name;
@@ -111,6 +115,8 @@ static const struct {
 	[OPT_REBOOT] = { "reboot", false, false },
 	[OPT_STATS] = { "stats", false, false },
 	[OPT_DEVICE] = { "device", true, true },
+	[OPT_SECCOMP] = { "seccomp", true, false },
+	[OPT_USER] = { "user", true, false },
 };
 
 /* Match "--name" or "--name=value"; returns the option index or -1. */
@@ -188,6 +194,13 @@ static int cli_apply(int opt, char *val, struct vm_config *cfg, struct err *err)
 		if (!*val)
 			return err_input(err, EINVAL, "--device needs a device spec, e.g. testdev");
 		cfg->devices[cfg->ndevices++] = val;
+		return 0;
+	case OPT_SECCOMP:
+		return sandbox_parse_mode(val, &cfg->seccomp, err);
+	case OPT_USER:
+		if (!*val)
+			return err_input(err, EINVAL, "--user needs a user name");
+		cfg->user = val;
 		return 0;
 	}
 	return err_input(err, EINVAL, "internal: unknown option");

@@ -11,6 +11,13 @@
 #define CLI_MIN_MEMORY (2 * MiB)
 #define CLI_MAX_MEMORY (1024 * GiB)
 #define CLI_DEFAULT_MEMORY (256 * MiB)
+/* Sanitizer builds log instead of killing: ASan's and LSan's own run-time calls (LSan's
+ * stop-the-world clone and ptrace at exit) are not vfvm's and are in no allow-list. */
+#ifdef VFVM_SANITIZE
+#define CLI_DEFAULT_SECCOMP SANDBOX_LOG
+#else
+#define CLI_DEFAULT_SECCOMP SANDBOX_ON
+#endif
 
 /* One subcommand: `vfvm NAME ...` calls fn(argc, argv) with argv[0] == NAME. */
 struct cli_cmd {

@@ -13,6 +13,7 @@
 #include <termios.h>
 #include <unistd.h>
 #include "console.h"
+#include "sandbox.h"
 
 #define CONSOLE_ESCAPE	0x01	/* Ctrl-A */
 #define CONSOLE_OBUF	4096
@@ -396,7 +397,7 @@ fail:
 	return NULL;
 }
 
-int console_start(struct console *c, struct uart *u)
+int console_start(struct console *c, struct uart *u, const struct sandbox *sb)
 {
 	int r;
 
@@ -408,12 +409,12 @@ int console_start(struct console *c, struct uart *u)
 		return -errno;
 	if (isatty(c->in_fd))
 		console_tty_raw(c);
-	r = pthread_create(&c->thread, NULL, console_thread, c);
+	r = sandbox_thread_start(&c->thread, NULL, console_thread, c, sb, SB_CONSOLE);
 	if (r) {
 		console_restore_tty();
 		close(c->evfd);
 		c->evfd = -1;
-		return -r;
+		return r;
 	}
 	c->thread_started = true;
 	return 0;

@@ -19,8 +19,10 @@ struct console *console_new(const char *spec, pthread_mutex_t *lock,
 			    void (*quit)(void *opaque), void *quit_opaque, struct err *err);
 /* The uart_ops that connect @u's output and flow control to this console. */
 void console_uart_ops(struct console *c, struct uart_ops *ops);
-/* Start the input thread feeding @u (after the UART exists). */
-int console_start(struct console *c, struct uart *u);
+struct sandbox;
+/* Start the input thread feeding @u (after the UART exists), under @sb's console filter
+ * (NULL: none). */
+int console_start(struct console *c, struct uart *u, const struct sandbox *sb);
 /* Stop the input thread, flush output, restore the terminal. Safe to call any number of
  * times (also from a fatal path before console_free); the console stays valid. */
 void console_stop(struct console *c);

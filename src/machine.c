@@ -592,7 +592,26 @@ static void quit_cb(void *opaque)
 static int machine_boot(struct vm *vm, struct err *err)
 {
 	vm->cfg.boot.modules = vm->cfg.modules;
+	/* A --reboot rereads the files: keep them open (no open(2) under the filter). */
+	vm->cfg.boot.keep_fds = vm->cfg.reboot ? vm->boot_fds : NULL;
 	return boot_load(&vm->mem, &vm->e820, &vm->cfg.boot, &vm->entry, err);
+}
+
+/*
+ * Set-up is over: become --user while still single-threaded (glibc makes setuid process-wide
+ * by signalling every thread), then start the console and device threads, each under its
+ * filter. The main thread's own filter goes on in machine_loop(), before the first vCPU.
+ */
+static int machine_lockdown(struct vm *vm, struct err *err)
+{
+	int r;
+
+	if (vm->cfg.user && (r = sandbox_drop_user(vm->cfg.user, err)))
+		return r;
+	r = console_start(vm->console, vm->uart[0], vm->sandbox);
+	if (r)
+		return err_set(err, -r, "cannot start the console: %s", strerror(-r));
+	return pci_start(vm, err);
 }
 
 static int machine_setup(struct vm *vm, struct err *err)
@@ -608,16 +627,20 @@ static int machine_setup(struct vm *vm, struct err *err)
 	if ((r = machine_signals(vm, err)) || (r = machine_ram(vm, err)) ||
 	    (r = machine_boot(vm, err)))
 		return r;
+	if (vm->cfg.user && (r = sandbox_user_check(vm->cfg.user, err)))
+		return r;
 	vm->console = console_new(vm->cfg.serial, &vm->lock, quit_cb, vm, err);
 	if (!vm->console)
 		return -EINVAL;
+	vm->sandbox = sandbox_new(vm->cfg.seccomp, err);
+	if (!vm->sandbox)
+		return -EIO;
 	if ((r = kvm_vm_create(vm, err)) || (r = machine_slots(vm, err)) ||
 	    (r = machine_timers(vm, err)) || (r = machine_legacy(vm, err)) ||
 	    (r = pci_setup(vm, err)) || (r = machine_mptable(vm, err)) ||
 	    (r = machine_vcpus(vm, err)))
 		return r;
-	r = console_start(vm->console, vm->uart[0]);
-	return r ? err_set(err, -r, "cannot start the console: %s", strerror(-r)) : 0;
+	return machine_lockdown(vm, err);
 }
 
 /* --- running --- */
@@ -710,7 +733,14 @@ static void machine_loop(struct vm *vm)
 {
 	struct machine *m = vm->machine;
 	struct epoll_event evs[8];
+	int r;
 
+	r = sandbox_enter(vm->sandbox, SB_MAIN);
+	if (r) {
+		machine_fail(vm, "seccomp: cannot install the main thread's filter: %s",
+			     strerror(-r));
+		return;
+	}
 	if (machine_start_vcpus(vm))
 		return;
 	while (!atomic_load(&vm->exit_requested)) {
@@ -791,6 +821,10 @@ static void machine_teardown(struct vm *vm)
 	bus_free(&vm->pio);
 	bus_free(&vm->mmio);
 	free(vm->cpuid);
+	for (int i = 0; i < BOOT_KEEP_FDS; i++)
+		if (vm->boot_fds[i] >= 0)
+			close(vm->boot_fds[i]);
+	sandbox_free(vm->sandbox);
 	pthread_mutex_destroy(&vm->lock);
 }
 
@@ -810,6 +844,8 @@ int machine_run(const struct vm_config *cfg, struct err *err)
 	vm->ncpus = cfg->ncpus;
 	vm->machine = m;
 	vm->kvm_fd = vm->vm_fd = -1;
+	for (int i = 0; i < BOOT_KEEP_FDS; i++)
+		vm->boot_fds[i] = -1;
 	m->epfd = m->evfd = m->sigfd = -1;
 	for (int i = 0; i < TIMER_NR; i++)
 		m->timers[i].fd = -1;

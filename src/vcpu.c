@@ -437,11 +437,12 @@ int vcpu_start(struct vcpu *v)
 	pthread_attr_init(&a);
 	pthread_attr_setstacksize(&a, VCPU_STACK_SIZE);
 	pthread_mutex_lock(&v->kick_lock);
-	r = pthread_create(&v->thread, &a, vcpu_thread, v);
+	/* The thread runs guest-controlled exits: it is filtered before its first KVM_RUN. */
+	r = sandbox_thread_start(&v->thread, &a, vcpu_thread, v, v->vm->sandbox, SB_VCPU);
 	v->running = r == 0;
 	pthread_mutex_unlock(&v->kick_lock);
 	pthread_attr_destroy(&a);
-	return -r;
+	return r;
 }
 
 void vcpu_join(struct vcpu *v)

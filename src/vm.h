@@ -11,6 +11,7 @@
 #include "bus.h"
 #include "err.h"
 #include "mem.h"
+#include "sandbox.h"
 
 #define VM_MAX_CPUS 64
 #define VM_MAX_DEVICES 32
@@ -43,6 +44,8 @@ struct vm_config {
 	const char *serial;	/* NULL/"stdio": stdin/stdout; "file:PATH" */
 	const char *devices[VM_MAX_DEVICES];	/* raw --device arguments, for pci/vfio */
 	unsigned ndevices;
+	enum sandbox_mode seccomp;	/* --seccomp (docs/security.md) */
+	const char *user;		/* --user NAME: drop root before the guest runs */
 };
 
 /* Exit counters (--stats). Updated atomically from vCPU threads. */
@@ -74,6 +77,8 @@ struct vm {
 	struct console *console;
 	struct pci_bus *pci;		/* issue 4 */
 	struct vfio_vm *vfio;		/* VFIO container and devices (src/vfio/vfio_vm.c) */
+	struct sandbox *sandbox;	/* the threads' seccomp filters (sandbox.c) */
+	int boot_fds[BOOT_KEEP_FDS];	/* kernel/initrd/modules kept open for --reboot */
 
 	struct kvm_irq_routing *routes;	/* staged GSI routing table (kvm.c) */
 	unsigned long gsi_used[4096 / (8 * sizeof(unsigned long))];

@@ -23,9 +23,35 @@ enum boot_kind boot_detect(const uint8_t *img, size_t len)
 	return BOOT_KIND_UNKNOWN;
 }
 
+/* Open @path, or with @keep reuse the file kept open by an earlier load (a --reboot under
+ * the seccomp filter or after --user, where open() is no longer possible). */
+static int boot_open(const char *what, const char *path, int *keep, struct err *err)
+{
+	int fd;
+
+	if (keep && *keep >= 0) {
+		if (lseek(*keep, 0, SEEK_SET) < 0)
+			return err_input(err, errno, "cannot read %s %s again: %s", what, path,
+					 strerror(errno));
+		return *keep;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_input(err, errno, "cannot open %s %s: %s", what, path, strerror(errno));
+	if (keep)
+		*keep = fd;
+	return fd;
+}
+
+static void boot_done(int fd, const int *keep)
+{
+	if (!keep)
+		close(fd);
+}
+
 /* Read a whole file; refuse anything bigger than @max (it could not fit in guest RAM). */
-static int boot_read(const char *what, const char *path, uint64_t max, uint8_t **data,
-		     size_t *len, struct err *err)
+static int boot_read(const char *what, const char *path, int *keep, uint64_t max,
+		     uint8_t **data, size_t *len, struct err *err)
 {
 	size_t cap = 1 << 20, n = 0;
 	uint8_t *buf = NULL, *nb;
@@ -33,9 +59,9 @@ static int boot_read(const char *what, const char *path, uint64_t max, uint8_t *
 	int fd, e = 0;
 	ssize_t r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = boot_open(what, path, keep, err);
 	if (fd < 0)
-		return err_input(err, errno, "cannot open %s %s: %s", what, path, strerror(errno));
+		return fd;
 	/* A regular file's size is known: refuse a huge one before reading it, and read a
 	 * normal one in one go (the loop still copes with pipes and short reads). */
 	if (!fstat(fd, &st) && S_ISREG(st.st_mode)) {
@@ -73,14 +99,19 @@ static int boot_read(const char *what, const char *path, uint64_t max, uint8_t *
 			goto fail;
 		}
 	}
-	close(fd);
+	boot_done(fd, keep);
 	*data = buf;
 	*len = n;
 	return 0;
 fail:
 	free(buf);
-	close(fd);
+	boot_done(fd, keep);
 	return e;
+}
+
+static int *boot_keep(const struct boot_config *cfg, unsigned i)
+{
+	return cfg->keep_fds && i < BOOT_KEEP_FDS ? &cfg->keep_fds[i] : NULL;
 }
 
 static const char *boot_kind_name(enum boot_kind k)
@@ -120,7 +151,8 @@ static int boot_load_multiboot(const struct guest_mem *mem, const struct e820_ta
 		const struct boot_module *m = &cfg->modules[i];
 		uint8_t *data = NULL;
 
-		r = boot_read("module", m->path, mem->ram_size, &data, &mods[i].len, err);
+		r = boot_read("module", m->path, boot_keep(cfg, 2 + i), mem->ram_size, &data,
+			      &mods[i].len, err);
 		mods[i].data = data;
 		if (!r && !(mods[i].string = boot_mb_string(m->path, m->args)))
 			r = err_set(err, ENOMEM, "out of memory");
@@ -147,7 +179,8 @@ static int boot_load_linux(const struct guest_mem *mem, const struct e820_table 
 	int r = 0;
 
 	if (cfg->initrd)
-		r = boot_read("initrd", cfg->initrd, mem->ram_size, &initrd, &initrd_len, err);
+		r = boot_read("initrd", cfg->initrd, boot_keep(cfg, 1), mem->ram_size, &initrd,
+			      &initrd_len, err);
 	if (r)
 		return r;
 	if (kind == BOOT_KIND_BZIMAGE)
@@ -168,7 +201,8 @@ int boot_load(const struct guest_mem *mem, const struct e820_table *e820,
 
 	if (!cfg->kernel)
 		return err_input(err, EINVAL, "no kernel given; use --kernel FILE");
-	r = boot_read("kernel", cfg->kernel, mem->ram_size, &img, &len, err);
+	r = boot_read("kernel", cfg->kernel, boot_keep(cfg, 0), mem->ram_size, &img, &len,
+		      err);
 	if (r)
 		return r;
 	kind = boot_detect(img, len);

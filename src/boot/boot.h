@@ -19,7 +19,13 @@ struct boot_config {
 	const char *cmdline;		/* NULL: empty */
 	const struct boot_module *modules;	/* Multiboot only */
 	unsigned nmodules;
+	/* NULL: every boot_load() opens the files by name. Else BOOT_KEEP_FDS descriptors
+	 * (kernel, initrd, modules 0..15; -1 before the first load) that boot_load() opens once
+	 * and keeps, so a --reboot rereads them without open(2); the caller closes them. */
+	int *keep_fds;
 };
+
+#define BOOT_KEEP_FDS (2 + 16)
 
 enum boot_kind { BOOT_KIND_UNKNOWN, BOOT_KIND_BZIMAGE, BOOT_KIND_VMLINUX, BOOT_KIND_MULTIBOOT };
 

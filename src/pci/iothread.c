@@ -6,6 +6,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 #include "pci_dev.h"
+#include "../sandbox.h"
 
 #define IOT_MAX 64
 
@@ -81,13 +82,21 @@ struct pci_iothread *pci_iothread_new(pthread_mutex_t *lock)
 	ev.data.fd = t->stopfd;
 	if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->stopfd, &ev) < 0)
 		goto fail;
-	if (pthread_create(&t->thread, NULL, iot_main, t))
-		goto fail;
-	t->started = true;
 	return t;
 fail:
 	pci_iothread_free(t);
 	return NULL;
+}
+
+int pci_iothread_start(struct pci_iothread *t, const struct sandbox *sb)
+{
+	int r;
+
+	if (t->started)
+		return 0;
+	r = sandbox_thread_start(&t->thread, NULL, iot_main, t, sb, SB_IO);
+	t->started = r == 0;
+	return r;
 }
 
 int pci_iothread_watch(struct pci_iothread *t, int fd, void (*cb)(void *arg, uint64_t count),

@@ -10,7 +10,7 @@ struct vm;
 struct pci_glue {
 	struct pci_bus bus;		/* first: vm->pci == &glue->bus */
 	struct vm *vm;
-	struct pci_iothread *iot;	/* started with the first doorbell */
+	struct pci_iothread *iot;	/* made by the first watch or pci_start() */
 	bool cf8_registered;
 };
 

@@ -18,6 +18,9 @@ int pci_setup(struct vm *vm, struct err *err);
 void pci_mptable_intx(struct vm *vm, struct mptable_config *cfg);
 /* Guest reset: devices to power-on state, BARs unmapped, interrupts torn down. */
 void pci_reset(struct vm *vm);
+/* End of set-up: start the device thread (after --user, under its seccomp filter). */
+int pci_start(struct vm *vm, struct err *err);
+
 /* Exit: release everything (safe after a failed pci_setup). */
 void pci_teardown(struct vm *vm);
 

@@ -345,8 +345,12 @@ void pci_doorbells_destroy(struct pci_dev *d);
 
 /* --- iothread.c: the device thread serving doorbells (epoll over eventfds) --- */
 struct pci_iothread;
-/* Start a thread that runs each watched fd's callback with *@lock held. */
+struct sandbox;
+/* A device thread that will run each watched fd's callback with *@lock held. Fds may be
+ * watched before it starts; their events wait in its epoll set. */
 struct pci_iothread *pci_iothread_new(pthread_mutex_t *lock);
+/* Start the thread under @sb's device-thread filter (once; later calls do nothing). */
+int pci_iothread_start(struct pci_iothread *t, const struct sandbox *sb);
 int pci_iothread_watch(struct pci_iothread *t, int fd, void (*cb)(void *arg, uint64_t count),
 		       void *arg);
 void pci_iothread_unwatch(struct pci_iothread *t, int fd);

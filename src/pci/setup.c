@@ -52,6 +52,23 @@ int pci_setup(struct vm *vm, struct err *err)
 	return vfio_vm_map_ram(vm, err);
 }
 
+int pci_start(struct vm *vm, struct err *err)
+{
+	struct pci_glue *g = glue(vm);
+	int r;
+
+	/* Made now, by the main thread, before any filter: a vCPU thread (whose filter has no
+	 * clone) would otherwise create it on a guest's first MSI-X programming. */
+	if (!g || !vm->cfg.ndevices)
+		return 0;
+	if (!g->iot)
+		g->iot = pci_iothread_new(&vm->lock);
+	if (!g->iot)
+		return err_set(err, ENOMEM, "PCI: cannot create the device thread");
+	r = pci_iothread_start(g->iot, vm->sandbox);
+	return r ? err_set(err, -r, "PCI: cannot start the device thread: %s", strerror(-r)) : 0;
+}
+
 void pci_mptable_intx(struct vm *vm, struct mptable_config *cfg)
 {
 	struct pci_bus *b = vm->pci;

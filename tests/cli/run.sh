@@ -29,6 +29,21 @@ check() {
 	fi
 }
 
+# Least privilege (docs/security.md): a bad --seccomp mode, an empty or unknown --user, --user
+# as an ordinary user; all found before /dev/kvm is opened.
+check "--seccomp strict" "--seccomp 'strict' is not valid; use on, log or off" \
+	run --kernel "$mb" --seccomp strict
+check "--seccomp twice" "--seccomp given twice" run --kernel "$mb" --seccomp on --seccomp=off
+check "--user empty" "--user needs a user name" run --kernel "$mb" --user ""
+if [ "$(id -u)" = 0 ]; then
+	check "--user unknown" "--user no-such-user-vfvm: no such user" \
+		run --kernel "$mb" --user no-such-user-vfvm
+	check "--user root" "--user root is root; name an ordinary user" run --kernel "$mb" --user root
+else
+	check "--user not root" "--user nobody needs vfvm started as root" \
+		run --kernel "$mb" --user nobody
+fi
+
 check "missing kernel file" "cannot open kernel .*/nonexistent.*No such file" \
 	run --kernel "$dir/nonexistent"
 check "unreadable kernel" "cannot read kernel .*unreadable-dir.*Is a directory" \

@@ -200,6 +200,42 @@ static void test_too_large(void **state)
 	tguest_free(&g);
 }
 
+/* --reboot under the seccomp filter or after --user: the second load rereads the files from
+ * the descriptors the first kept, even when the names are gone (no open(2) then). */
+static void test_keep_fds(void **state)
+{
+	int fds[BOOT_KEEP_FDS];
+	struct boot_config cfg = { .kernel = tpath("kbz"), .initrd = tpath("kinit"),
+				   .cmdline = "again", .keep_fds = fds };
+	size_t len = 0;
+	uint8_t *img = tbz_make(4, 0x1000, &len);
+	struct tguest g;
+	struct boot_entry e;
+	struct err err;
+	(void)state;
+
+	for (int i = 0; i < BOOT_KEEP_FDS; i++)
+		fds[i] = -1;
+	tsave("kbz", img, len);
+	free(img);
+	tsave("kinit", "initrd-bytes", 12);
+	assert_int_equal(load(&g, &cfg, &e, &err), 0);
+	tguest_free(&g);
+	assert_true(fds[0] >= 0 && fds[1] >= 0);
+	assert_int_equal(unlink(tpath("kbz")), 0);
+	assert_int_equal(unlink(tpath("kinit")), 0);
+	assert_int_equal(load(&g, &cfg, &e, &err), 0);
+	assert_int_equal(e.kind, BOOT_KIND_BZIMAGE);
+	assert_memory_equal(g.ram + rd32(g.ram + BOOT_PARAMS_ADDR + 0x218), "initrd-bytes", 12);
+	tguest_free(&g);
+	/* Without kept descriptors the same second load fails: the names are gone. */
+	cfg.keep_fds = NULL;
+	assert_int_equal(load(&g, &cfg, &e, &err), -ENOENT);
+	tguest_free(&g);
+	close(fds[0]);
+	close(fds[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -207,6 +243,7 @@ int main(void)
 		cmocka_unit_test(test_kinds),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_too_large),
+		cmocka_unit_test(test_keep_fds),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -95,7 +95,7 @@ static int setup_stdio(void **state)
 	console_uart_ops(f.c, &ops);
 	f.u = uart_new(NULL, &ops);
 	assert_non_null(f.u);
-	assert_int_equal(console_start(f.c, f.u), 0);
+	assert_int_equal(console_start(f.c, f.u, NULL), 0);
 	*state = &f;
 	return 0;
 }
@@ -282,7 +282,7 @@ static void test_file_output(void **state)
 	assert_non_null(c);
 	console_uart_ops(c, &ops);
 	u = uart_new(NULL, &ops);
-	assert_int_equal(console_start(c, u), 0);
+	assert_int_equal(console_start(c, u, NULL), 0);
 	for (const char *p = "new\ntail"; *p; p++) {
 		v = (uint8_t)*p;
 		uart_io(u, 0, &v, 1, true);
@@ -329,7 +329,7 @@ static unsigned start_count_threads(const char *spec)
 	assert_non_null(c);
 	console_uart_ops(c, &ops);
 	u = uart_new(NULL, &ops);
-	assert_int_equal(console_start(c, u), 0);
+	assert_int_equal(console_start(c, u, NULL), 0);
 	added = thread_count() - before;
 	uart_io(u, 0, &v, 1, true);
 	console_free(c);
@@ -410,7 +410,7 @@ static void test_tty_raw_and_restore(void **state)
 	assert_non_null(c);
 	console_uart_ops(c, &ops);
 	u = uart_new(NULL, &ops);
-	assert_int_equal(console_start(c, u), 0);
+	assert_int_equal(console_start(c, u, NULL), 0);
 	assert_int_equal(tcgetattr(slave, &t), 0);
 	assert_false(t.c_lflag & (ICANON | ECHO | ISIG));
 	assert_false(t.c_iflag & ICRNL);
@@ -455,7 +455,7 @@ static void test_tty_restore_on_signal(void **state)
 		struct console *c = console_new("stdio", &lock, NULL, NULL, &err);
 
 		console_uart_ops(c, &ops);
-		console_start(c, uart_new(NULL, &ops));
+		console_start(c, uart_new(NULL, &ops), NULL);
 		raise(SIGTERM);
 		_exit(0);
 	}

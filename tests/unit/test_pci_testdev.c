@@ -49,6 +49,7 @@ static int setup(void **state)
 	pthread_mutex_init(&e->lock, NULL);
 	e->iot = pci_iothread_new(&e->lock);
 	assert_non_null(e->iot);
+	assert_int_equal(pci_iothread_start(e->iot, NULL), 0);
 	o.watch_fd = watch;
 	o.unwatch_fd = unwatch;
 	pci_bus_init(&e->b, &o, 0x200000000ULL);

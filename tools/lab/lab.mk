@@ -7,6 +7,8 @@ LAB_OUT		:= tools/lab/out
 LAB_KVER	:= $(shell tools/lab/lab kver 2>/dev/null)
 LAB_SCENARIOS	?=
 LAB_VFVM	?= $(VFVM)
+# vfvm with the test hooks (Makefile: VFVM_HOOKS), for the sandbox scenario.
+LAB_VFVM_HOOKS	?= $(VFVM_HOOKS)
 # The guest kernel: the packaged bzImage and the vmlinux in it (tools/extract-vmlinux).
 LAB_BZIMAGE	= /boot/vmlinuz-$(LAB_KVER)
 LAB_VMLINUX	:= $(if $(wildcard tools/extract-vmlinux),$(LAB_OUT)/vmlinux)
@@ -16,7 +18,7 @@ LAB_GUESTDIR	:= $(or $(GUEST_OUT),build/guest)
 LAB_GUESTFILES	= $(wildcard $(addprefix $(LAB_GUESTDIR)/,*.kernel *.args *.bin run))
 LAB_IMAGE_DEPS	= tools/lab/build-image tools/lab/init tools/lab/lib.sh tools/lab/machine.conf \
 		  tools/lab/scenario.sh tools/lab/scenarios $(wildcard tools/lab/scenarios/*.sh) \
-		  $(wildcard $(LAB_BZIMAGE)) $(LAB_VFVM) $(LAB_VMLINUX) \
+		  $(wildcard $(LAB_BZIMAGE)) $(LAB_VFVM) $(LAB_VFVM_HOOKS) $(LAB_VMLINUX) \
 		  $(LAB_OUT)/guest-run.cpio $(LAB_OUT)/guest-shell.cpio \
 		  $(LAB_GUESTFILES)
 # Files for scenarios that run inside the Linux guest (adds to LAB_IMAGE_DEPS, LAB_EXTRA_FILES).
@@ -43,7 +45,7 @@ $(LAB_OUT)/lab.cpio: $(LAB_IMAGE_DEPS)
 	@tools/lab/build-image $@ $(LAB_KVER) $(LAB_VFVM) "$(LAB_GUESTFILES)" \
 		$(LAB_BZIMAGE):guest/bzImage $(if $(LAB_VMLINUX),$(LAB_VMLINUX):guest/vmlinux) \
 		$(LAB_OUT)/guest-run.cpio:guest/run.cpio $(LAB_OUT)/guest-shell.cpio:guest/shell.cpio \
-		$(LAB_EXTRA_FILES)
+		$(LAB_VFVM_HOOKS):bin/vfvm-testhooks $(LAB_EXTRA_FILES)
 
 $(LAB_OUT)/vmlinux: tools/extract-vmlinux $(wildcard $(LAB_BZIMAGE))
 	@[ -n "$(LAB_KVER)" ] || tools/lab/lab kver

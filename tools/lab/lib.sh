@@ -75,3 +75,26 @@ lab_test_guest() {
 	echo "no test guest '$1' in /guests (make guests)"
 	return 1
 }
+
+# lab_as_user [BDF...]: from here on the scenario's $VFVM runs as the ordinary user vfvm
+# (uid 1000, build-image), given only what docs/security.md lists: read/write on /dev/kvm
+# (group kvm), on the IOMMU groups of the devices BDF..., and a locked-memory limit
+# ($LAB_USER_MEMLOCK KiB, default unlimited) for VFIO's pinning of guest RAM.
+lab_as_user() {
+	chgrp kvm /dev/kvm && chmod 660 /dev/kvm || { echo "cannot give /dev/kvm to group kvm"; return 1; }
+	for _b in "$@"; do
+		_g=$(lab_vfio_group "$_b") || { echo "$_b: no IOMMU group"; return 1; }
+		chown vfvm "/dev/vfio/$_g" || { echo "cannot give /dev/vfio/$_g to vfvm"; return 1; }
+	done
+	VFVM_AS_ROOT=${VFVM_AS_ROOT:-$VFVM}
+	cat >/tmp/vfvm-as-user <<EOF
+#!/bin/sh
+ulimit -l \${LAB_USER_MEMLOCK:-unlimited}
+exec su -s /bin/sh -c '[ "\$(id -u)" = 1000 ] || { echo "lab: su did not make uid 1000" >&2; exit 1; }; exec $VFVM_AS_ROOT "\$@"' -- vfvm vfvm "\$@"
+EOF
+	chmod 755 /tmp/vfvm-as-user
+	# su's own failure would end in status 1, like the exit guest: check it really runs vfvm.
+	_o=$(/tmp/vfvm-as-user --version 2>&1)
+	case "$_o" in "vfvm "*) ;; *) echo "su cannot run $VFVM_AS_ROOT as vfvm: $(echo "$_o" | head -n 2 | tr "\n" " ")"; return 1 ;; esac
+	VFVM=/tmp/vfvm-as-user
+}

@@ -51,6 +51,8 @@ EOF
 	why=$(vl_initrd /tmp/vfio-nvme.cpio /tmp/nvme-check.sh \
 		crct10dif_common crc-t10dif crc64 crc64-rocksoft t10-pi nvme-core nvme) ||
 		{ lab_fail "$why"; return; }
+	# As an ordinary user, with the seccomp filters on (the default): docs/security.md.
+	lab_as_user $VL_BDF >/tmp/as-user.why || { lab_fail "$(cat /tmp/as-user.why)"; return; }
 	vl_boot /tmp/vfio-nvme.cpio --device vfio,host=$VL_BDF
 	vn_traps
 	vl_judge found bound pattern msix irqs io2048 traps
