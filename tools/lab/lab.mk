@@ -24,7 +24,7 @@ LAB_IMAGE_DEPS	= tools/lab/build-image tools/lab/init tools/lab/lib.sh tools/lab
 # Files for scenarios that run inside the Linux guest (adds to LAB_IMAGE_DEPS, LAB_EXTRA_FILES).
 -include tools/lab/guest/guest.mk
 
-.PHONY: lab-image lab-image-files lab-check lab-shell lab-guest
+.PHONY: lab-image lab-image-files lab-check lab-shell lab-guest soak
 
 # Two steps: the test guests first (when the guest tier exists), then a make that sees them. A
 # guest that does not build is left out (the guests scenario then fails), not the whole lab.
@@ -65,6 +65,12 @@ lab-guest: $(LAB_OUT)/guest-shell.cpio $(LAB_OUT)/guest-run.cpio $(LAB_VMLINUX)
 
 lab-check: lab-image
 	@tools/lab/lab check $(LAB_SCENARIOS)
+
+# The hostile-guest soak (docs/security.md): minutes, not in make check. SOAK_ROUNDS and
+# SOAK_SEEDS change its length (LAB_APPEND carries them into the lab).
+soak: lab-image
+	@LAB_APPEND="$$LAB_APPEND lab.soak_rounds=$${SOAK_ROUNDS:-300000} lab.soak_seeds=$${SOAK_SEEDS:-4}" \
+		tools/lab/lab check soak
 
 lab-shell: lab-image
 	@tools/lab/lab shell

@@ -2,7 +2,8 @@
 # ordinary user; started as root with --user it drops to that user, and every one of its threads
 # is under a seccomp filter with no_new_privs; a forbidden call (vfvm-testhooks) kills it with a
 # line naming the call, --seccomp=log lets it through to the kernel log, off has no filter; too
-# low a locked-memory limit for VFIO and bad --user values end in one line and status 2.
+# low a locked-memory limit for VFIO and bad --user values end in one line and status 2; the
+# hostile guest does not bring down vfvm with a device passed through.
 lab_timeout=180
 lab_devices=""
 
@@ -14,7 +15,7 @@ SB_LOG=/tmp/sandbox.log
 sb_exit_guest() {
 	_v=$1
 	shift
-	"$_v" run --kernel /guests/exit.kernel --memory 32M --debug-exit "$@" </dev/null >$SB_LOG 2>&1
+	"$_v" run --kernel /guests/${SB_GUEST:-exit}.kernel --memory 32M --debug-exit "$@" </dev/null >$SB_LOG 2>&1
 	echo $?
 }
 
@@ -98,7 +99,17 @@ run() {
 		f="$f memlock(status $st: $(tail -n 1 $SB_LOG))"
 	fi
 
-	# 5. --user errors: unknown user, and --user when not root.
+	# 5. The hostile guest (tests/guest/hostile.c) against a passed-through device, as the
+	#    ordinary user with the filters on: vfvm survives (make soak runs it for longer).
+	st=$(SB_GUEST=hostile sb_exit_guest "$VFVM" --device testdev --device vfio,host=$EDU \
+		--cmdline "seed=7 rounds=20000")
+	if [ "$st" = 1 ] && grep -q '^PASS hostile.alive' $SB_LOG; then
+		echo "sandbox: PASS hostile-vfio: $(grep '^hostile: seed' $SB_LOG)"
+	else
+		f="$f hostile-vfio(status $st: $(tail -n 1 $SB_LOG))"
+	fi
+
+	# 6. --user errors: unknown user, and --user when not root.
 	st=$(sb_exit_guest "$root_vfvm" --user no-such-user)
 	[ "$st" = 2 ] && grep -q "no such user" $SB_LOG && echo "sandbox: PASS user-unknown" ||
 		f="$f user-unknown(status $st: $(tail -n 1 $SB_LOG))"
