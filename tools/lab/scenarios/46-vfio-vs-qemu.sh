@@ -14,6 +14,9 @@ VQ_DIR=/tmp/vfio-vs-qemu
 VQ_ALLOW=/lab/scenarios/vfio-vs-qemu.allow
 VQ_DOC=/lab/passthrough.md
 
+# vl_overlay (inside the lab; the host reads this file for lab_devices only).
+[ -f /lab/scenarios/vfio-linux.lib ] && . /lab/scenarios/vfio-linux.lib
+
 # vq_initrd OUT: /guest/pci.cpio (Debian's lspci with its libraries, pci.ids) with a second
 # archive whose /init prints the device's lspci -vvv -xxx between two marks and resets.
 vq_initrd() {
@@ -32,10 +35,7 @@ echo "vq: END"
 reboot -f
 EOI
 	chmod 755 $_ov/init
-	cp /guest/pci.cpio "$1"
-	_pad=$(( (4 - $(wc -c <"$1") % 4) % 4 ))
-	[ $_pad = 0 ] || head -c $_pad /dev/zero >>"$1"
-	(cd $_ov && find . | cpio -o -H newc 2>/dev/null) >>"$1"
+	vl_overlay /guest/pci.cpio "$1" $_ov
 }
 
 # vq_norm LOG: the lspci lines between the marks, with what is the VMM's choice and not the
