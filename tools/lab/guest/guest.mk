@@ -42,3 +42,20 @@ LAB_VFIO_MODS	= crypto/crct10dif_common lib/crc-t10dif lib/crc64 lib/crc64-rocks
 		  drivers/nvme/host/nvme-core drivers/nvme/host/nvme \
 		  drivers/net/ethernet/intel/e1000e/e1000e
 LAB_EXTRA_FILES	+= $(foreach m,$(LAB_VFIO_MODS),$(LAB_VFIO_KMOD)/$(m).ko:guest/modules/$(notdir $(m)).ko)
+
+# bench-lab (tools/lab/scenarios/91-bench-lab.sh, bench/README.md): the timing helper and the
+# bench guests (bench/bench.mk builds them) under /bench. LAB_BENCH_N exits per PIO/MMIO guest.
+LAB_BENCH_N	:= 5000
+LAB_BENCH_DIR	:= $(BUILD)/bench
+LAB_BENCH_FILES	:= $(LAB_BENCH_DIR)/labtime $(LAB_BENCH_DIR)/exit.elf $(LAB_BENCH_DIR)/pio-0.elf \
+		   $(LAB_BENCH_DIR)/pio-$(LAB_BENCH_N).elf $(LAB_BENCH_DIR)/mmio-0.elf \
+		   $(LAB_BENCH_DIR)/mmio-$(LAB_BENCH_N).elf
+
+$(LAB_BENCH_DIR)/labtime: bench/labtime.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -static -o $@ $<
+
+LAB_IMAGE_DEPS	+= $(LAB_BENCH_FILES)
+LAB_EXTRA_FILES	+= $(foreach f,$(LAB_BENCH_FILES),$(f):bench/$(notdir $(f)))
+LAB_IMAGE_DEPS	+= docs/passthrough.md tools/lab/scenarios/vfio-vs-qemu.allow
+LAB_EXTRA_FILES	+= docs/passthrough.md:lab/passthrough.md
