@@ -467,7 +467,7 @@ static int machine_legacy(struct vm *vm, struct err *err)
 		m->isa[i] = (struct irq_line){ .set = isa_irq_set, .opaque = vm, .pin = i };
 	io_ops.opaque = vm;
 	vm->pic = pic_new(pic_int_out, vm);
-	vm->ioapic = ioapic_new(&io_ops, (uint8_t)vm->ncpus);
+	vm->ioapic = ioapic_new(&io_ops, mptable_ioapic_id(vm->ncpus));
 	m->timers[TIMER_PIT].dev = vm->pit = pit_new(&m->isa[0], &m->timers[TIMER_PIT].ops);
 	m->timers[TIMER_RTC].dev = vm->rtc = rtc_new(&m->isa[8], &m->timers[TIMER_RTC].ops,
 						     vm->cfg.ram_size);
@@ -497,7 +497,7 @@ static int machine_mptable(struct vm *vm, struct err *err)
 	if (!c)
 		return err_set(err, ENOMEM, "out of memory for the MP table");
 	c->ncpus = vm->ncpus;
-	c->ioapic_id = (uint8_t)vm->ncpus;
+	c->ioapic_id = mptable_ioapic_id(vm->ncpus);
 	pci_mptable_intx(vm, c);
 	r = mptable_write(&vm->mem, c);
 	free(c);
