@@ -468,6 +468,46 @@ static void test_place(void **state)
 	assert_true(pci_bar_addr(d, 0) != 0xd0000000);
 }
 
+/* Every reset turns bus master and decoding off on the device before VFIO_DEVICE_RESET,
+ * counts only resets that ran, and a device with no reset method is still quiesced. */
+static void test_reset(void **state)
+{
+	struct pci_dev *d;
+
+	(void)state;
+	cfg16(PCI_COMMAND, PCI_CMD_MASTER | PCI_CMD_MEM | PCI_CMD_IO);	/* left on by a guest */
+	d = create("0000:01:00.0");
+	assert_non_null(d);
+	assert_int_equal(fk.resets, 1);
+	assert_int_equal(fk.cmd_at_reset & 7, 0);
+	assert_int_equal(vfio_pci_resets(d), 1);
+	cfg_write(d, PCI_COMMAND, 2, PCI_CMD_MASTER | PCI_CMD_MEM | PCI_CMD_IO);
+	assert_int_equal(fk.config[PCI_COMMAND] & 7, 7);
+	pci_dev_reset(d);
+	assert_int_equal(fk.resets, 2);
+	assert_int_equal(fk.cmd_at_reset & 7, 0);
+	assert_int_equal(fk.config[PCI_COMMAND] & 7, 0);
+	assert_int_equal(vfio_pci_resets(d), 2);
+}
+
+static void test_reset_none(void **state)
+{
+	struct pci_dev *d;
+
+	(void)state;
+	fk.dev_flags = VFIO_DEVICE_FLAGS_PCI;			/* like the lab's edu */
+	cfg16(PCI_COMMAND, PCI_CMD_MASTER | PCI_CMD_MEM);
+	d = create("0000:01:00.0");
+	assert_non_null(d);
+	assert_int_equal(fk.resets, 0);
+	assert_int_equal(vfio_pci_resets(d), 0);
+	assert_int_equal(fk.config[PCI_COMMAND] & 7, 0);
+	cfg_write(d, PCI_COMMAND, 2, PCI_CMD_MASTER | PCI_CMD_MEM);
+	pci_dev_reset(d);
+	assert_int_equal(fk.config[PCI_COMMAND] & 7, 0);
+	assert_int_equal(vfio_pci_resets(d), 0);
+}
+
 static void test_place_too_big(void **state)
 {
 	struct pci_dev *d;
@@ -516,6 +556,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_error_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_place, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_place_too_big, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reset_none, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
