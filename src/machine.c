@@ -540,10 +540,8 @@ static int machine_cpuid(struct vm *vm, struct err *err)
 
 static int machine_vcpus(struct vm *vm, struct err *err)
 {
-	int r = machine_cpuid(vm, err);
+	int r;
 
-	if (r)
-		return r;
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		vm->vcpus[i] = vcpu_new(vm, i, err);
 		if (!vm->vcpus[i])
@@ -613,6 +611,7 @@ static int machine_setup(struct vm *vm, struct err *err)
 		return -EINVAL;
 	if ((r = kvm_vm_create(vm, err)) || (r = machine_slots(vm, err)) ||
 	    (r = machine_timers(vm, err)) || (r = machine_legacy(vm, err)) ||
+	    (r = machine_cpuid(vm, err)) ||	/* before PCI: its window needs phys bits */
 	    (r = pci_setup(vm, err)) || (r = machine_mptable(vm, err)) ||
 	    (r = machine_vcpus(vm, err)))
 		return r;

@@ -936,9 +936,11 @@ int vfio_pci_place(struct pci_dev *pd, struct err *err)
 			if (pd->bars[i].size > pd->bars[big].size)
 				big = i;
 		return err_input(err, ENOSPC, "--device vfio,host=%s: its BARs do not fit "
-				 "vfvm's PCI windows (the largest, BAR%d, is %llu MiB); pass fewer or "
-				 "smaller devices", vp->dev.name, big,
-				 (unsigned long long)(pd->bars[big].size >> 20));
+				 "vfvm's PCI windows (the largest, BAR%d, is %llu MiB; 32-bit window "
+				 "below 0xfec00000, 64-bit window up to 0x%llx, the guest's physical "
+				 "address limit); pass fewer or smaller devices", vp->dev.name, big,
+				 (unsigned long long)(pd->bars[big].size >> 20),
+				 (unsigned long long)pd->bus->mem64_end);
 	}
 	/* The power-on state a guest reset restores includes this placement. */
 	pci_dev_seal(pd);
