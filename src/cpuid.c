@@ -135,6 +135,14 @@ static struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *c, uint32_t fn, ui
 	return NULL;
 }
 
+unsigned cpuid_phys_bits(const struct kvm_cpuid2 *c)
+{
+	for (unsigned i = 0; c && i < c->nent; i++)
+		if (c->entries[i].function == 0x80000008 && (c->entries[i].eax & 0xff))
+			return c->entries[i].eax & 0xff;
+	return 36;
+}
+
 void cpuid_add_topology(struct kvm_cpuid2 *c, unsigned cap)
 {
 	const struct kvm_cpuid_entry2 *leaf0 = cpuid_find(c, 0, 0);

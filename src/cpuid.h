@@ -19,4 +19,8 @@ void cpuid_fixup(struct kvm_cpuid2 *c, unsigned apic_id, unsigned ncpus, bool co
  */
 void cpuid_add_topology(struct kvm_cpuid2 *c, unsigned cap);
 
+/* The guest's physical address width: leaf 0x80000008 EAX[7:0], or 36 without that leaf
+ * (SDM vol. 3A §4.1.4: MAXPHYADDR is 36 when CPUID does not report it). */
+unsigned cpuid_phys_bits(const struct kvm_cpuid2 *c);
+
 #endif

@@ -467,7 +467,7 @@ static int machine_legacy(struct vm *vm, struct err *err)
 		m->isa[i] = (struct irq_line){ .set = isa_irq_set, .opaque = vm, .pin = i };
 	io_ops.opaque = vm;
 	vm->pic = pic_new(pic_int_out, vm);
-	vm->ioapic = ioapic_new(&io_ops, (uint8_t)vm->ncpus);
+	vm->ioapic = ioapic_new(&io_ops, mptable_ioapic_id(vm->ncpus));
 	m->timers[TIMER_PIT].dev = vm->pit = pit_new(&m->isa[0], &m->timers[TIMER_PIT].ops);
 	m->timers[TIMER_RTC].dev = vm->rtc = rtc_new(&m->isa[8], &m->timers[TIMER_RTC].ops,
 						     vm->cfg.ram_size);
@@ -497,7 +497,7 @@ static int machine_mptable(struct vm *vm, struct err *err)
 	if (!c)
 		return err_set(err, ENOMEM, "out of memory for the MP table");
 	c->ncpus = vm->ncpus;
-	c->ioapic_id = (uint8_t)vm->ncpus;
+	c->ioapic_id = mptable_ioapic_id(vm->ncpus);
 	pci_mptable_intx(vm, c);
 	r = mptable_write(&vm->mem, c);
 	free(c);
@@ -540,10 +540,8 @@ static int machine_cpuid(struct vm *vm, struct err *err)
 
 static int machine_vcpus(struct vm *vm, struct err *err)
 {
-	int r = machine_cpuid(vm, err);
+	int r;
 
-	if (r)
-		return r;
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		vm->vcpus[i] = vcpu_new(vm, i, err);
 		if (!vm->vcpus[i])
@@ -637,6 +635,7 @@ static int machine_setup(struct vm *vm, struct err *err)
 		return -EIO;
 	if ((r = kvm_vm_create(vm, err)) || (r = machine_slots(vm, err)) ||
 	    (r = machine_timers(vm, err)) || (r = machine_legacy(vm, err)) ||
+	    (r = machine_cpuid(vm, err)) ||	/* before PCI: its window needs phys bits */
 	    (r = pci_setup(vm, err)) || (r = machine_mptable(vm, err)) ||
 	    (r = machine_vcpus(vm, err)))
 		return r;

@@ -113,8 +113,9 @@ static int mp_validate(const struct mptable_config *cfg)
 {
 	if (cfg->ncpus == 0 || cfg->ncpus > MPTABLE_MAX_CPUS)
 		return -EINVAL;
-	/* APIC IDs share one name space on the APIC bus (MPS §3.6.1); 0xFF is broadcast. */
-	if (cfg->ioapic_id < cfg->ncpus || cfg->ioapic_id == 0xFF)
+	/* The 82093AA's ID register has 4 bits (§3.2.1). APIC IDs share one name space on
+	 * the APIC bus (MPS §3.6.1), so below 16 vCPUs the ID must not be a LAPIC's. */
+	if (cfg->ioapic_id > 0xF || (cfg->ncpus < 16 && cfg->ioapic_id < cfg->ncpus))
 		return -EINVAL;
 	if (cfg->npci_intx > MPTABLE_MAX_PCI_INTX)
 		return -E2BIG;
@@ -134,6 +135,18 @@ static uint8_t *mp_put_intsrc(uint8_t *p, uint8_t type, uint8_t irqtype, uint16_
 
 	memcpy(p, &e, sizeof(e));
 	return p + sizeof(e);
+}
+
+/*
+ * With 16 or more vCPUs every 4-bit ID is a LAPIC's: no collision-free ID exists. The
+ * collision only matters on the serial 3-wire APIC bus; xAPIC CPUs (all KVM offers) send
+ * interrupts as system-bus messages, and Linux skips the I/O APIC ID check for them
+ * (io_apic.c, setup_ioapic_ids_from_mpc: "no meaning without the serial APIC bus"; on
+ * x86_64 it wants IDs unique among I/O APICs only). 0 then, as QEMU's MADT always gives.
+ */
+uint8_t mptable_ioapic_id(unsigned ncpus)
+{
+	return ncpus <= 0xF ? (uint8_t)ncpus : 0;
 }
 
 static uint8_t *mp_put_cpus(uint8_t *p, unsigned ncpus)

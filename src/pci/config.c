@@ -12,7 +12,7 @@ void pci_bus_init(struct pci_bus *b, const struct pci_host_ops *ops, uint64_t me
 		b->ops = *ops;
 	/*
 	 * Initial placement windows. I/O: 0xC000-0xFFFF, above every legacy ISA port. 32-bit:
-	 * the PCI hole up to the I/O APIC. 64-bit: from mem_pci64_start(), 64 GiB.
+	 * the PCI hole up to the I/O APIC. 64-bit: from mem_pci64_start(), 64 GiB until pci_bus_set_phys_bits() widens it.
 	 */
 	b->io_next = 0xc000;
 	b->io_end = 0x10000;
@@ -24,6 +24,19 @@ void pci_bus_init(struct pci_bus *b, const struct pci_host_ops *ops, uint64_t me
 	b->addr_limit = 1ULL << 40;
 	if (b->addr_limit < b->mem64_end)
 		b->addr_limit = b->mem64_end;
+}
+
+void pci_bus_set_phys_bits(struct pci_bus *b, unsigned bits)
+{
+	uint64_t top;
+
+	if (bits < 32 || bits > 52)
+		return;		/* not a usable width (52: the architectural maximum) */
+	top = 1ULL << bits;
+	if (top <= b->mem64_next)
+		return;
+	b->mem64_end = top;
+	b->addr_limit = top;
 }
 
 void pci_bus_destroy(struct pci_bus *b)

@@ -234,6 +234,9 @@ struct pci_bus {
 
 /* --- config.c: the bus, functions and config space --- */
 void pci_bus_init(struct pci_bus *b, const struct pci_host_ops *ops, uint64_t mem64_start);
+/* The guest's physical address width (CPUID 0x80000008 EAX[7:0]): the 64-bit window and the
+ * decode limit then reach up to 2^@bits, so BARs as large as the guest can address fit. */
+void pci_bus_set_phys_bits(struct pci_bus *b, unsigned bits);
 /* Frees every function (calls ops->destroy), unmapping BARs and freeing routes. */
 void pci_bus_destroy(struct pci_bus *b);
 /* Allocate a function with zeroed config and the default type 0 masks. Not yet on the bus. */

@@ -9,6 +9,7 @@
 #include "kvm_glue.h"
 #include "../legacy/ioapic.h"
 #include "../vfio/vfio_vm.h"
+#include "../cpuid.h"
 
 /* A level-triggered I/O APIC pin was EOI'd: devices with external INTx (VFIO) unmask it. */
 static void pci_ioapic_eoi(void *opaque, unsigned pin)
@@ -33,6 +34,8 @@ int pci_setup(struct vm *vm, struct err *err)
 	g->vm = vm;
 	pci_glue_ops(g, &ops);
 	pci_bus_init(&g->bus, &ops, mem_pci64_start(&vm->mem));
+	/* 64-bit BARs (GPU apertures of 32-128 GiB and more) up to what the guest addresses. */
+	pci_bus_set_phys_bits(&g->bus, cpuid_phys_bits(vm->cpuid));
 	vm->pci = &g->bus;
 	r = pci_host_bridge_create(&g->bus);
 	if (r)

@@ -3,6 +3,7 @@
  * hw/vfio/pci.c in spirit: emulate what the guest must not touch, forward the rest live. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -56,6 +57,8 @@ struct vfio_pci {
 	struct passcap caps[MAX_PASSCAPS];
 	int ncaps;
 	bool rciep;		/* PCIe endpoint shown as a root-complex integrated endpoint */
+	bool reset_warned;	/* "no reset method" said once */
+	int resets_done;	/* VFIO_DEVICE_RESETs that succeeded (vfio_pci_resets) */
 	uint8_t *rom;
 	/* INTx: the kernel signals intx_fd (and masks the line) until we unmask at EOI. */
 	int intx_fd;
@@ -692,14 +695,48 @@ static void vfio_irq_changed(struct pci_dev *d)
 
 /* --- life cycle --- */
 
+/*
+ * Stop the device and reset it. Bus master, memory and I/O decoding go off on the device
+ * itself first (vfvm's copy of Command is restored separately): a device without a reset
+ * method would otherwise keep DMAing into the next boot's RAM (QEMU's vfio_pci_pre_reset
+ * does the same). VFIO_DEVICE_RESET runs whichever reset the kernel has for it (FLR, PM
+ * D3hot->D0, slot or bus); without one the device is only quiesced, and vfvm says so once.
+ */
+static void vfio_hw_reset(struct vfio_pci *vp)
+{
+	uint16_t cmd = dev_cfg(vp, PCI_COMMAND, 2);
+	int r;
+
+	dev_cfg_write(vp, PCI_COMMAND, 2, cmd & ~(PCI_CMD_MASTER | PCI_CMD_MEM | PCI_CMD_IO));
+	r = vfio_device_reset(&vp->dev);
+	if (!r) {
+		vp->resets_done++;
+		return;
+	}
+	if (vp->reset_warned)
+		return;
+	vp->reset_warned = true;
+	fprintf(stderr, "vfvm: warning: %s: %s; only bus master and decoding were turned off, "
+		"its other state carries over into the guest\n", vp->dev.name,
+		r == -ENOTTY ? "the host has no reset method for it (no FLR, PM or bus reset)" :
+		strerror(-r));
+}
+
 static void vfio_dev_reset(struct pci_dev *d)
 {
 	struct vfio_pci *vp = d->priv;
 
 	msi_release(vp);
 	intx_disable(vp);
-	vfio_device_reset(&vp->dev);
+	vfio_hw_reset(vp);
 	intx_enable(vp);
+}
+
+int vfio_pci_resets(const struct pci_dev *pd)
+{
+	const struct vfio_pci *vp = pd->priv;
+
+	return vp->resets_done;
 }
 
 /* Quiesce: no DMA (bus master off), no interrupts, BAR maps gone, device closed. */
@@ -854,7 +891,7 @@ struct pci_dev *vfio_pci_create(struct vfio_state *s, struct pci_bus *bus,
 	if (vfio_device_open(&vp->dev, s->sys, gfd, &o->host, err))
 		goto fail;
 	/* Start from a clean device (issue: reset before the guest starts). */
-	vfio_device_reset(&vp->dev);
+	vfio_hw_reset(vp);
 	vp->pd = build_function(vp);
 	if (!vp->pd) {
 		err_set(err, ENOMEM, "out of memory");
@@ -899,9 +936,11 @@ int vfio_pci_place(struct pci_dev *pd, struct err *err)
 			if (pd->bars[i].size > pd->bars[big].size)
 				big = i;
 		return err_input(err, ENOSPC, "--device vfio,host=%s: its BARs do not fit "
-				 "vfvm's PCI windows (the largest, BAR%d, is %llu MiB); pass fewer or "
-				 "smaller devices", vp->dev.name, big,
-				 (unsigned long long)(pd->bars[big].size >> 20));
+				 "vfvm's PCI windows (the largest, BAR%d, is %llu MiB; 32-bit window "
+				 "below 0xfec00000, 64-bit window up to 0x%llx, the guest's physical "
+				 "address limit); pass fewer or smaller devices", vp->dev.name, big,
+				 (unsigned long long)(pd->bars[big].size >> 20),
+				 (unsigned long long)pd->bus->mem64_end);
 	}
 	/* The power-on state a guest reset restores includes this placement. */
 	pci_dev_seal(pd);

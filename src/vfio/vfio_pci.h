@@ -69,4 +69,8 @@ int vfio_state_map_ram(struct vfio_state *s, const struct guest_mem *mem, struct
 /* Quiesce every device (bus master off, interrupts off), unmap, close. Idempotent. */
 void vfio_state_close(struct vfio_state *s);
 
+/* How many VFIO_DEVICE_RESETs of @pd succeeded (start-up and guest resets); 0 when the host
+ * has no reset method for it (vfvm then warned once and only quiesced it). */
+int vfio_pci_resets(const struct pci_dev *pd);
+
 #endif

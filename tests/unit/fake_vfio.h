@@ -42,6 +42,7 @@ struct fake_vfio {
 	uint32_t irq_set_flags, irq_set_index, irq_set_start, irq_set_count;
 	int irq_set_fds[64];
 	int resets;
+	uint16_t cmd_at_reset;	/* Command register when VFIO_DEVICE_RESET came */
 	int mmaps;		/* live mappings */
 	int unmask_count;	/* INTx unmasks */
 };
@@ -173,6 +174,7 @@ static int fake_ioctl(void *ctx, int fd, unsigned long req, void *arg)
 	}
 	case VFIO_DEVICE_RESET:
 		f->resets++;
+		f->cmd_at_reset = f->config[4] | f->config[5] << 8;
 		return 0;
 	case VFIO_IOMMU_UNMAP_DMA:
 		f->unmaps++;

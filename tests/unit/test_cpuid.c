@@ -176,6 +176,21 @@ static void test_leaf_b_added(void **state)
 	free(c);
 }
 
+/* The guest's physical address width: 0x80000008 EAX[7:0] (0x30 = 48 in mk), else 36. */
+static void test_phys_bits(void **state)
+{
+	struct kvm_cpuid2 *c = mk(true);
+
+	(void)state;
+	assert_int_equal(cpuid_phys_bits(c), 48);
+	get(c, 0x80000008, 0)->eax = 0x3027;		/* a 39-bit client CPU */
+	assert_int_equal(cpuid_phys_bits(c), 39);
+	get(c, 0x80000008, 0)->function = 0x80000007;
+	assert_int_equal(cpuid_phys_bits(c), 36);
+	assert_int_equal(cpuid_phys_bits(NULL), 36);
+	free(c);
+}
+
 static void test_amd_topology(void **state)
 {
 	struct kvm_cpuid2 *c = mk(false);
@@ -255,6 +270,7 @@ int main(void)
 		cmocka_unit_test(test_leaf_b),
 		cmocka_unit_test(test_leaf_b_added),
 		cmocka_unit_test(test_amd_topology),
+		cmocka_unit_test(test_phys_bits),
 		cmocka_unit_test(test_pv_leaves_kept),
 		cmocka_unit_test(test_compat_masks),
 	};

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <cmocka.h>
 #include "mptable.h"
+#include "legacy/ioapic.h"
 
 #define LOW (1 * MiB)
 
@@ -224,13 +225,46 @@ static void test_64_cpus_full(void **state)
 	struct ctx *c = *state;
 
 	c->cfg.ncpus = 64;
-	c->cfg.ioapic_id = 64;
+	c->cfg.ioapic_id = mptable_ioapic_id(64);
 	c->cfg.npci_intx = MPTABLE_MAX_PCI_INTX;
 	for (unsigned i = 0; i < MPTABLE_MAX_PCI_INTX; i++)
 		c->cfg.pci_intx[i] = (struct mptable_pci_intx){
 			(uint8_t)(i / 4), (uint8_t)(i % 4), (uint8_t)(16 + (i / 4 + i % 4) % 8) };
 	assert_int_equal(mptable_write(&c->mem, &c->cfg), 0);
 	parse(c);
+}
+
+static uint32_t ioapic_id_reg(struct ioapic *io)
+{
+	uint32_t sel = 0, v = 0;
+
+	ioapic_mmio(io, 0x00, &sel, 4, true);
+	ioapic_mmio(io, 0x10, &v, 4, false);
+	return v;
+}
+
+/* For every --cpus, the MP table's I/O APIC ID is what the I/O APIC's ID register holds,
+ * and below 16 vCPUs it is no LAPIC's (MPS §3.6.1); 17 vCPUs as the case past 4 bits. */
+static void test_ioapic_id_agrees(void **state)
+{
+	struct ctx *c = *state;
+
+	for (unsigned n = 1; n <= MPTABLE_MAX_CPUS; n++) {
+		uint8_t id = mptable_ioapic_id(n);
+		struct ioapic *io = ioapic_new(NULL, id);
+
+		assert_non_null(io);
+		c->cfg.ncpus = n;
+		c->cfg.ioapic_id = id;
+		assert_int_equal(mptable_write(&c->mem, &c->cfg), 0);
+		parse(c);
+		assert_int_equal(ioapic_id_reg(io) >> 24, id);
+		if (n < 16)
+			assert_true(id >= n);
+		ioapic_free(io);
+	}
+	assert_int_equal(mptable_ioapic_id(15), 15);
+	assert_int_equal(mptable_ioapic_id(17), 0);
 }
 
 /* Bad configurations are refused and nothing is written. */
@@ -244,7 +278,13 @@ static void test_bad_config(void **state)
 	k->ioapic_id = 1;
 	assert_int_equal(mptable_write(&c->mem, k), -EINVAL);
 	k->ncpus = 65;
-	k->ioapic_id = 65;
+	k->ioapic_id = 0;
+	assert_int_equal(mptable_write(&c->mem, k), -EINVAL);
+	k->ncpus = 4;
+	k->ioapic_id = 16;			/* does not fit the 4-bit ID register */
+	assert_int_equal(mptable_write(&c->mem, k), -EINVAL);
+	k->ncpus = 17;
+	k->ioapic_id = 17;
 	assert_int_equal(mptable_write(&c->mem, k), -EINVAL);
 	k->ncpus = 4;
 	k->ioapic_id = 3;			/* collides with CPU 3's APIC ID */
@@ -277,6 +317,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_two_cpus_pci, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_64_cpus_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_config, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ioapic_id_agrees, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -468,6 +468,46 @@ static void test_place(void **state)
 	assert_true(pci_bar_addr(d, 0) != 0xd0000000);
 }
 
+/* Every reset turns bus master and decoding off on the device before VFIO_DEVICE_RESET,
+ * counts only resets that ran, and a device with no reset method is still quiesced. */
+static void test_reset(void **state)
+{
+	struct pci_dev *d;
+
+	(void)state;
+	cfg16(PCI_COMMAND, PCI_CMD_MASTER | PCI_CMD_MEM | PCI_CMD_IO);	/* left on by a guest */
+	d = create("0000:01:00.0");
+	assert_non_null(d);
+	assert_int_equal(fk.resets, 1);
+	assert_int_equal(fk.cmd_at_reset & 7, 0);
+	assert_int_equal(vfio_pci_resets(d), 1);
+	cfg_write(d, PCI_COMMAND, 2, PCI_CMD_MASTER | PCI_CMD_MEM | PCI_CMD_IO);
+	assert_int_equal(fk.config[PCI_COMMAND] & 7, 7);
+	pci_dev_reset(d);
+	assert_int_equal(fk.resets, 2);
+	assert_int_equal(fk.cmd_at_reset & 7, 0);
+	assert_int_equal(fk.config[PCI_COMMAND] & 7, 0);
+	assert_int_equal(vfio_pci_resets(d), 2);
+}
+
+static void test_reset_none(void **state)
+{
+	struct pci_dev *d;
+
+	(void)state;
+	fk.dev_flags = VFIO_DEVICE_FLAGS_PCI;			/* like the lab's edu */
+	cfg16(PCI_COMMAND, PCI_CMD_MASTER | PCI_CMD_MEM);
+	d = create("0000:01:00.0");
+	assert_non_null(d);
+	assert_int_equal(fk.resets, 0);
+	assert_int_equal(vfio_pci_resets(d), 0);
+	assert_int_equal(fk.config[PCI_COMMAND] & 7, 0);
+	cfg_write(d, PCI_COMMAND, 2, PCI_CMD_MASTER | PCI_CMD_MEM);
+	pci_dev_reset(d);
+	assert_int_equal(fk.config[PCI_COMMAND] & 7, 0);
+	assert_int_equal(vfio_pci_resets(d), 0);
+}
+
 static void test_place_too_big(void **state)
 {
 	struct pci_dev *d;
@@ -480,8 +520,39 @@ static void test_place_too_big(void **state)
 	assert_int_equal(vfio_pci_place(d, &e), -ENOSPC);
 	assert_true(e.usage);
 	assert_string_equal(e.msg, "--device vfio,host=0000:01:00.0: its BARs do not fit vfvm's "
-			    "PCI windows (the largest, BAR0, is 2048 MiB); pass fewer or smaller "
-			    "devices");
+			    "PCI windows (the largest, BAR0, is 2048 MiB; 32-bit window below "
+			    "0xfec00000, 64-bit window up to 0x2000000000, the guest's physical "
+			    "address limit); pass fewer or smaller devices");
+}
+
+/* A GPU-sized 128 GiB 64-bit prefetchable BAR: refused by the default 64 GiB window with a
+ * message naming its end, placed once the window reaches the guest's 40 physical bits. */
+static void test_place_128g(void **state)
+{
+	struct pci_dev *d;
+	struct err e = { 0 };
+
+	(void)state;
+	cfg32(0x10, 0x0000000c);		/* BAR0 64-bit prefetchable memory */
+	region(0, 128ULL << 30, false);
+	d = create("0000:01:00.0");
+	assert_non_null(d);
+	assert_int_equal(vfio_pci_place(d, &e), -ENOSPC);
+	assert_non_null(strstr(e.msg, "BAR0, is 131072 MiB"));
+	assert_non_null(strstr(e.msg, "64-bit window up to 0x2000000000"));
+	pci_bus_destroy(&bus);
+	vfio_state_close(&st);
+	pci_bus_init(&bus, &host_ops, 1ULL << 36);
+	pci_bus_set_phys_bits(&bus, 40);
+	d = create("0000:01:00.0");
+	assert_non_null(d);
+	assert_int_equal(vfio_pci_place(d, &e), 0);
+	assert_int_equal(pci_bar_addr(d, 0), 128ULL << 30);	/* naturally aligned */
+	assert_int_equal(cfg_read(d, 0x14, 4), 128ULL << 30 >> 32);
+	/* Memory decoding on: it decodes (below the 2^40 limit), so the BAR is mapped. */
+	cfg_write(d, PCI_COMMAND, 2, PCI_CMD_MEM);
+	assert_true(d->bars[0].mapped);
+	assert_int_equal(d->bars[0].mapped_addr, 128ULL << 30);
 }
 
 static void test_error_messages(void **state)
@@ -516,6 +587,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_error_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_place, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_place_too_big, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_place_128g, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reset_none, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
