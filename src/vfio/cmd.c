@@ -5,6 +5,7 @@
 #include <pci/pci.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cmd.h"
 
 const char vfio_devices_help[] =
@@ -169,6 +170,12 @@ static int bind_cmd(int argc, char **argv, bool bind)
 		fprintf(stderr, "vfvm: '%s' is not a PCI address; write it as 0000:01:00.0 (see "
 			"vfvm devices)\n", argv[1]);
 		return 2;
+	}
+	/* Host administration, not guest running: sysfs driver files are root's (security.md). */
+	if (geteuid() != 0) {
+		fprintf(stderr, "vfvm: %s needs root (it writes the device's sysfs driver files); "
+			"run: sudo vfvm %s %s\n", argv[0], argv[0], argv[1]);
+		return 1;
 	}
 	r = bind ? host_bind(&real_host, &b, &e) : host_unbind(&real_host, &b, &e);
 	if (r) {

@@ -35,6 +35,22 @@ check "--seccomp strict" "--seccomp 'strict' is not valid; use on, log or off" \
 	run --kernel "$mb" --seccomp strict
 check "--seccomp twice" "--seccomp given twice" run --kernel "$mb" --seccomp on --seccomp=off
 check "--user empty" "--user needs a user name" run --kernel "$mb" --user ""
+# vfvm bind/unbind as an ordinary user: refused before touching sysfs, saying root is needed.
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	# A copy nobody can reach: the build tree may sit under a directory only root can enter.
+	nvfvm=$(mktemp /tmp/vfvm-cli.XXXXXX) && cp "$vfvm" "$nvfvm" && chmod 755 "$nvfvm"
+	for c in bind unbind; do
+		su -s /bin/sh -c "$nvfvm $c 0000:00:00.0" nobody >"$dir/out" 2>"$dir/err" </dev/null
+		st=$?
+		if [ "$st" = 1 ] && grep -q "^vfvm: $c needs root .*run: sudo vfvm $c 0000:00:00.0" "$dir/err"; then
+			pass=$((pass + 1))
+		else
+			fail=$((fail + 1))
+			echo "FAIL: $c as nobody: status $st: $(head -n 2 "$dir/err")"
+		fi
+	done
+	rm -f "$nvfvm"
+fi
 if [ "$(id -u)" = 0 ]; then
 	check "--user unknown" "--user no-such-user-vfvm: no such user" \
 		run --kernel "$mb" --user no-such-user-vfvm
