@@ -218,11 +218,18 @@ bool pci_config_access(struct pci_bus *b, unsigned bdf, unsigned off, uint32_t *
 	return true;
 }
 
+void pci_cap_place(struct pci_dev *d, unsigned off)
+{
+	d->cap_at = off;
+}
+
 unsigned pci_cap_add(struct pci_dev *d, uint8_t id, unsigned size)
 {
-	unsigned off = (d->cap_next + 3) & ~3u;
+	unsigned off = d->cap_at ? d->cap_at : (d->cap_next + 3) & ~3u;
 
-	if (size < 2 || off + size > PCI_CFG_SIZE)
+	d->cap_at = 0;
+	/* Capabilities live above the header, dword aligned (PCI 3.0 §6.7). */
+	if (size < 2 || off < PCI_CAP_MIN || (off & 3) || off + size > PCI_CFG_SIZE)
 		return 0;
 	d->cfg[off] = id;
 	d->cfg[off + 1] = 0;
@@ -231,7 +238,8 @@ unsigned pci_cap_add(struct pci_dev *d, uint8_t id, unsigned size)
 	else
 		d->cfg[PCI_CAP_PTR] = off;
 	d->cap_last = off;
-	d->cap_next = off + size;
+	if (off + size > d->cap_next)
+		d->cap_next = off + size;
 	d->cfg[PCI_STATUS] |= PCI_STS_CAP_LIST;
 	return off;
 }

@@ -27,6 +27,7 @@
 #define PCI_SUBSYS_ID		0x2e
 #define PCI_ROM			0x30
 #define PCI_CAP_PTR		0x34
+#define PCI_CAP_MIN		0x40	/* first byte after the type 0 header */
 #define PCI_INT_LINE		0x3c
 #define PCI_INT_PIN		0x3d
 
@@ -50,6 +51,7 @@
 
 #define PCI_CAP_ID_MSI		0x05
 #define PCI_CAP_ID_VNDR		0x09
+#define PCI_CAP_ID_AF		0x13	/* Advanced Features (PCI AF ECN): hidden */
 #define PCI_CAP_ID_EXP		0x10
 #define PCI_CAP_ID_MSIX		0x11
 
@@ -206,6 +208,7 @@ struct pci_dev {
 	uint8_t cfg_init[PCI_CFG_SIZE];		/* power-on config (pci_dev_reset) */
 	unsigned cap_next;			/* next free capability offset */
 	unsigned cap_last;			/* offset of the last capability, 0 if none */
+	unsigned cap_at;			/* pci_cap_place(): where the next one goes */
 	struct pci_bar bars[PCI_NUM_BARS + 1];	/* + expansion ROM */
 	bool intx_level;			/* device's INTx output before INTx Disable */
 	bool intx_asserted;			/* what is counted on the pin */
@@ -257,6 +260,10 @@ bool pci_config_access(struct pci_bus *b, unsigned bdf, unsigned off, uint32_t *
 		       unsigned len, bool is_write);
 /* Capability list: adds a capability of @size bytes with id @id, returns its offset (or 0). */
 unsigned pci_cap_add(struct pci_dev *d, uint8_t id, unsigned size);
+/* Make the next capability added (by pci_cap_add, pci_msi_init, pci_msix_init) go at @off, a
+ * dword-aligned offset >= 0x40, instead of after the last: passthrough keeps a device's
+ * capabilities where the device has them, since some drivers use fixed offsets. */
+void pci_cap_place(struct pci_dev *d, unsigned off);
 /* A vendor-specific capability carrying @len read-only bytes of @data; returns its offset. */
 unsigned pci_cap_add_vendor(struct pci_dev *d, const void *data, unsigned len);
 /* Walk the list: offset of the first capability with @id, 0 if none. Bounded against loops. */

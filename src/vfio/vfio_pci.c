@@ -57,6 +57,7 @@ struct vfio_pci {
 	struct passcap caps[MAX_PASSCAPS];
 	int ncaps;
 	bool rciep;		/* PCIe endpoint shown as a root-complex integrated endpoint */
+	unsigned af_off;	/* the hidden Advanced Features capability, 0 if none */
 	bool reset_warned;	/* "no reset method" said once */
 	int resets_done;	/* VFIO_DEVICE_RESETs that succeeded (vfio_pci_resets) */
 	uint8_t *rom;
@@ -168,6 +169,23 @@ static bool pcie_byte_virtual(const struct vfio_pci *vp, unsigned rel)
 	return vp->rciep && rel >= PCI_EXP_LNKCAP && rel < PCI_EXP_LNKSTA_END;
 }
 
+/* Is byte @b in vfvm's own MSI or MSI-X capability (emulated, never the device's)? */
+static bool in_msi_cap(const struct pci_dev *d, unsigned b)
+{
+	unsigned msi = (d->msi.is64 ? 14 : 10) + (d->msi.maskable ? 10 : 0);
+
+	return (d->msi.cap && b >= d->msi.cap && b < d->msi.cap + msi) ||
+	       (d->msix.cap && b >= d->msix.cap && b < d->msix.cap + 12);
+}
+
+/* A device-specific byte: above the header, in none of the capabilities vfvm shows. Such
+ * bytes are the device's (tg3 at 0x68/0x78, Intel graphics at 0x5C/0xFC read them at fixed
+ * offsets), read and written through as QEMU does. */
+static bool dev_specific(const struct vfio_pci *vp, unsigned b)
+{
+	return b >= PCI_CAP_MIN && !passcap_at(vp, b) && !in_msi_cap(vp->pd, b);
+}
+
 static void vfio_cfg_read_hook(struct pci_dev *d, unsigned off, unsigned len, uint32_t *val)
 {
 	struct vfio_pci *vp = d->priv;
@@ -182,7 +200,7 @@ static void vfio_cfg_read_hook(struct pci_dev *d, unsigned off, unsigned len, ui
 			/* Live from the device, but the capability-list bit is ours. */
 			byte = (dev_cfg(vp, b, 1) & ~PCI_STS_CAP_LIST) |
 			       (d->cfg[b] & PCI_STS_CAP_LIST);
-		} else if (b == PCI_STATUS + 1) {
+		} else if (b == PCI_STATUS + 1 || dev_specific(vp, b)) {
 			byte = dev_cfg(vp, b, 1);
 		} else if (pc && b >= pc->off + 2 &&
 			   !(pc->id == PCI_CAP_ID_EXP && pcie_byte_virtual(vp, b - pc->off))) {
@@ -219,6 +237,11 @@ static void vfio_cfg_write_hook(struct pci_dev *d, unsigned off, unsigned len, u
 
 			if (byte & w1c)
 				dev_cfg_write(vp, b, 1, byte & w1c);
+		} else if (dev_specific(vp, b)) {
+			/* Not the hidden Advanced Features capability: its Initiate FLR would
+			 * reset the device behind vfvm's back (PCI AF ECN, offset 5 bit 0). */
+			if (!vp->af_off || b < vp->af_off || b >= vp->af_off + 6)
+				dev_cfg_write(vp, b, 1, byte);
 		} else if (pc && b >= pc->off + 2) {
 			unsigned rel = b - pc->off;
 
@@ -238,9 +261,13 @@ static unsigned passcap_size(struct vfio_pci *vp, uint8_t id, unsigned dev_off)
 	switch (id) {
 	case PCI_CAP_ID_PM:
 		return 8;
-	case PCI_CAP_ID_EXP:
-		/* Version 2 capabilities have the second register set (§7.5.3). */
-		return (dev_cfg(vp, dev_off + PCI_EXP_FLAGS, 2) & 0xf) >= 2 ? 0x3c : 0x24;
+	case PCI_CAP_ID_EXP: {
+		/* Version 2 capabilities have the second register set (§7.5.3); a version 1
+		 * endpoint's may end at the end of config space (e1000e: at 0xE0). */
+		unsigned n = (dev_cfg(vp, dev_off + PCI_EXP_FLAGS, 2) & 0xf) >= 2 ? 0x3c : 0x24;
+
+		return dev_off + n > PCI_CFG_SIZE ? PCI_CFG_SIZE - dev_off : n;
+	}
 	case PCI_CAP_ID_VNDR: {
 		unsigned n = dev_cfg(vp, dev_off + 2, 1);
 
@@ -296,8 +323,24 @@ static void setup_pcie(struct vfio_pci *vp, const struct passcap *pc)
 	vp->rciep = true;
 }
 
-/* Walk the device's capability list and rebuild it: MSI and MSI-X emulated, PM, PCIe and
- * vendor-specific passed through, everything else hidden (docs/passthrough.md). */
+/* Walk the device's capability list and rebuild it at the device's own offsets: MSI and MSI-X
+ * emulated, PM, PCIe and vendor-specific passed through, everything else hidden by leaving it
+ * out of the list only (docs/passthrough.md). */
+/* Where the capability after the one at @off starts in config space (by offset, not by list
+ * order), or the end of config space: a capability we size by its version must not be taken
+ * to cover its neighbour's bytes. */
+static unsigned cap_limit(struct vfio_pci *vp, unsigned off)
+{
+	unsigned c = dev_cfg(vp, PCI_CAP_PTR, 1) & ~3u, lim = PCI_CFG_SIZE;
+
+	for (int hops = 0; c >= PCI_CAP_MIN && c < PCI_CFG_SIZE && hops < 48; hops++) {
+		if (c > off && c < lim)
+			lim = c;
+		c = dev_cfg(vp, c + 1, 1) & ~3u;
+	}
+	return lim;
+}
+
 static int setup_caps(struct vfio_pci *vp, struct err *err)
 {
 	unsigned off = dev_cfg(vp, PCI_CAP_PTR, 1) & ~3u;
@@ -309,12 +352,17 @@ static int setup_caps(struct vfio_pci *vp, struct err *err)
 		uint8_t id = dev_cfg(vp, off, 1);
 		unsigned next = dev_cfg(vp, off + 1, 1) & ~3u, size, ours;
 
+		pci_cap_place(vp->pd, off);
+		if (id == PCI_CAP_ID_AF)
+			vp->af_off = off;
 		if (id == PCI_CAP_ID_MSI) {
 			r = setup_msi(vp, off);
 		} else if (id == PCI_CAP_ID_MSIX) {
 			r = setup_msix(vp, off);
 		} else if ((size = passcap_size(vp, id, off)) && vp->ncaps < MAX_PASSCAPS &&
 			   off + size <= PCI_CFG_SIZE) {
+			if (off + size > cap_limit(vp, off))
+				size = cap_limit(vp, off) - off;
 			ours = pci_cap_add(vp->pd, id, size);
 			if (ours) {
 				struct passcap *pc = &vp->caps[vp->ncaps++];
@@ -329,6 +377,7 @@ static int setup_caps(struct vfio_pci *vp, struct err *err)
 					setup_pcie(vp, pc);
 			}
 		}
+		pci_cap_place(vp->pd, 0);
 		if (r)
 			return err_set(err, -r, "%s: cannot set up capability 0x%02x at 0x%02x: %s",
 				       vp->dev.name, id, off, strerror(-r));

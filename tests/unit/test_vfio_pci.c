@@ -301,6 +301,71 @@ static void test_config(void **state)
 	assert_int_equal(fk.config[0x70 + 9] & 0x80, 0);
 }
 
+/* Issue 16 item 3: capabilities stay at the device's offsets, a hidden one is only unlinked,
+ * and device-specific bytes (tg3 at 0x68/0x78, i915 at 0x5C/0xFC) read and write through. */
+static void test_config_layout(void **state)
+{
+	struct pci_dev *d;
+	unsigned exp;
+
+	(void)state;
+	/* Device-specific registers between and after the capabilities. */
+	cfg32(0x48, 0x11223344);		/* between PM (0x40-0x47) and MSI (0x50) */
+	cfg32(0xc8, 0xa5a55a5a);		/* after Advanced Features (0xb0-0xb5) */
+	cfg32(0xfc, 0xcafef00d);
+	/* Advanced Features at 0xb0 (hidden): length 6, capabilities FLR|TP. */
+	fk.config[0xb2] = 0x06; fk.config[0xb3] = 0x03;
+	d = create("0000:01:00.0");
+	assert_non_null(d);
+	/* The list, in the device's order, at the device's offsets; AF left out of it. */
+	assert_int_equal(cfg_read(d, 0x34, 1), 0x40);
+	assert_int_equal(cfg_read(d, 0x40, 2), 0x5001);
+	assert_int_equal(cfg_read(d, 0x50, 2), 0x7005);
+	assert_int_equal(cfg_read(d, 0x70, 2), 0xa010);
+	assert_int_equal(cfg_read(d, 0xa0, 2), 0x0011);	/* MSI-X, last: AF unlinked */
+	exp = pci_cap_find(d, 0x10);
+	assert_int_equal(exp, 0x70);
+	assert_int_equal(pci_cap_find(d, 0x11), 0xa0);
+	/* Device-specific bytes read through, at any size. */
+	assert_int_equal(cfg_read(d, 0x48, 4), 0x11223344);
+	assert_int_equal(cfg_read(d, 0x4a, 2), 0x1122);
+	assert_int_equal(cfg_read(d, 0xc8, 4), 0xa5a55a5a);
+	assert_int_equal(cfg_read(d, 0xfc, 4), 0xcafef00d);
+	/* The hidden capability's bytes are the device's too, just not in the list. */
+	assert_int_equal(cfg_read(d, 0xb0, 1), 0x13);
+	/* ... and writes reach the device. */
+	cfg_write(d, 0x48, 4, 0xdeadbeef);
+	assert_int_equal(fk.config[0x48] | fk.config[0x4b] << 24, 0xef | 0xde << 24);
+	cfg_write(d, 0xfd, 1, 0x77);
+	assert_int_equal(fk.config[0xfd], 0x77);
+	/* Except AF's Initiate FLR, which would reset the device behind vfvm's back. */
+	cfg_write(d, 0xb4, 2, 0x0001);
+	assert_int_equal(fk.config[0xb4], 0);
+	/* MSI stays vfvm's own: a write to its control reaches our model, not the device. */
+	cfg_write(d, 0x52, 2, 0x0001);
+	assert_int_equal(cfg_read(d, 0x52, 2) & 1, 1);
+	assert_int_equal(fk.config[0x52] & 1, 0);
+}
+
+/* A version 1 PCIe capability near the end of config space (the e1000e's at 0xE0) is shown,
+ * clipped to the 256 bytes, not dropped. */
+static void test_config_pcie_v1_at_end(void **state)
+{
+	struct pci_dev *d;
+
+	(void)state;
+	fk.config[0xa1] = 0xe0;			/* MSI-X -> PCIe v1 at 0xe0 */
+	fk.config[0xe0] = 0x10; fk.config[0xe1] = 0x00;
+	cfg16(0xe2, 0x0001);			/* version 1 endpoint */
+	fk.config[0x71] = 0xa0;
+	fk.config[0x70] = 0x09;			/* the v2 one at 0x70 made vendor-specific */
+	fk.config[0x72] = 0x04;
+	d = create("0000:01:00.0");
+	assert_non_null(d);
+	assert_int_equal(pci_cap_find(d, 0x10), 0xe0);
+	assert_int_equal((cfg_read(d, 0xe2, 2) >> 4) & 0xf, 0x9);	/* shown as RCiEP */
+}
+
 static void test_bars(void **state)
 {
 	struct pci_dev *d;
@@ -579,6 +644,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_config, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_layout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_pcie_v1_at_end, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bars, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_msix, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_intx, setup, teardown),
