@@ -1,7 +1,7 @@
 # 20-linux.sh - scenario `linux`: vfvm boots the Debian guest kernel (machine.conf: guest_kernel)
 # with the busybox guest initramfs inside the lab; its /init prints the marker and leaves with
 # `reboot -f`, on which vfvm (without --reboot) must exit with status 0.
-lab_timeout=120
+lab_timeout=60
 lab_devices=""
 
 run() {
