@@ -18,6 +18,7 @@ const char cli_run_help[] =
 	"  --debug-exit         isa-debug-exit at port 0xF4: a write of v exits with (v<<1)|1\n"
 	"  --reboot             restart the guest on reset instead of exiting\n"
 	"  --stats              print VM exit counters on stderr at exit\n"
+	"  --watchdog SECONDS   no vCPU exit for SECONDS: print the VM's state, exit with 4\n"
 	"  --device SPEC        PCI device (repeatable), e.g. testdev, vfio,host=0000:01:00.0\n"
 	"  --seccomp MODE       per-thread system call filters: on (default), log, off (unsafe)\n"
 	"  --user NAME          started as root: become user NAME once set-up is done\n";
@@ -63,6 +64,27 @@ bad:
 			 VM_MAX_CPUS);
 }
 
+int cli_parse_watchdog(const char *s, unsigned *out, struct err *err)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s < '0' || *s > '9')
+		goto bad;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end)
+		goto bad;
+	if (v < 1 || v > CLI_MAX_WATCHDOG)
+		return err_input(err, EINVAL, "--watchdog %s is out of range; use 1 to %d seconds",
+				 s, CLI_MAX_WATCHDOG);
+	*out = (unsigned)v;
+	return 0;
+bad:
+	return err_input(err, EINVAL, "--watchdog '%s' is not a number of seconds; use 1 to %d",
+			 s, CLI_MAX_WATCHDOG);
+}
+
 int cli_parse_serial(const char *s, struct err *err)
 {
 	if (!strcmp(s, "stdio") || !strcmp(s, "none"))
@@ -96,6 +118,7 @@ static void cli_defaults(struct vm_config *cfg)
 
 enum { OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_MODULE, OPT_MEMORY, OPT_CPUS, OPT_COMPAT,
        OPT_SERIAL, OPT_DEBUG_EXIT, OPT_REBOOT, OPT_STATS, OPT_DEVICE, OPT_SECCOMP, OPT_USER,
+       OPT_WATCHDOG,
        OPT_NR };
 
 static const struct {
@@ -117,6 +140,7 @@ static const struct {
 	[OPT_DEVICE] = { "device", true, true },
 	[OPT_SECCOMP] = { "seccomp", true, false },
 	[OPT_USER] = { "user", true, false },
+	[OPT_WATCHDOG] = { "watchdog", true, false },
 };
 
 /* Match "--name" or "--name=value"; returns the option index or -1. */
@@ -202,6 +226,8 @@ static int cli_apply(int opt, char *val, struct vm_config *cfg, struct err *err)
 			return err_input(err, EINVAL, "--user needs a user name");
 		cfg->user = val;
 		return 0;
+	case OPT_WATCHDOG:
+		return cli_parse_watchdog(val, &cfg->watchdog, err);
 	}
 	return err_input(err, EINVAL, "internal: unknown option");
 }

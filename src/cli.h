@@ -8,6 +8,7 @@
 #include "vm.h"
 
 #define CLI_MAX_MODULES 16
+#define CLI_MAX_WATCHDOG 3600	/* seconds */
 #define CLI_MIN_MEMORY (2 * MiB)
 #define CLI_MAX_MEMORY (1024 * GiB)
 #define CLI_DEFAULT_MEMORY (256 * MiB)
@@ -40,6 +41,8 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, struct err *err)
 /* Single-option parsers (exposed for tests). */
 int cli_parse_memory(const char *s, uint64_t *out, struct err *err);
 int cli_parse_cpus(const char *s, unsigned *out, struct err *err);
+/* --watchdog: whole seconds, 1..CLI_MAX_WATCHDOG. */
+int cli_parse_watchdog(const char *s, unsigned *out, struct err *err);
 int cli_parse_serial(const char *s, struct err *err);
 int cli_parse_module(char *s, struct boot_module *m, struct err *err);
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -558,7 +559,7 @@ static void kick_handler(int sig)
 	(void)sig;	/* only there so that the kick signal never kills the process */
 }
 
-/* SIGINT/SIGTERM go to the signalfd, the kick signal to KVM_RUN only: block all three in
+/* SIGINT/SIGTERM/SIGUSR1 go to the signalfd, the kick signal to KVM_RUN only: block all four in
  * every thread (threads inherit this mask). */
 static int machine_signals(struct vm *vm, struct err *err)
 {
@@ -570,6 +571,7 @@ static int machine_signals(struct vm *vm, struct err *err)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR1);	/* dump the VM's state (machine_dump) */
 	m->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	sigaddset(&set, vcpu_kick_signal());
 	sigaction(vcpu_kick_signal(), &sa, NULL);
@@ -703,6 +705,60 @@ static void machine_reboot(struct vm *vm)
 	machine_start_vcpus(vm);
 }
 
+/*
+ * The state dump (--watchdog, SIGUSR1), on the main thread: each vCPU prints itself on its
+ * own thread (vcpu_dump), then the interrupt controllers and the PIT under vm->lock. A vCPU
+ * or a lock that does not answer within a second is itself the finding (a thread stuck
+ * outside KVM_RUN, a lock never released), so the dump says so and goes on.
+ */
+static void machine_dump(struct vm *vm, const char *why)
+{
+	struct machine *m = vm->machine;
+	struct timespec ts;
+
+	fprintf(stderr, "vfvm: --- state dump (%s) ---\n", why);
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		if (!vcpu_dump(vm->vcpus[i], 1000))
+			fprintf(stderr, "vfvm: vCPU %u: no answer within 1 s (not in KVM_RUN: "
+				"waiting for vm->lock or inside a device?)\n", i);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 1;
+	if (pthread_mutex_timedlock(&vm->lock, &ts)) {
+		fprintf(stderr, "vfvm: vm->lock held elsewhere for over 1 s: devices not dumped\n");
+		return;
+	}
+	pic_dump(vm->pic, stderr);
+	ioapic_dump(vm->ioapic, stderr);
+	pit_dump(vm->pit, stderr);
+	fprintf(stderr, "vfvm: level pins delivered, EOI not yet seen: %#x; pins routed %#x\n",
+		atomic_load(&m->eoi_wait), m->pin_routed);
+	pthread_mutex_unlock(&vm->lock);
+	fprintf(stderr, "vfvm: --- end of state dump ---\n");
+	fflush(stderr);
+}
+
+/* --watchdog: no progress exit (vm_stats.progress) for cfg.watchdog seconds. */
+struct watchdog {
+	uint64_t seen, since_ns;
+};
+
+static void machine_watchdog(struct vm *vm, struct watchdog *w)
+{
+	uint64_t p = atomic_load(&vm->stats.progress), now = mclock_now(NULL);
+
+	if (p != w->seen || !w->since_ns) {
+		w->seen = p;
+		w->since_ns = now;
+		return;
+	}
+	if (now - w->since_ns < vm->cfg.watchdog * 1000000000ULL)
+		return;
+	machine_dump(vm, "watchdog");
+	fprintf(stderr, "vfvm: watchdog: no vCPU exit for %u s, the guest is stuck (state above); "
+		"exiting with status %d\n", vm->cfg.watchdog, MACHINE_EXIT_WATCHDOG);
+	machine_exit(vm, MACHINE_EXIT_WATCHDOG);
+}
+
 static void machine_event(struct vm *vm, void *ptr)
 {
 	struct machine *m = vm->machine;
@@ -715,7 +771,11 @@ static void machine_event(struct vm *vm, void *ptr)
 	} else if (ptr == &m->sigfd) {
 		struct signalfd_siginfo si;
 
-		if (read(m->sigfd, &si, sizeof(si)) == sizeof(si))
+		if (read(m->sigfd, &si, sizeof(si)) != sizeof(si))
+			return;
+		if (si.ssi_signo == SIGUSR1)
+			machine_dump(vm, "SIGUSR1");
+		else
 			machine_exit(vm, 128 + (int)si.ssi_signo);
 	} else {
 		struct mtimer *t = ptr;
@@ -732,6 +792,7 @@ static void machine_loop(struct vm *vm)
 {
 	struct machine *m = vm->machine;
 	struct epoll_event evs[8];
+	struct watchdog w = { 0 };
 	int r;
 
 	r = sandbox_enter(vm->sandbox, SB_MAIN);
@@ -743,10 +804,12 @@ static void machine_loop(struct vm *vm)
 	if (machine_start_vcpus(vm))
 		return;
 	while (!atomic_load(&vm->exit_requested)) {
-		int n = epoll_wait(m->epfd, evs, 8, -1);
+		int n = epoll_wait(m->epfd, evs, 8, vm->cfg.watchdog ? 1000 : -1);
 
 		for (int i = 0; i < n; i++)
 			machine_event(vm, evs[i].data.ptr);
+		if (vm->cfg.watchdog && !atomic_load(&vm->exit_requested))
+			machine_watchdog(vm, &w);
 		if (!atomic_load(&vm->exit_requested) && atomic_load(&vm->reset_requested))
 			machine_reboot(vm);
 	}

@@ -10,9 +10,12 @@
 
 /*
  * Build and run the VM described by @cfg. Returns the process exit status (debug-exit
- * status, 0 for reset without --reboot, 130/143 for SIGINT/SIGTERM), or a negative errno
+ * status, 0 for reset without --reboot, MACHINE_EXIT_WATCHDOG, 130/143 for SIGINT/SIGTERM), or a negative errno
  * with @err filled (err->usage set for bad input).
  */
+/* Exit status when --watchdog saw no progress (even, so no debug-exit value gives it). */
+#define MACHINE_EXIT_WATCHDOG 4
+
 int machine_run(const struct vm_config *cfg, struct err *err);
 
 /* An irq_line driving I/O APIC pin @gsi, and also PIC input @gsi for ISA IRQs (< 16). */

@@ -4,13 +4,17 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <linux/kvm.h>
+#include <semaphore.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 #include "cpuid.h"
+#include "dump.h"
 #include "legacy/ioapic.h"
 #include "legacy/pic.h"
 #include "machine.h"
@@ -47,11 +51,16 @@ struct vcpu {
 	struct kvm_sregs sregs0;
 	struct kvm_lapic_state lapic0;
 	struct kvm_mp_state mp0;
+	/* Watchdog dump: requested by any thread (vcpu_dump), answered by this vCPU's thread,
+	 * the only one that can read its registers without waiting for KVM_RUN to return. */
+	struct dump_ring ring;
+	atomic_int dump_req;
+	sem_t dump_done;
 };
 
 int vcpu_kick_signal(void)
 {
-	return SIGUSR1;
+	return SIGUSR2;	/* SIGUSR1 is the user's: dump the VM's state (machine.c) */
 }
 
 static int vcpu_set_cpuid(struct vcpu *v, struct err *err)
@@ -128,6 +137,7 @@ struct vcpu *vcpu_new(struct vm *vm, unsigned id, struct err *err)
 	v->id = id;
 	v->run = MAP_FAILED;
 	pthread_mutex_init(&v->kick_lock, NULL);
+	sem_init(&v->dump_done, 0, 0);
 	v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
 	if (v->fd < 0) {
 		err_set(err, errno, "KVM_CREATE_VCPU %u: %s", id, strerror(errno));
@@ -156,6 +166,7 @@ void vcpu_free(struct vcpu *v)
 	if (v->fd >= 0)
 		close(v->fd);
 	pthread_mutex_destroy(&v->kick_lock);
+	sem_destroy(&v->dump_done);
 	free(v);
 }
 
@@ -310,26 +321,6 @@ static uint64_t vcpu_rip(struct vcpu *v)
 	return ioctl(v->fd, KVM_GET_REGS, &r) < 0 ? 0 : r.rip;
 }
 
-static const char *const vcpu_exit_names[] = {
-	[KVM_EXIT_UNKNOWN] = "UNKNOWN", [KVM_EXIT_EXCEPTION] = "EXCEPTION",
-	[KVM_EXIT_IO] = "IO", [KVM_EXIT_HYPERCALL] = "HYPERCALL", [KVM_EXIT_DEBUG] = "DEBUG",
-	[KVM_EXIT_HLT] = "HLT", [KVM_EXIT_MMIO] = "MMIO",
-	[KVM_EXIT_IRQ_WINDOW_OPEN] = "IRQ_WINDOW_OPEN", [KVM_EXIT_SHUTDOWN] = "SHUTDOWN",
-	[KVM_EXIT_FAIL_ENTRY] = "FAIL_ENTRY", [KVM_EXIT_INTR] = "INTR",
-	[KVM_EXIT_SET_TPR] = "SET_TPR", [KVM_EXIT_TPR_ACCESS] = "TPR_ACCESS",
-	[KVM_EXIT_NMI] = "NMI", [KVM_EXIT_INTERNAL_ERROR] = "INTERNAL_ERROR",
-	[KVM_EXIT_SYSTEM_EVENT] = "SYSTEM_EVENT", [KVM_EXIT_IOAPIC_EOI] = "IOAPIC_EOI",
-	[KVM_EXIT_HYPERV] = "HYPERV", [KVM_EXIT_X86_RDMSR] = "X86_RDMSR",
-	[KVM_EXIT_X86_WRMSR] = "X86_WRMSR", [KVM_EXIT_DIRTY_RING_FULL] = "DIRTY_RING_FULL",
-};
-
-static const char *vcpu_exit_name(uint32_t r)
-{
-	if (r < sizeof(vcpu_exit_names) / sizeof(vcpu_exit_names[0]) && vcpu_exit_names[r])
-		return vcpu_exit_names[r];
-	return "unknown";
-}
-
 /* Returns false when the thread must stop. */
 static bool vcpu_dispatch(struct vcpu *v)
 {
@@ -386,7 +377,7 @@ static bool vcpu_dispatch(struct vcpu *v)
 	default:
 		atomic_fetch_add(&vm->stats.exits_other, 1);
 		machine_fail(vm, "vCPU %u: unexpected KVM exit %s (%u) at RIP %#" PRIx64, v->id,
-			     vcpu_exit_name(run->exit_reason), run->exit_reason, vcpu_rip(v));
+			     dump_exit_name(run->exit_reason), run->exit_reason, vcpu_rip(v));
 		return false;
 	}
 }
@@ -404,11 +395,58 @@ static void vcpu_eoi_poll(struct vcpu *v)
 		machine_eoi_poll(v->vm, v->id, s.regs);
 }
 
+static uint64_t vcpu_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Every exit but a kick goes into the ring and counts as progress for the watchdog. */
+static void vcpu_note_exit(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	struct dump_exit e = { .reason = run->exit_reason, .ns = vcpu_now_ns() };
+
+	if (run->exit_reason == KVM_EXIT_INTR)
+		return;
+	if (run->exit_reason == KVM_EXIT_IO) {
+		e.addr = run->io.port;
+		e.write = run->io.direction == KVM_EXIT_IO_OUT;
+	} else if (run->exit_reason == KVM_EXIT_MMIO) {
+		e.addr = run->mmio.phys_addr;
+		e.write = run->mmio.is_write;
+	} else if (run->exit_reason == KVM_EXIT_IOAPIC_EOI) {
+		e.addr = run->eoi.vector;
+	}
+	dump_ring_add(&v->ring, &e);
+	atomic_fetch_add(&v->vm->stats.progress, 1);
+}
+
+static void vcpu_dump_self(struct vcpu *v)
+{
+	struct dump_vcpu_state s;
+
+	memset(&s, 0, sizeof(s));
+	if (ioctl(v->fd, KVM_GET_REGS, &s.regs) < 0 || ioctl(v->fd, KVM_GET_SREGS, &s.sregs) < 0 ||
+	    ioctl(v->fd, KVM_GET_VCPU_EVENTS, &s.events) < 0 ||
+	    ioctl(v->fd, KVM_GET_LAPIC, &s.lapic) < 0 || ioctl(v->fd, KVM_GET_MP_STATE, &s.mp) < 0)
+		s.err = errno;
+	dump_vcpu(stderr, v->id, &s);
+	dump_exits(stderr, v->id, &v->ring, vcpu_now_ns());
+	fflush(stderr);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
 
 	while (!vcpu_should_stop(v)) {
+		if (atomic_exchange(&v->dump_req, 0)) {
+			vcpu_dump_self(v);
+			sem_post(&v->dump_done);
+		}
 		if (machine_eoi_pending(v->vm, v->id))
 			vcpu_eoi_poll(v);
 		if (v->id == 0)
@@ -423,6 +461,7 @@ static void *vcpu_thread(void *arg)
 			machine_fail(v->vm, "vCPU %u: KVM_RUN: %s", v->id, strerror(errno));
 			break;
 		}
+		vcpu_note_exit(v);
 		if (!vcpu_dispatch(v))
 			break;
 	}
@@ -467,4 +506,29 @@ void vcpu_kick(struct vcpu *v)
 	if (v->running && !pthread_equal(v->thread, pthread_self()))
 		pthread_kill(v->thread, vcpu_kick_signal());
 	pthread_mutex_unlock(&v->kick_lock);
+}
+
+bool vcpu_dump(struct vcpu *v, unsigned timeout_ms)
+{
+	struct timespec ts;
+	bool running;
+
+	pthread_mutex_lock(&v->kick_lock);
+	running = v->running;
+	pthread_mutex_unlock(&v->kick_lock);
+	if (!running)
+		return false;
+	atomic_store(&v->dump_req, 1);
+	vcpu_kick(v);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	while (sem_timedwait(&v->dump_done, &ts) < 0)
+		if (errno != EINTR)
+			return false;
+	return true;
 }

@@ -18,6 +18,12 @@ int vcpu_start(struct vcpu *v);
 void vcpu_join(struct vcpu *v);
 /* Bring the vCPU out of KVM_RUN (no-op if it is not running; never lost if it is about to). */
 void vcpu_kick(struct vcpu *v);
+/*
+ * Have the vCPU thread print its registers, LAPIC and last exits on stderr (dump.h), and wait
+ * up to @timeout_ms for it. False if it did not answer: not running, or stuck outside
+ * KVM_RUN (e.g. waiting for vm->lock).
+ */
+bool vcpu_dump(struct vcpu *v, unsigned timeout_ms);
 /* Signal used for kicks; blocked in every thread outside KVM_RUN. */
 int vcpu_kick_signal(void);
 

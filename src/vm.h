@@ -41,6 +41,7 @@ struct vm_config {
 	bool reboot;		/* restart the guest on reset instead of exiting */
 	bool debug_exit;	/* isa-debug-exit at 0xF4 */
 	bool stats;		/* print exit counters at exit */
+	unsigned watchdog;	/* seconds without a vCPU exit before the dump; 0 = off */
 	const char *serial;	/* NULL/"stdio": stdin/stdout; "file:PATH" */
 	const char *devices[VM_MAX_DEVICES];	/* raw --device arguments, for pci/vfio */
 	unsigned ndevices;
@@ -52,6 +53,8 @@ struct vm_config {
 struct vm_stats {
 	atomic_uint_fast64_t exits_io, exits_mmio, exits_hlt, exits_irq_window, exits_eoi,
 		exits_other, unclaimed_reads, unclaimed_writes;
+	/* Exits that show guest progress (all but kicks, KVM_EXIT_INTR): the watchdog's clock. */
+	atomic_uint_fast64_t progress;
 };
 
 struct vm {

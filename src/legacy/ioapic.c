@@ -281,3 +281,19 @@ void ioapic_free(struct ioapic *io)
 {
 	free(io);
 }
+
+void ioapic_dump(const struct ioapic *io, FILE *f)
+{
+	fprintf(f, "vfvm: IOAPIC: id %u, pins asserted %#x\n", io->id, io->input);
+	for (unsigned pin = 0; pin < IOAPIC_PINS; pin++) {
+		uint64_t r = io->rte[pin];
+		bool asserted = io->input & (1u << pin);
+
+		if ((r & RTE_MASK) && !asserted)
+			continue;
+		fprintf(f, "vfvm: IOAPIC pin %u: vector 0x%02x %s%s%s dest %#x%s\n", pin,
+			(unsigned)(r & 0xff), r & RTE_TRIGGER ? "level" : "edge",
+			r & RTE_REMOTE_IRR ? " remote-IRR" : "", r & RTE_MASK ? " masked" : "",
+			(unsigned)(r >> 56), asserted ? ", line high" : "");
+	}
+}

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "../irq.h"
 
 #define IOAPIC_PINS 24
@@ -42,4 +43,6 @@ void ioapic_set_eoi_notifier(struct ioapic *io, void (*eoi)(void *opaque, unsign
 void ioapic_mmio(void *opaque, uint64_t off, void *data, unsigned len, bool is_write);
 void ioapic_reset(struct ioapic *io);
 
+/* "vfvm: IOAPIC ..." lines: the asserted pins, then each unmasked or asserted pin's entry. */
+void ioapic_dump(const struct ioapic *io, FILE *f);
 #endif

@@ -463,3 +463,15 @@ void pic_free(struct pic *p)
 {
 	free(p);
 }
+
+void pic_dump(const struct pic *p, FILE *f)
+{
+	for (int i = 0; i < 2; i++) {
+		const struct pic_chip *c = &p->c[i];
+
+		fprintf(f, "vfvm: PIC %s: IRR 0x%02x ISR 0x%02x IMR 0x%02x input 0x%02x ELCR 0x%02x "
+			"base 0x%02x init %u%s\n", i ? "slave" : "master", c->irr, c->isr, c->imr,
+			c->input, c->elcr, c->vbase, c->init,
+			i ? "" : (p->int_level ? ", INT high" : ", INT low"));
+	}
+}

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct pic;
 
@@ -29,4 +30,6 @@ void pic_elcr_io(void *opaque, uint64_t off, void *data, unsigned len, bool is_w
 /* Reset both chips to the power-on state (guest reboot). */
 void pic_reset(struct pic *p);
 
+/* One "vfvm: PIC ..." line per chip: IRR ISR IMR, input levels, ELCR, vector base (watchdog). */
+void pic_dump(const struct pic *p, FILE *f);
 #endif

@@ -681,3 +681,15 @@ void pit_free(struct pit *p)
 {
 	free(p);
 }
+
+void pit_dump(const struct pit *p, FILE *f)
+{
+	for (int i = 0; i < 3; i++) {
+		const struct pit_counter *c = &p->c[i];
+
+		fprintf(f, "vfvm: PIT counter %d: mode %u count %u gate %d running %d\n", i,
+			c->mode, c->cr, c->gate, c->running);
+	}
+	fprintf(f, "vfvm: PIT: IRQ0 level %d, backlog %u, %s\n", p->irq_level, p->backlog,
+		p->armed == CLOCK_NEVER ? "no deadline armed" : "deadline armed");
+}

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "../clock.h"
 #include "../irq.h"
 
@@ -22,4 +23,6 @@ void pit_port61_io(void *opaque, uint64_t off, void *data, unsigned len, bool is
 void pit_tick(struct pit *p);
 void pit_reset(struct pit *p);
 
+/* "vfvm: PIT ..." lines: each counter's mode and count, IRQ0's level, the armed deadline. */
+void pit_dump(const struct pit *p, FILE *f);
 #endif

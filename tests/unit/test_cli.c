@@ -200,6 +200,27 @@ static void test_cpus(void **state)
 	BAD("not a number", "--kernel", "k", "--cpus", "99999999999999999999999");
 }
 
+static void test_watchdog(void **state)
+{
+	struct vm_config c;
+	struct err e;
+	unsigned n;
+
+	(void)state;
+	assert_int_equal(cli_parse_watchdog("1", &n, &e), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(cli_parse_watchdog("3600", &n, &e), 0);
+	assert_int_equal(n, 3600);
+	assert_int_equal(parse(&c, &e, "--kernel", "k", NULL), 0);
+	assert_int_equal(c.watchdog, 0);
+	assert_int_equal(parse(&c, &e, "--kernel", "k", "--watchdog=20", NULL), 0);
+	assert_int_equal(c.watchdog, 20);
+	BAD("out of range", "--kernel", "k", "--watchdog", "0");
+	BAD("out of range", "--kernel", "k", "--watchdog", "3601");
+	BAD("not a number", "--kernel", "k", "--watchdog", "1s");
+	BAD("not a number", "--kernel", "k", "--watchdog", "");
+}
+
 static void test_serial(void **state)
 {
 	struct err e;
@@ -274,6 +295,7 @@ int main(void)
 		cmocka_unit_test(test_device_limit),
 		cmocka_unit_test(test_memory),
 		cmocka_unit_test(test_cpus),
+		cmocka_unit_test(test_watchdog),
 		cmocka_unit_test(test_serial),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_find),

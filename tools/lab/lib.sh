@@ -61,12 +61,15 @@ lab_guest_kernel() {
 }
 
 # lab_run_linux INITRD [VFVM-ARGS...]: boots the Debian guest kernel under vfvm with INITRD;
-# the console is vfvm's stdio. Returns vfvm's exit status.
+# the console is vfvm's stdio. Returns vfvm's exit status. Scenarios run with --watchdog
+# $LAB_WATCHDOG (30 s; empty for none, as the interactive `lab guest`): a guest that stops
+# gets its state dumped and vfvm exits with status 4, long before the scenario's timeout.
 lab_run_linux() {
 	_initrd=$1
 	shift
 	_k=$(lab_guest_kernel) || { echo "$_k"; return 1; }
-	guest_vfvm "$VFVM" "$_k" "$_initrd" "$@"
+	_wd=${LAB_WATCHDOG-30}
+	guest_vfvm "$VFVM" "$_k" "$_initrd" ${_wd:+--watchdog "$_wd"} "$@"
 }
 
 # lab_test_guest NAME: prints the path of core test guest NAME in /guests (make guests).

@@ -6,7 +6,7 @@
 # making progress right after the guest's RCU set-up, before AP bring-up, and the boot hit
 # its timeout; not yet understood (docs/lab.md).
 lab_default=no
-lab_timeout=180
+lab_timeout=90
 lab_devices=""
 
 VL_LOG=/tmp/linux-smp.log

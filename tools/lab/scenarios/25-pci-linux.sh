@@ -2,7 +2,7 @@
 # enumerates the PCI bus; inside, lspci -vv -nn and sysfs must show the host bridge and the test
 # device (IDs, BARs, capabilities, IRQ), and the RAM-backed BAR must work through sysfs mmap without
 # MMIO exits. One boot; the guest side is tools/lab/guest/ (pci-check.sh, pcimem.c).
-lab_timeout=240
+lab_timeout=90
 lab_devices=""
 
 # The checks the guest must report as PASS (pci-check.sh and pcimem print them); one missing is a

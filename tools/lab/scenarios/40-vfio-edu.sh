@@ -3,7 +3,7 @@
 # IOMMU all pass; and BAR0 is mapped into the guest, so 10000 BAR0 reads add no MMIO exit
 # (vfvm --stats with bar_reads=10000 against bar_reads=0); addr=9 puts it in slot 9.
 # See docs/passthrough-tests.md.
-lab_timeout=240
+lab_timeout=120
 lab_devices=""
 
 EDU=0000:00:03.0

@@ -5,7 +5,7 @@
 # (conventional PCI, multifunction, no ACS: Linux groups the functions together); /init binds
 # 08.0 to vfio-pci and 08.1 keeps the kernel's built-in 8250_pci driver ("serial"). The lab
 # image has no e1000 module, so pci-serial, whose driver is built in, stands in for it.
-lab_timeout=240
+lab_timeout=120
 lab_devices="
 serial-mf	08 -device pci-serial,addr=08.0,multifunction=on -device pci-serial,addr=08.1
 "

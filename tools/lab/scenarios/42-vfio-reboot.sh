@@ -3,7 +3,7 @@
 # through port 0xCF9 (0x06); boot 2 (counted in CMOS RAM, which a reset keeps) must find the
 # device's config space reset (Command 0, MSI disabled: PCI 3.0 §6.2.2, §6.8.1.3), edu idle, and
 # the whole set of checks - MSI and DMA included - passing again. docs/passthrough-tests.md.
-lab_timeout=240
+lab_timeout=120
 lab_devices=""
 
 EDU=0000:00:03.0

@@ -3,7 +3,7 @@
 # nvme driver must bind, a 1 MiB random pattern written to /dev/nvme0n1 with O_DIRECT must read
 # back identical after the page cache is dropped, and the nvme interrupts in /proc/interrupts
 # must be MSI-X and count up during the I/O. docs/passthrough-tests.md.
-lab_timeout=420
+lab_timeout=90
 lab_devices=""
 
 VL_BDF=0000:00:05.0

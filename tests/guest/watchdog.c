@@ -1,0 +1,13 @@
+/* watchdog.c - a guest that stops: it says so, then spins with interrupts off (cli; jmp .),
+ * making no exit at all; vfvm's --watchdog must dump its state and exit with status 4. */
+#include "rt.h"
+
+const char guest_name[] = "watchdog";
+
+void guest_main(uint32_t magic, uint32_t info)
+{
+	(void)magic;
+	(void)info;
+	printf("watchdog: spinning with interrupts off\n");
+	__asm__ volatile("cli\n1: jmp 1b" ::: "memory");
+}
