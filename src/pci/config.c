@@ -223,14 +223,29 @@ void pci_cap_place(struct pci_dev *d, unsigned off)
 	d->cap_at = off;
 }
 
+/* The dwords [off, off + size) of config space, one bit each. */
+static uint64_t cap_dword_mask(unsigned off, unsigned size)
+{
+	unsigned first = off / 4, n = (size + 3) / 4;
+
+	return (n >= 64 ? ~0ull : ((1ull << n) - 1)) << first;
+}
+
 unsigned pci_cap_add(struct pci_dev *d, uint8_t id, unsigned size)
 {
 	unsigned off = d->cap_at ? d->cap_at : (d->cap_next + 3) & ~3u;
+	uint64_t mask;
 
 	d->cap_at = 0;
 	/* Capabilities live above the header, dword aligned (PCI 3.0 §6.7). */
 	if (size < 2 || off < PCI_CAP_MIN || (off & 3) || off + size > PCI_CFG_SIZE)
 		return 0;
+	/* A placed capability may not land on another's bytes: a device whose own list loops or
+	 * overlaps (a passed-through one, say) must not make ours loop (PCI 3.0 §6.7). */
+	mask = cap_dword_mask(off, size);
+	if (d->cap_dwords & mask)
+		return 0;
+	d->cap_dwords |= mask;
 	d->cfg[off] = id;
 	d->cfg[off + 1] = 0;
 	if (d->cap_last)

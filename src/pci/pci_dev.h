@@ -209,6 +209,7 @@ struct pci_dev {
 	unsigned cap_next;			/* next free capability offset */
 	unsigned cap_last;			/* offset of the last capability, 0 if none */
 	unsigned cap_at;			/* pci_cap_place(): where the next one goes */
+	uint64_t cap_dwords;			/* config dwords capabilities occupy, bit per dword */
 	struct pci_bar bars[PCI_NUM_BARS + 1];	/* + expansion ROM */
 	bool intx_level;			/* device's INTx output before INTx Disable */
 	bool intx_asserted;			/* what is counted on the pin */

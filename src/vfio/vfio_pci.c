@@ -344,13 +344,18 @@ static unsigned cap_limit(struct vfio_pci *vp, unsigned off)
 static int setup_caps(struct vfio_pci *vp, struct err *err)
 {
 	unsigned off = dev_cfg(vp, PCI_CAP_PTR, 1) & ~3u;
-	int hops = 0, r = 0;
+	uint64_t seen = 0;
+	int r = 0;
 
 	if (!(dev_cfg(vp, PCI_STATUS, 2) & PCI_STS_CAP_LIST))
 		return 0;
-	while (off >= 0x40 && off < PCI_CFG_SIZE && hops++ < 48) {
+	/* A device's list that comes back to an offset has shown all it has: stop there (the
+	 * copy keeps the device's offsets, so following the loop would make ours loop too). */
+	while (off >= 0x40 && off < PCI_CFG_SIZE && !(seen >> (off / 4) & 1)) {
 		uint8_t id = dev_cfg(vp, off, 1);
 		unsigned next = dev_cfg(vp, off + 1, 1) & ~3u, size, ours;
+
+		seen |= 1ull << (off / 4);
 
 		pci_cap_place(vp->pd, off);
 		if (id == PCI_CAP_ID_AF)
@@ -530,7 +535,14 @@ static int setup_rom(struct vfio_pci *vp, const struct vfio_pci_opts *o, struct 
 		data = malloc(len);
 		if (!data)
 			return err_set(err, ENOMEM, "out of memory");
-		if (vfio_region_read(&vp->dev, VFIO_PCI_ROM_REGION_INDEX, 0, data, len)) {
+		/* vfio-pci refuses ROM reads (-EIO) while the device's memory decoding is off, and
+		 * the start-up reset turned it off: on for the read only, no bus master. */
+		uint16_t cmd = dev_cfg(vp, PCI_COMMAND, 2);
+
+		dev_cfg_write(vp, PCI_COMMAND, 2, (cmd & ~PCI_CMD_MASTER) | PCI_CMD_MEM);
+		ret = vfio_region_read(&vp->dev, VFIO_PCI_ROM_REGION_INDEX, 0, data, len);
+		dev_cfg_write(vp, PCI_COMMAND, 2, cmd);
+		if (ret) {
 			/* Many devices have a ROM BAR but no readable ROM: show none. */
 			free(data);
 			return 0;

@@ -38,6 +38,10 @@ struct fake_vfio {
 	uint32_t cap_len;
 	uint32_t irq_count[VFIO_PCI_NUM_IRQS];
 	uint8_t config[4096];
+	/* The expansion ROM behind fake_rom(): read as vfio-pci does, -EIO while the device's
+	 * Command register has memory decoding off. */
+	uint8_t rom[8192];
+	int rom_reads_refused;
 	/* Last VFIO_DEVICE_SET_IRQS. */
 	uint32_t irq_set_flags, irq_set_index, irq_set_start, irq_set_count;
 	int irq_set_fds[64];
@@ -192,11 +196,21 @@ static void fake_close(void *ctx, int fd)
 }
 
 #define FAKE_CFG_OFFSET 0x70000000000ULL
+#define FAKE_ROM_OFFSET 0x80000000000ULL
 
 static ssize_t fake_pread(void *ctx, int fd, void *buf, size_t n, off_t off)
 {
 	struct fake_vfio *f = ctx;
 
+	if (fd == FAKE_DEVICE_FD && (uint64_t)off >= FAKE_ROM_OFFSET &&
+	    (uint64_t)off - FAKE_ROM_OFFSET + n <= sizeof(f->rom)) {
+		if (!(f->config[0x04] & 0x02)) {	/* Command: Memory Space */
+			f->rom_reads_refused++;
+			return -EIO;
+		}
+		memcpy(buf, f->rom + (off - FAKE_ROM_OFFSET), n);
+		return n;
+	}
 	if (fd != FAKE_DEVICE_FD || (uint64_t)off < FAKE_CFG_OFFSET ||
 	    (uint64_t)off - FAKE_CFG_OFFSET + n > sizeof(f->config))
 		return -EIO;

@@ -347,6 +347,69 @@ static void test_config_layout(void **state)
 	assert_int_equal(fk.config[0x52] & 1, 0);
 }
 
+/* The device's ROM is read after the start-up reset turned memory decoding off, which vfio-pci
+ * answers with -EIO (the lab's e1000e lost its ROM so): vfvm turns decoding on for the read. */
+static void test_rom_after_reset(void **state)
+{
+	struct pci_dev *d;
+
+	(void)state;
+	fk.regions[VFIO_PCI_ROM_REGION_INDEX].size = 4096;
+	fk.regions[VFIO_PCI_ROM_REGION_INDEX].offset = FAKE_ROM_OFFSET;
+	fk.regions[VFIO_PCI_ROM_REGION_INDEX].flags = VFIO_REGION_INFO_FLAG_READ;
+	fk.rom[0] = 0x55; fk.rom[1] = 0xaa; fk.rom[4095] = 0x5a;
+	cfg16(0x04, 0x0006);			/* memory and bus master on, as firmware left it */
+	d = create("0000:01:00.0");
+	assert_non_null(d);
+	assert_int_equal(fk.rom_reads_refused, 0);
+	assert_int_equal(d->bars[PCI_ROM_BAR].size, 4096);
+	assert_int_equal(d->bars[PCI_ROM_BAR].rom[0], 0x55);
+	assert_int_equal(d->bars[PCI_ROM_BAR].rom[1], 0xaa);
+	assert_int_equal(d->bars[PCI_ROM_BAR].rom[4095], 0x5a);
+	/* The reset's quiet state is kept: decoding and bus master off again. */
+	assert_int_equal(fk.config[0x04] & 0x07, 0);
+}
+
+/* Walk the guest's view of the list: it must end, without revisiting an offset. */
+static unsigned cap_walk(struct pci_dev *d, unsigned *offs, unsigned max)
+{
+	unsigned n = 0;
+
+	for (unsigned p = cfg_read(d, 0x34, 1); p; p = cfg_read(d, p + 1, 1)) {
+		for (unsigned i = 0; i < n; i++)
+			assert_int_not_equal(offs[i], p);
+		assert_true(n < max);
+		offs[n++] = p;
+	}
+	return n;
+}
+
+/* A device whose list loops back (MSI-X -> MSI) or whose capability sits inside an emulated
+ * one (vendor-specific at 0x54, within MSI's 0x50-0x67) must not give the guest a loop. */
+static void test_config_loop(void **state)
+{
+	struct pci_dev *d;
+	unsigned offs[16], n;
+
+	(void)state;
+	fk.config[0xa1] = 0x50;			/* MSI-X -> MSI again */
+	d = create("0000:01:00.0");
+	assert_non_null(d);
+	n = cap_walk(d, offs, 16);
+	assert_int_equal(n, 4);
+	assert_int_equal(offs[3], 0xa0);
+	teardown(state);
+	setup(state);
+	fk.config[0x51] = 0x54;			/* MSI -> vendor-specific at 0x54 -> PCIe */
+	fk.config[0x54] = 0x09; fk.config[0x55] = 0x70; fk.config[0x56] = 0x08;
+	d = create("0000:01:00.0");
+	assert_non_null(d);
+	n = cap_walk(d, offs, 16);
+	assert_int_equal(n, 4);			/* PM, MSI, PCIe, MSI-X: the overlapping one hidden */
+	assert_int_equal(cfg_read(d, 0x50, 1), 0x05);
+	assert_int_equal(cfg_read(d, 0x51, 1), 0x70);
+}
+
 /* A version 1 PCIe capability near the end of config space (the e1000e's at 0xE0) is shown,
  * clipped to the 256 bytes, not dropped. */
 static void test_config_pcie_v1_at_end(void **state)
@@ -646,6 +709,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_config, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_layout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_pcie_v1_at_end, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_loop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rom_after_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bars, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_msix, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_intx, setup, teardown),
