@@ -335,7 +335,7 @@ static void test_config_layout(void **state)
 	assert_int_equal(cfg_read(d, 0xb0, 1), 0x13);
 	/* ... and writes reach the device. */
 	cfg_write(d, 0x48, 4, 0xdeadbeef);
-	assert_int_equal(fk.config[0x48] | fk.config[0x4b] << 24, 0xef | 0xde << 24);
+	assert_int_equal(fk.config[0x48] | (uint32_t)fk.config[0x4b] << 24, 0xefu | 0xdeu << 24);
 	cfg_write(d, 0xfd, 1, 0x77);
 	assert_int_equal(fk.config[0xfd], 0x77);
 	/* Except AF's Initiate FLR, which would reset the device behind vfvm's back. */
