@@ -5,11 +5,14 @@
 #include <string.h>
 #include "devices.h"
 #include "../vfio/vfio_vm.h"
+#include "../virtio/rng.h"
 
 static const struct pci_device_type pci_types[] = {
 	{ "testdev", "the vfvm PCI test device: testdev[,vectors=N][,ram=SIZE]", testdev_create },
 	{ "vfio", "a host device through VFIO: vfio,host=BDF[,rombar=0|1][,romfile=PATH][,addr=SLOT]",
 	  vfio_device_create },
+	{ "virtio-rng", "virtio entropy device (virtio-pci modern), filled from getrandom(2): virtio-rng",
+	  virtio_rng_create },
 };
 
 int pci_device_create(struct vm *vm, struct pci_bus *b, const char *spec, struct err *err)

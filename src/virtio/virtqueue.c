@@ -210,6 +210,14 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *c)
 	return 1;
 }
 
+bool vq_has_avail(const struct virtqueue *vq)
+{
+	if (!vq->ready || vq->fault)
+		return false;
+	return le16toh(__atomic_load_n((uint16_t *)(vq->avail + 2), __ATOMIC_ACQUIRE)) !=
+	       vq->last_avail;
+}
+
 void vq_push(struct virtqueue *vq, uint16_t head, uint32_t len)
 {
 	uint8_t *e;

@@ -71,6 +71,8 @@ void vq_reset(struct virtqueue *vq);
  * stays stopped (every later call returns -EPROTO) until vq_reset().
  */
 int vq_pop(struct virtqueue *vq, struct vq_chain *c);
+/* Has the driver made entries available that vq_pop() has not taken? */
+bool vq_has_avail(const struct virtqueue *vq);
 /* Puts @head back on the used ring with @len bytes written (§2.7.8), visible to the driver. */
 void vq_push(struct virtqueue *vq, uint16_t head, uint32_t len);
 /* Should the driver be interrupted for what was pushed since the last true answer?

@@ -89,7 +89,7 @@ static void test_setup_bad_device(void **state)
 	assert_int_equal(pci_setup(vm, &err), -EINVAL);
 	assert_int_equal(err.usage, 1);
 	assert_string_equal(err.msg, "--device virtio-net: unknown device type 'virtio-net' "
-			    "(known: testdev, vfio)");
+			    "(known: testdev, vfio, virtio-rng)");
 	vm_free(vm);
 }
 

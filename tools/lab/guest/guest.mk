@@ -34,13 +34,16 @@ LAB_IMAGE_DEPS	+= $(LAB_OUT)/guest-pci.cpio
 LAB_EXTRA_FILES	+= $(LAB_OUT)/guest-pci.cpio:guest/pci.cpio
 
 # Driver modules for the VFIO passthrough scenarios (tools/lab/scenarios/43-vfio-nvme.sh,
-# 44-vfio-e1000e.sh): the Linux guest under vfvm loads nvme (after its dependencies, in this
+# 44-vfio-e1000e.sh) and the virtio ones (47-virtio-rng.sh): the Linux guest under vfvm loads nvme (after its dependencies, in this
 # order) and e1000e, the lab itself e1000e for the peer NIC. Plain .ko as Debian 6.1 ships them
 # (build-image skips files that do not exist).
 LAB_VFIO_KMOD	= /lib/modules/$(LAB_KVER)/kernel
 LAB_VFIO_MODS	= crypto/crct10dif_common lib/crc-t10dif lib/crc64 lib/crc64-rocksoft block/t10-pi \
 		  drivers/nvme/host/nvme-core drivers/nvme/host/nvme \
-		  drivers/net/ethernet/intel/e1000e/e1000e
+		  drivers/net/ethernet/intel/e1000e/e1000e \
+		  drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_pci_modern_dev \
+		  drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci \
+		  drivers/char/hw_random/virtio-rng
 LAB_EXTRA_FILES	+= $(foreach m,$(LAB_VFIO_MODS),$(LAB_VFIO_KMOD)/$(m).ko:guest/modules/$(notdir $(m)).ko)
 
 # bench-lab (tools/lab/scenarios/91-bench-lab.sh, bench/README.md): the timing helper and the

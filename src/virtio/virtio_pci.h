@@ -1,0 +1,102 @@
+/* virtio_pci.h - the virtio-pci modern transport (virtio 1.2 §4.1): a PCI function with the
+ * common, notify, ISR, device and PCI-access configuration capabilities, on which a virtio
+ * device type (virtio-rng, ...) plugs its queues and its configuration space. */
+#ifndef VFVM_VIRTIO_PCI_H
+#define VFVM_VIRTIO_PCI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "pci/pci_dev.h"
+#include "virtio/virtqueue.h"
+
+#define VIRTIO_PCI_VENDOR	0x1af4
+#define VIRTIO_PCI_DEVICE_BASE	0x1040	/* + virtio device ID (§4.1.2.1) */
+#define VIRTIO_MAX_QUEUES	8
+
+/* Device status bits (§2.1). */
+#define VIRTIO_S_ACKNOWLEDGE	1
+#define VIRTIO_S_DRIVER		2
+#define VIRTIO_S_DRIVER_OK	4
+#define VIRTIO_S_FEATURES_OK	8
+#define VIRTIO_S_NEEDS_RESET	0x40
+#define VIRTIO_S_FAILED		0x80
+
+/* Transport feature bits (§6). */
+#define VIRTIO_F_INDIRECT_DESC	28
+#define VIRTIO_F_EVENT_IDX	29
+#define VIRTIO_F_VERSION_1	32
+
+#define VIRTIO_NO_VECTOR	0xffff
+
+/* The BAR holding the four structures (one 16 KiB memory BAR), and the MSI-X BAR. */
+#define VIRTIO_BAR		4
+#define VIRTIO_BAR_SIZE		0x4000
+#define VIRTIO_COMMON_OFF	0x0000
+#define VIRTIO_COMMON_LEN	0x003c
+#define VIRTIO_ISR_OFF		0x1000
+#define VIRTIO_DEVCFG_OFF	0x2000
+#define VIRTIO_DEVCFG_MAX	0x1000
+#define VIRTIO_NOTIFY_OFF	0x3000
+#define VIRTIO_NOTIFY_MULT	4	/* queue q is notified at NOTIFY_OFF + 4 q */
+#define VIRTIO_MSIX_BAR		1
+
+struct virtio_pci;
+
+/* What a device type provides. */
+struct virtio_dev_ops {
+	uint16_t device_id;		/* virtio device ID (§5): 4 = entropy */
+	uint32_t pci_class;		/* class code << 8 */
+	uint64_t features;		/* device-specific feature bits offered */
+	unsigned nqueues;
+	uint16_t queue_max;		/* largest Queue Size a queue takes */
+	unsigned cfg_len;		/* bytes of device configuration (§4.1.4.6) */
+	/* Device configuration access (little-endian bytes), cfg_len bounds checked already. */
+	void (*cfg_read)(struct virtio_pci *v, unsigned off, void *data, unsigned len);
+	void (*cfg_write)(struct virtio_pci *v, unsigned off, const void *data, unsigned len);
+	/* Queue @q may have new buffers (a notification, or DRIVER_OK). VM lock held. */
+	void (*queue_notify)(struct virtio_pci *v, unsigned q);
+	/* The driver reset the device (§2.4): drop in-flight state. */
+	void (*reset)(struct virtio_pci *v);
+	void (*destroy)(struct virtio_pci *v);
+};
+
+struct virtio_pci {
+	struct pci_dev *d;
+	const struct virtio_dev_ops *ops;
+	void *priv;
+	const struct guest_mem *mem;
+	/* Common configuration (§4.1.4.3). */
+	uint32_t dfselect, gfselect;
+	uint64_t guest_features;
+	uint16_t config_vector;
+	uint8_t status;
+	uint8_t config_generation;
+	uint16_t queue_select;
+	uint8_t isr;			/* §4.1.4.5: bit 0 queue, bit 1 configuration change */
+	struct {
+		struct virtqueue vq;
+		uint16_t vector;
+		bool enabled;
+	} q[VIRTIO_MAX_QUEUES];
+	uint64_t faults;		/* queues stopped for a driver error, for --stats */
+};
+
+/*
+ * Creates the function for @ops on @b (a free slot), with MSI-X (one vector per queue plus one
+ * for configuration changes) and INTx; @mem is guest RAM for the queues.
+ */
+int virtio_pci_create(struct pci_bus *b, const struct virtio_dev_ops *ops, void *priv,
+		      const struct guest_mem *mem, struct virtio_pci **out);
+/* The features the driver and device agreed on. */
+static inline bool virtio_has(const struct virtio_pci *v, unsigned bit)
+{
+	return v->guest_features >> bit & 1;
+}
+/* Tells the driver about used buffers on queue @q if it wants to hear (EVENT_IDX, §2.7.10). */
+void virtio_queue_interrupt(struct virtio_pci *v, unsigned q);
+/* The device configuration changed (§4.1.4.3 config_generation, §4.1.5.3). */
+void virtio_config_changed(struct virtio_pci *v);
+/* A queue hit a driver error: DEVICE_NEEDS_RESET and a configuration interrupt (§2.1.2). */
+void virtio_queue_fault(struct virtio_pci *v, unsigned q);
+
+#endif
