@@ -7,7 +7,7 @@ BUILD	:= build$(if $(filter 1,$(SANITIZE)),-san,)
 
 CFLAGS	:= -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP -iquote src
 LDFLAGS	:=
-LDLIBS	:= -lpthread -lseccomp $(shell pkg-config --libs libpci 2>/dev/null || echo -lpci)
+LDLIBS	:= -lpthread -lseccomp -luring $(shell pkg-config --libs libpci 2>/dev/null || echo -lpci)
 ifeq ($(SANITIZE),1)
 CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined \
 	   -DVFVM_SANITIZE

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "virtio/blk.h"
 
 const char cli_run_help[] =
 	"usage: vfvm run --kernel FILE [options]\n"
@@ -20,6 +21,8 @@ const char cli_run_help[] =
 	"  --stats              print VM exit counters on stderr at exit\n"
 	"  --watchdog SECONDS   no vCPU exit for SECONDS: print the VM's state, exit with 4\n"
 	"  --device SPEC        PCI device (repeatable), e.g. testdev, vfio,host=0000:01:00.0\n"
+	"  --disk PATH[,ro][,cache=none|writeback][,serial=S]\n"
+	"                       virtio-blk disk on a raw image (repeatable, up to 8)\n"
 	"  --seccomp MODE       per-thread system call filters: on (default), log, off (unsafe)\n"
 	"  --user NAME          started as root: become user NAME once set-up is done\n";
 
@@ -107,6 +110,19 @@ int cli_parse_module(char *s, struct boot_module *m, struct err *err)
 	return 0;
 }
 
+/* --disk: the syntax now; the file is opened (and locked) by machine.c before the VM is made. */
+static int cli_parse_disk(const char *val, struct vm_config *cfg, struct err *err)
+{
+	struct blk_opts o;
+
+	if (cfg->ndisks >= VM_MAX_DISKS)
+		return err_input(err, E2BIG, "too many --disk options; at most %d", VM_MAX_DISKS);
+	if (blk_opts_parse(val, &o, err))
+		return -EINVAL;
+	cfg->disks[cfg->ndisks++] = val;
+	return 0;
+}
+
 static void cli_defaults(struct vm_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -118,7 +134,7 @@ static void cli_defaults(struct vm_config *cfg)
 
 enum { OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_MODULE, OPT_MEMORY, OPT_CPUS, OPT_COMPAT,
        OPT_SERIAL, OPT_DEBUG_EXIT, OPT_REBOOT, OPT_STATS, OPT_DEVICE, OPT_SECCOMP, OPT_USER,
-       OPT_WATCHDOG,
+       OPT_WATCHDOG, OPT_DISK,
        OPT_NR };
 
 static const struct {
@@ -141,6 +157,7 @@ static const struct {
 	[OPT_SECCOMP] = { "seccomp", true, false },
 	[OPT_USER] = { "user", true, false },
 	[OPT_WATCHDOG] = { "watchdog", true, false },
+	[OPT_DISK] = { "disk", true, true },
 };
 
 /* Match "--name" or "--name=value"; returns the option index or -1. */
@@ -228,6 +245,8 @@ static int cli_apply(int opt, char *val, struct vm_config *cfg, struct err *err)
 		return 0;
 	case OPT_WATCHDOG:
 		return cli_parse_watchdog(val, &cfg->watchdog, err);
+	case OPT_DISK:
+		return cli_parse_disk(val, cfg, err);
 	}
 	return err_input(err, EINVAL, "internal: unknown option");
 }

@@ -28,6 +28,7 @@
 #include "mptable.h"
 #include "pci/pci.h"
 #include "vcpu.h"
+#include "virtio/blk.h"
 
 #define ISA_IRQS 16
 #define IOAPIC_PIN_IRQ0 2	/* ISA IRQ0 is wired to I/O APIC pin 2 (MP table override) */
@@ -614,6 +615,26 @@ static int machine_lockdown(struct vm *vm, struct err *err)
 	return pci_start(vm, err);
 }
 
+/* --disk images opened and locked with the other input files: a missing, locked or badly
+ * sized image is bad input (exit 2), found before /dev/kvm is opened. */
+static int machine_disks(struct vm *vm, struct err *err)
+{
+	for (unsigned i = 0; i < vm->cfg.ndisks; i++) {
+		struct blk_image *img = calloc(1, sizeof(*img));
+		int r;
+
+		if (!img)
+			return err_set(err, ENOMEM, "out of memory for --disk");
+		r = blk_image_open(vm->cfg.disks[i], img, err);
+		if (r) {
+			free(img);
+			return r;
+		}
+		vm->disks[i] = img;
+	}
+	return 0;
+}
+
 static int machine_setup(struct vm *vm, struct err *err)
 {
 	struct machine *m = vm->machine;
@@ -625,7 +646,7 @@ static int machine_setup(struct vm *vm, struct err *err)
 		return err_set(err, errno, "epoll/eventfd: %s", strerror(errno));
 	/* Everything that can be bad input is checked before /dev/kvm is opened. */
 	if ((r = machine_signals(vm, err)) || (r = machine_ram(vm, err)) ||
-	    (r = machine_boot(vm, err)))
+	    (r = machine_boot(vm, err)) || (r = machine_disks(vm, err)))
 		return r;
 	if (vm->cfg.user && (r = sandbox_user_check(vm->cfg.user, err)))
 		return r;
@@ -854,6 +875,12 @@ static void machine_teardown(struct vm *vm)
 	machine_stop_vcpus(vm);
 	console_free(vm->console);
 	pci_teardown(vm);
+	for (unsigned i = 0; i < VM_MAX_DISKS; i++) {
+		if (!vm->disks[i])
+			continue;
+		blk_image_close(vm->disks[i]);
+		free(vm->disks[i]);
+	}
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		vcpu_free(vm->vcpus[i]);
 	for (int i = 0; i < 2; i++)

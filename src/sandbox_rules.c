@@ -51,6 +51,11 @@ static const struct sb_rule sb_rules[] = {
 	SC(M | V | I, eventfd2), SC(M | V | I, epoll_ctl),
 	/* virtio-rng fills its buffers on whichever thread serves the queue's notification. */
 	SC(V | I, getrandom),
+	/* virtio-blk submits to io_uring from the thread that took the queue's notification and
+	 * reaps on the device thread; reset drains (waits) on a vCPU or the main thread. Without
+	 * io_uring it does the I/O itself with these (src/virtio/blk.c). */
+	SC(V | I, io_uring_enter),
+	SC(V | I, preadv), SC(V | I, pwritev), SC(V | I, fdatasync), SC(V | I, fallocate),
 
 	/* Raising interrupts: from whichever thread a device model runs on. */
 	IOC(ALL, KVM_IRQ_LINE), IOC(ALL, KVM_SIGNAL_MSI),

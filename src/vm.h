@@ -15,6 +15,7 @@
 
 #define VM_MAX_CPUS 64
 #define VM_MAX_DEVICES 32
+#define VM_MAX_DISKS 8
 
 struct pic;
 struct ioapic;
@@ -28,6 +29,7 @@ struct vfio_vm;
 struct kvm_irq_routing;
 struct machine;
 struct kvm_cpuid2;
+struct blk_image;
 
 #define VM_MAX_SLOTS 512
 
@@ -45,6 +47,8 @@ struct vm_config {
 	const char *serial;	/* NULL/"stdio": stdin/stdout; "file:PATH" */
 	const char *devices[VM_MAX_DEVICES];	/* raw --device arguments, for pci/vfio */
 	unsigned ndevices;
+	const char *disks[VM_MAX_DISKS];	/* raw --disk arguments (src/virtio/blk.h) */
+	unsigned ndisks;
 	enum sandbox_mode seccomp;	/* --seccomp (docs/security.md) */
 	const char *user;		/* --user NAME: drop root before the guest runs */
 };
@@ -81,6 +85,7 @@ struct vm {
 	struct pci_bus *pci;		/* issue 4 */
 	struct vfio_vm *vfio;		/* VFIO container and devices (src/vfio/vfio_vm.c) */
 	struct sandbox *sandbox;	/* the threads' seccomp filters (sandbox.c) */
+	struct blk_image *disks[VM_MAX_DISKS];	/* --disk images, open and locked */
 	int boot_fds[BOOT_KEEP_FDS];	/* kernel/initrd/modules kept open for --reboot */
 
 	struct kvm_irq_routing *routes;	/* staged GSI routing table (kvm.c) */

@@ -9,6 +9,7 @@
 #include "kvm_glue.h"
 #include "../legacy/ioapic.h"
 #include "../vfio/vfio_vm.h"
+#include "../virtio/blk.h"
 #include "../cpuid.h"
 
 /* A level-triggered I/O APIC pin was EOI'd: devices with external INTx (VFIO) unmask it. */
@@ -51,6 +52,14 @@ int pci_setup(struct vm *vm, struct err *err)
 		if (r)
 			return r;
 	}
+	/* One request queue per vCPU (virtio 1.2 §5.2.5, VIRTIO_BLK_F_MQ), up to 8. */
+	for (unsigned i = 0; i < vm->cfg.ndisks; i++) {
+		unsigned nq = vm->ncpus < BLK_MAX_QUEUES ? vm->ncpus : BLK_MAX_QUEUES;
+
+		r = virtio_blk_create(vm, &g->bus, vm->disks[i], nq ? nq : 1, err);
+		if (r)
+			return r;
+	}
 	/* Passed-through devices DMA into guest RAM through the IOMMU: map it all now. */
 	return vfio_vm_map_ram(vm, err);
 }
@@ -62,7 +71,7 @@ int pci_start(struct vm *vm, struct err *err)
 
 	/* Made now, by the main thread, before any filter: a vCPU thread (whose filter has no
 	 * clone) would otherwise create it on a guest's first MSI-X programming. */
-	if (!g || !vm->cfg.ndevices)
+	if (!g || (!vm->cfg.ndevices && !vm->cfg.ndisks))
 		return 0;
 	if (!g->iot)
 		g->iot = pci_iothread_new(&vm->lock);

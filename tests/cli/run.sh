@@ -1,9 +1,9 @@
 #!/bin/sh
 # run.sh - the bad-input CLI suite: runs vfvm with each bad input and checks exit status 2
 # and one stderr line "vfvm: ..." naming the problem; then tools/extract-vmlinux refusals and
-# gzip/xz round trips. Usage: run.sh VFVM MKBAD WORKDIR
+# gzip/xz round trips. Usage: run.sh VFVM MKBAD WORKDIR HOLDLOCK
 set -u
-vfvm=$1 mkbad=$2 dir=$3
+vfvm=$1 mkbad=$2 dir=$3 holdlock=$4
 pass=0 fail=0
 
 rm -rf "$dir" && mkdir -p "$dir" && "$mkbad" "$dir" || { echo "cli: cannot make test files"; exit 1; }
@@ -89,6 +89,38 @@ for c in 0 65 abc -1 ""; do
 	check "--cpus '$c'" "--cpus" run --kernel "$mb" --cpus "$c"
 done
 check "unknown option" "unknown option.*--frobnicate" run --kernel "$mb" --frobnicate
+
+# --disk (docs/cli.md): bad syntax, then images that cannot be served, all before /dev/kvm.
+truncate -s 1M "$dir/disk.img"
+truncate -s 1000 "$dir/disk-odd.img"
+: >"$dir/disk-empty.img"
+truncate -s 1M "$dir/disk-ro.img" && chmod 444 "$dir/disk-ro.img"
+check "--disk empty" "--disk needs an image file" run --kernel "$mb" --disk ""
+check "--disk unknown option" "--disk .*unknown option 'cache=unsafe'" \
+	run --kernel "$mb" --disk "$dir/disk.img,cache=unsafe"
+check "--disk long serial" "serial is longer than 20" \
+	run --kernel "$mb" --disk "$dir/disk.img,serial=abcdefghijklmnopqrstu"
+check "--disk missing" "--disk .*nope.img: cannot open it: No such file" \
+	run --kernel "$mb" --disk "$dir/nope.img"
+check "--disk empty file" "disk-empty.img is empty" run --kernel "$mb" --disk "$dir/disk-empty.img"
+check "--disk odd size" "disk-odd.img is 1000 bytes, not a multiple of 512" \
+	run --kernel "$mb" --disk "$dir/disk-odd.img"
+check "--disk read-only file" "disk-ro.img is a read-only file.*add ,ro" \
+	run --kernel "$mb" --disk "$dir/disk-ro.img"
+check "--disk directory" "is neither a regular file nor a block device" \
+	run --kernel "$mb" --disk "$dir/unreadable-dir,ro"
+check "--disk twice in one vfvm" "disk.img is in use" \
+	run --kernel "$mb" --disk "$dir/disk.img" --disk "$dir/disk.img,ro"
+# Another process (as a running vfvm would) holds the image's OFD write lock.
+"$holdlock" "$dir/disk.img" 30 >"$dir/hold.out" &
+hold=$!
+for _ in 1 2 3 4 5 6 7 8 9 10; do grep -q locked "$dir/hold.out" 2>/dev/null && break; sleep 0.2; done
+check "--disk locked" "disk.img is in use: another process has it open and locked.*use ,ro in both" \
+	run --kernel "$mb" --disk "$dir/disk.img"
+check "--disk ro, locked for writing" "disk.img is in use: another process has it open read-write and locked" \
+	run --kernel "$mb" --disk "$dir/disk.img,ro"
+kill "$hold" 2>/dev/null
+wait "$hold" 2>/dev/null
 check "host: unknown option" "host: unknown option '--frobnicate'" host --frobnicate
 
 # vfvm host --kvm: one line, "native", "emulated" or "none: REASON", and the status that goes
