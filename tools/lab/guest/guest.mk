@@ -43,8 +43,20 @@ LAB_VFIO_MODS	= crypto/crct10dif_common lib/crc-t10dif lib/crc64 lib/crc64-rocks
 		  drivers/net/ethernet/intel/e1000e/e1000e \
 		  drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_pci_modern_dev \
 		  drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci \
-		  drivers/char/hw_random/virtio-rng
+		  drivers/char/hw_random/virtio-rng \
+		  drivers/block/virtio_blk lib/crc16 fs/mbcache fs/jbd2/jbd2 crypto/crc32c_generic \
+		  fs/ext4/ext4
 LAB_EXTRA_FILES	+= $(foreach m,$(LAB_VFIO_MODS),$(LAB_VFIO_KMOD)/$(m).ko:guest/modules/$(notdir $(m)).ko)
+
+# virtio-blk (tools/lab/scenarios/48-virtio-blk.sh): Debian's mke2fs and e2fsck (e2fsprogs) with
+# their libraries, at their own paths, so the lab checks the image with e2fsck -fn and the
+# scenario copies mke2fs into the guest's initramfs (busybox's mke2fs makes ext2 only).
+LAB_E2FS_BINS	:= /usr/sbin/mke2fs /usr/sbin/e2fsck /etc/mke2fs.conf
+LAB_E2FS_LIBS	:= $(sort $(shell ldd /usr/sbin/mke2fs /usr/sbin/e2fsck 2>/dev/null | \
+		     awk '$$2 == "=>" && $$3 ~ /^\// { print $$3 }'))
+LAB_IMAGE_DEPS	+= $(wildcard $(LAB_E2FS_BINS))
+LAB_EXTRA_FILES	+= $(foreach f,$(LAB_E2FS_BINS),$(f):$(f:/%=%)) \
+		   $(foreach l,$(LAB_E2FS_LIBS),$(realpath $(l)):$(l:/%=%))
 
 # bench-lab (tools/lab/scenarios/91-bench-lab.sh, bench/README.md): the timing helper and the
 # bench guests (bench/bench.mk builds them) under /bench. LAB_BENCH_N exits per PIO/MMIO guest.
