@@ -113,7 +113,7 @@ run() {
 	s1=$(sed -n 's/^vt: PASS write: .*sums //p' $VL_LOG) s2=$(sed -n 's/^vt: PASS persist: .*sums //p' $VL_LOG)
 	[ -n "$s1" ] && [ "$s1" = "$s2" ] || _f="$_f sums($s1/$s2)"
 	[ "$(cat $VL_LOG.st)" = 1 ] || _f="$_f vfvm-status($(cat $VL_LOG.st), want 1)"
-	e2fsck -fn $IMG >/tmp/fsck.log 2>&1 && echo "e2fsck -fn: clean: $(tail -n 1 /tmp/fsck.log)" ||
+	/usr/sbin/e2fsck -fn $IMG >/tmp/fsck.log 2>&1 && echo "e2fsck -fn: clean: $(tail -n 1 /tmp/fsck.log)" ||
 		{ _f="$_f e2fsck"; sed 's/^/    fsck: /' /tmp/fsck.log | head -n 20; }
 	[ -z "$_f" ] || { lab_fail "rw run failed:$_f; $(grep -E '^vt: FAIL' $VL_LOG | head -n 1)"; return; }
 
