@@ -113,6 +113,7 @@ static int dev_setup(const char *opts, unsigned nq, bool thread)
 static int setup_uring(void **state) { (void)state; return dev_setup("", 1, true); }
 static int setup_sync(void **state) { (void)state; return dev_setup("", 1, false); }
 static int setup_ro(void **state) { (void)state; return dev_setup(",ro,serial=vfvm-disk-1", 1, true); }
+static int setup_direct(void **state) { (void)state; return dev_setup(",cache=none", 1, true); }
 static int setup_mq(void **state) { (void)state; return dev_setup("", 4, true); }
 
 static int teardown(void **state)
@@ -189,7 +190,10 @@ static uint16_t used_idx(void)
 
 /* Header at HDR, @len bytes of data at BUF (device-writable for IN), status at STATUS;
  * made available and notified. */
-static void request(uint32_t type, uint64_t sector, uint32_t len)
+static uint32_t split_len;	/* request_split(): the data in two buffers */
+static uint64_t split_buf;
+
+static void request_at(uint32_t type, uint64_t sector, uint32_t len, uint64_t buf)
 {
 	uint16_t idx;
 	bool in = type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_GET_ID;
@@ -199,13 +203,20 @@ static void request(uint32_t type, uint64_t sector, uint32_t len)
 	memcpy(ram + HDR + 8, &sector, 8);
 	ram[STATUS] = 0xee;
 	desc(0, HDR, 16, VIRTQ_DESC_F_NEXT, len ? 1 : 2);
-	desc(1, BUF, len, VIRTQ_DESC_F_NEXT | (in ? VIRTQ_DESC_F_WRITE : 0), 2);
+	desc(1, buf, split_len ? split_len : len, VIRTQ_DESC_F_NEXT | (in ? VIRTQ_DESC_F_WRITE : 0),
+	     split_len ? 3 : 2);
+	desc(3, split_buf, len - split_len, VIRTQ_DESC_F_NEXT | (in ? VIRTQ_DESC_F_WRITE : 0), 2);
 	desc(2, STATUS, 1, VIRTQ_DESC_F_WRITE, 0);
 	memcpy(&idx, ram + AVAIL + 2, 2);
 	memcpy(ram + AVAIL + 4 + 2 * (idx % 8), &(uint16_t){ 0 }, 2);
 	idx++;
 	memcpy(ram + AVAIL + 2, &idx, 2);
 	wr(VIRTIO_NOTIFY_OFF, 2, 0);
+}
+
+static void request(uint32_t type, uint64_t sector, uint32_t len)
+{
+	request_at(type, sector, len, BUF);
 }
 
 /* What the device thread does when io_uring's eventfd fires; false if it never did. */
@@ -554,6 +565,48 @@ static void test_fallback(void **state)
 	roundtrip(0);
 }
 
+/* Like request_at(), the data in two buffers: @len1 bytes at @buf, then the rest at @buf2. */
+static void request_split(uint32_t type, uint64_t sector, uint32_t len, uint64_t buf,
+			  uint32_t len1, uint64_t buf2)
+{
+	split_len = len1;
+	split_buf = buf2;
+	request_at(type, sector, len, buf);
+	split_len = 0;
+}
+
+/* cache=none: O_DIRECT; guest buffers whose address or length is not a multiple of 512 go
+ * through an aligned bounce buffer (O_DIRECT itself refuses them with EINVAL). */
+static void test_direct(void **state)
+{
+	uint8_t back[1024];
+	int fd;
+
+	(void)state;
+	assert_true(img.o.direct);
+	start(1ull << VIRTIO_F_VERSION_1);
+	roundtrip(0);
+	for (unsigned i = 0; i < 100; i++)
+		ram[BUF + 3 + i] = i * 13 + 1;
+	for (unsigned i = 0; i < 924; i++)
+		ram[BUF + 0x2001 + i] = i * 7 + 5;
+	/* 1024 bytes as 100 at BUF + 3 and 924 at BUF + 0x2001. */
+	request_split(VIRTIO_BLK_T_OUT, 7, 1024, BUF + 3, 100, BUF + 0x2001);
+	wait_used(4);
+	assert_int_equal(ram[STATUS], VIRTIO_BLK_S_OK);
+	fd = open(path, O_RDONLY);
+	assert_int_equal(pread(fd, back, 1024, 7 * 512), 1024);
+	close(fd);
+	assert_memory_equal(back, ram + BUF + 3, 100);
+	assert_memory_equal(back + 100, ram + BUF + 0x2001, 924);
+	request_split(VIRTIO_BLK_T_IN, 7, 1024, BUF + 0x1005, 700, BUF + 0x3003);
+	wait_used(5);
+	assert_int_equal(ram[STATUS], VIRTIO_BLK_S_OK);
+	assert_int_equal(used_len(4), 1025);
+	assert_memory_equal(ram + BUF + 0x1005, back, 700);
+	assert_memory_equal(ram + BUF + 0x3003, back + 700, 324);
+}
+
 static void test_ro_disk(void **state)
 {
 	uint64_t feat = dev_features();
@@ -656,6 +709,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_io_uring, setup_uring, teardown),
 		cmocka_unit_test_setup_teardown(test_fallback, setup_sync, teardown),
 		cmocka_unit_test_setup_teardown(test_ro_disk, setup_ro, teardown),
+		cmocka_unit_test_setup_teardown(test_direct, setup_direct, teardown),
 		cmocka_unit_test_setup_teardown(test_discard_zeroes, setup_uring, teardown),
 		cmocka_unit_test_setup_teardown(test_no_status, setup_uring, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_drains, setup_uring, teardown),
