@@ -19,7 +19,7 @@ const char cli_run_help[] =
 	"  --debug-exit         isa-debug-exit at port 0xF4: a write of v exits with (v<<1)|1\n"
 	"  --reboot             restart the guest on reset instead of exiting\n"
 	"  --stats              print VM exit counters on stderr at exit\n"
-	"  --watchdog SECONDS   no vCPU exit for SECONDS: print the VM's state, exit with 4\n"
+	"  --watchdog SECONDS   no exit, no interrupt for SECONDS: print the VM's state, exit 4\n"
 	"  --device SPEC        PCI device (repeatable), e.g. testdev, vfio,host=0000:01:00.0\n"
 	"  --disk PATH[,ro][,cache=none|writeback][,serial=S]\n"
 	"                       virtio-blk disk on a raw image (repeatable, up to 8)\n"

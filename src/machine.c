@@ -758,7 +758,13 @@ static void machine_dump(struct vm *vm, const char *why)
 	fflush(stderr);
 }
 
-/* --watchdog: no progress exit (vm_stats.progress) for cfg.watchdog seconds. */
+/*
+ * --watchdog: no progress for cfg.watchdog seconds. Progress is an exit to vfvm (every exit
+ * but a kick: vm_stats.progress, which console output also moves) or an event KVM delivered
+ * on its own (vcpu_progress: interrupts injected, wake-ups from HLT). Exits alone are not
+ * enough: a Linux guest doing passthrough I/O (doorbells in mapped BARs, MSI-X by irqfd, the
+ * timer in the in-kernel LAPIC) makes none for as long as the I/O lasts.
+ */
 struct watchdog {
 	uint64_t seen, since_ns;
 };
@@ -766,6 +772,9 @@ struct watchdog {
 static void machine_watchdog(struct vm *vm, struct watchdog *w)
 {
 	uint64_t p = atomic_load(&vm->stats.progress), now = mclock_now(NULL);
+
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		p += vcpu_progress(vm->vcpus[i]);
 
 	if (p != w->seen || !w->since_ns) {
 		w->seen = p;
@@ -775,7 +784,8 @@ static void machine_watchdog(struct vm *vm, struct watchdog *w)
 	if (now - w->since_ns < vm->cfg.watchdog * 1000000000ULL)
 		return;
 	machine_dump(vm, "watchdog");
-	fprintf(stderr, "vfvm: watchdog: no vCPU exit for %u s, the guest is stuck (state above); "
+	fprintf(stderr, "vfvm: watchdog: no vCPU exit and no interrupt delivered for %u s, the guest "
+		"is stuck (state above); "
 		"exiting with status %d\n", vm->cfg.watchdog, MACHINE_EXIT_WATCHDOG);
 	machine_exit(vm, MACHINE_EXIT_WATCHDOG);
 }

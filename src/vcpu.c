@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "cpuid.h"
 #include "dump.h"
+#include "kvm_stats.h"
 #include "legacy/ioapic.h"
 #include "legacy/pic.h"
 #include "machine.h"
@@ -56,6 +57,8 @@ struct vcpu {
 	struct dump_ring ring;
 	atomic_int dump_req;
 	sem_t dump_done;
+	/* KVM's own counters of what it delivered without an exit to vfvm (kvm_stats.h). */
+	struct kvm_stats stats;
 };
 
 int vcpu_kick_signal(void)
@@ -136,6 +139,7 @@ struct vcpu *vcpu_new(struct vm *vm, unsigned id, struct err *err)
 	v->vm = vm;
 	v->id = id;
 	v->run = MAP_FAILED;
+	v->stats.fd = -1;
 	pthread_mutex_init(&v->kick_lock, NULL);
 	sem_init(&v->dump_done, 0, 0);
 	v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
@@ -148,6 +152,8 @@ struct vcpu *vcpu_new(struct vm *vm, unsigned id, struct err *err)
 		err_set(err, errno, "mmap of vCPU %u: %s", id, strerror(errno));
 		goto fail;
 	}
+	/* Without binary statistics (Linux < 5.14) the watchdog counts exits only. */
+	kvm_stats_open(&v->stats, v->fd, kvm_stats_progress_names, kvm_stats_progress_count);
 	if (vcpu_set_cpuid(v, err) || (id == 0 && vcpu_setup_lapic(v, err)) ||
 	    vcpu_set_signal_mask(v, err) || vcpu_save_state(v, err))
 		goto fail;
@@ -163,6 +169,7 @@ void vcpu_free(struct vcpu *v)
 		return;
 	if (v->run != MAP_FAILED)
 		munmap(v->run, v->vm->vcpu_mmap_size);
+	kvm_stats_close(&v->stats);
 	if (v->fd >= 0)
 		close(v->fd);
 	pthread_mutex_destroy(&v->kick_lock);
@@ -424,6 +431,26 @@ static void vcpu_note_exit(struct vcpu *v)
 	atomic_fetch_add(&v->vm->stats.progress, 1);
 }
 
+/* "vfvm: vCPU 0: in KVM: irq_injections 123, nmi_injections 0, halt_wakeup 45". */
+static void vcpu_dump_stats(struct vcpu *v)
+{
+	if (!v->stats.n) {
+		fprintf(stderr, "vfvm: vCPU %u: in KVM: no binary statistics (KVM_GET_STATS_FD)\n",
+			v->id);
+		return;
+	}
+	fprintf(stderr, "vfvm: vCPU %u: in KVM:", v->id);
+	for (unsigned i = 0; i < v->stats.n; i++)
+		fprintf(stderr, "%s %s %llu", i ? "," : "", v->stats.name[i],
+			(unsigned long long)kvm_stats_get(&v->stats, i));
+	fputc('\n', stderr);
+}
+
+uint64_t vcpu_progress(const struct vcpu *v)
+{
+	return kvm_stats_sum(&v->stats);
+}
+
 static void vcpu_dump_self(struct vcpu *v)
 {
 	struct dump_vcpu_state s;
@@ -434,6 +461,7 @@ static void vcpu_dump_self(struct vcpu *v)
 	    ioctl(v->fd, KVM_GET_LAPIC, &s.lapic) < 0 || ioctl(v->fd, KVM_GET_MP_STATE, &s.mp) < 0)
 		s.err = errno;
 	dump_vcpu(stderr, v->id, &s);
+	vcpu_dump_stats(v);
 	dump_exits(stderr, v->id, &v->ring, vcpu_now_ns());
 	fflush(stderr);
 }

@@ -4,6 +4,7 @@
 #define VFVM_VCPU_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include "vm.h"
 
 struct vcpu;
@@ -24,6 +25,11 @@ void vcpu_kick(struct vcpu *v);
  * KVM_RUN (e.g. waiting for vm->lock).
  */
 bool vcpu_dump(struct vcpu *v, unsigned timeout_ms);
+/*
+ * Events KVM handled for this vCPU without an exit to vfvm (interrupts and NMIs injected,
+ * wake-ups from HLT: kvm_stats.h), callable from any thread; 0 where KVM has no statistics.
+ */
+uint64_t vcpu_progress(const struct vcpu *v);
 /* Signal used for kicks; blocked in every thread outside KVM_RUN. */
 int vcpu_kick_signal(void);
 
