@@ -25,22 +25,28 @@ struct pci_iothread {
 	struct iot_watch w[IOT_MAX];
 };
 
+/*
+ * The watch is looked up, its eventfd read and its callback run all under the VM lock: a
+ * vCPU removes a watch and frees the callback's argument under that lock (msi_release when
+ * the guest disables MSI-X or changes a vector), so a watch still present once the lock is
+ * held has a live argument, and a removed one is skipped with its count left unread. Taking
+ * the lock first also keeps a reused fd number from feeding the old watch (test_pci_iothread).
+ * Lock order: VM lock, then wlock (pci_iothread_watch/unwatch run under the VM lock too).
+ * Every watched eventfd is EFD_NONBLOCK, so the read never blocks with the lock held.
+ */
 static void iot_dispatch(struct pci_iothread *t, int fd)
 {
 	uint64_t count;
 	struct iot_watch w = { .fd = -1 };
 
-	if (read(fd, &count, sizeof(count)) != sizeof(count))
-		return;
+	pthread_mutex_lock(t->lock);
 	pthread_mutex_lock(&t->wlock);
 	for (int i = 0; i < IOT_MAX; i++)
 		if (t->w[i].fd == fd)
 			w = t->w[i];
 	pthread_mutex_unlock(&t->wlock);
-	if (w.fd < 0)
-		return;
-	pthread_mutex_lock(t->lock);
-	w.cb(w.arg, count);
+	if (w.fd >= 0 && read(fd, &count, sizeof(count)) == sizeof(count))
+		w.cb(w.arg, count);
 	pthread_mutex_unlock(t->lock);
 }
 
