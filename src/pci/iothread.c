@@ -1,6 +1,7 @@
 /* iothread.c - the PCI device thread: epoll over doorbell eventfds, each callback run with the
  * VM lock held, so doorbells are served without stopping a vCPU thread. */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -8,7 +9,9 @@
 #include "pci_dev.h"
 #include "../sandbox.h"
 
-#define IOT_MAX 64
+/* Watch slots to start with; the array doubles when full (a 2048-vector MSI-X device with
+ * every vector masked needs 2048, issue 16 item 4). */
+#define IOT_INITIAL 64
 
 struct iot_watch {
 	int fd;
@@ -22,7 +25,8 @@ struct pci_iothread {
 	int epfd, stopfd;
 	pthread_t thread;
 	bool started;
-	struct iot_watch w[IOT_MAX];
+	struct iot_watch *w;		/* nw slots, free ones with fd -1 */
+	int nw;
 };
 
 /*
@@ -41,7 +45,7 @@ static void iot_dispatch(struct pci_iothread *t, int fd)
 
 	pthread_mutex_lock(t->lock);
 	pthread_mutex_lock(&t->wlock);
-	for (int i = 0; i < IOT_MAX; i++)
+	for (int i = 0; i < t->nw; i++)
 		if (t->w[i].fd == fd)
 			w = t->w[i];
 	pthread_mutex_unlock(&t->wlock);
@@ -70,6 +74,19 @@ static void *iot_main(void *arg)
 	}
 }
 
+static int iot_grow(struct pci_iothread *t, int n)
+{
+	struct iot_watch *w = realloc(t->w, (size_t)n * sizeof(*w));
+
+	if (!w)
+		return -ENOMEM;
+	for (int i = t->nw; i < n; i++)
+		w[i].fd = -1;
+	t->w = w;
+	t->nw = n;
+	return 0;
+}
+
 struct pci_iothread *pci_iothread_new(pthread_mutex_t *lock)
 {
 	struct pci_iothread *t = calloc(1, sizeof(*t));
@@ -79,8 +96,10 @@ struct pci_iothread *pci_iothread_new(pthread_mutex_t *lock)
 		return NULL;
 	t->lock = lock;
 	pthread_mutex_init(&t->wlock, NULL);
-	for (int i = 0; i < IOT_MAX; i++)
-		t->w[i].fd = -1;
+	t->epfd = -1;
+	t->stopfd = -1;
+	if (iot_grow(t, IOT_INITIAL))
+		goto fail;
 	t->epfd = epoll_create1(EPOLL_CLOEXEC);
 	t->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (t->epfd < 0 || t->stopfd < 0)
@@ -112,14 +131,16 @@ int pci_iothread_watch(struct pci_iothread *t, int fd, void (*cb)(void *arg, uin
 	int slot = -1;
 
 	pthread_mutex_lock(&t->wlock);
-	for (int i = 0; i < IOT_MAX && slot < 0; i++)
+	for (int i = 0; i < t->nw && slot < 0; i++)
 		if (t->w[i].fd < 0)
 			slot = i;
+	if (slot < 0 && t->nw < INT_MAX / 2 && !iot_grow(t, t->nw * 2))
+		slot = t->nw / 2;
 	if (slot >= 0)
 		t->w[slot] = (struct iot_watch){ fd, cb, arg };
 	pthread_mutex_unlock(&t->wlock);
 	if (slot < 0)
-		return -ENOSPC;
+		return -ENOMEM;
 	if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		int r = -errno;
 
@@ -133,7 +154,7 @@ void pci_iothread_unwatch(struct pci_iothread *t, int fd)
 {
 	epoll_ctl(t->epfd, EPOLL_CTL_DEL, fd, NULL);
 	pthread_mutex_lock(&t->wlock);
-	for (int i = 0; i < IOT_MAX; i++)
+	for (int i = 0; i < t->nw; i++)
 		if (t->w[i].fd == fd)
 			t->w[i].fd = -1;
 	pthread_mutex_unlock(&t->wlock);
@@ -154,5 +175,6 @@ void pci_iothread_free(struct pci_iothread *t)
 	if (t->stopfd >= 0)
 		close(t->stopfd);
 	pthread_mutex_destroy(&t->wlock);
+	free(t->w);
 	free(t);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -71,6 +72,7 @@ struct vfio_pci {
 	int *fds;
 	int *bound_gsi;		/* GSI each fd is bound to, -1 if none */
 	bool *watched;
+	bool watch_warned;	/* "cannot watch masked vector" said once */
 	struct vecref *refs;
 };
 
@@ -321,6 +323,41 @@ static void setup_pcie(struct vfio_pci *vp, const struct passcap *pc)
 	*flags = (*flags & 0x0f) | (PCI_EXP_TYPE_RC_END << 4);
 	memset(&vp->pd->cfg[pc->off + PCI_EXP_LNKCAP], 0, PCI_EXP_LNKSTA_END - PCI_EXP_LNKCAP);
 	vp->rciep = true;
+}
+
+/* Files vfvm keeps open besides interrupt eventfds: KVM, VFIO, disks, epoll, timers, ... */
+#define VFIO_FD_RESERVE 256
+
+/*
+ * Each MSI/MSI-X vector costs two eventfds while enabled (the one VFIO signals, and the one
+ * bound to the vector's KVM route), all opened at once when the guest enables the capability:
+ * a 2048-vector device needs 4096 besides the rest, over the usual soft limit of 1024. Check
+ * up front, raise the soft limit to the hard one when that is enough (vfvm uses no select()),
+ * and refuse the device with the number needed when it is not (issue 16 item 4).
+ */
+static int fd_budget(struct vfio_state *s, struct vfio_pci *vp, struct err *err)
+{
+	unsigned nvec = vp->pd->msix.nvec > vp->pd->msi.nvec_max ?
+			vp->pd->msix.nvec : vp->pd->msi.nvec_max;
+	unsigned long long need;
+	struct rlimit rl;
+
+	s->irq_fds += 2 * nvec;
+	need = s->irq_fds + VFIO_FD_RESERVE;
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return err_set(err, errno, "getrlimit(RLIMIT_NOFILE): %s", strerror(errno));
+	if (need <= rl.rlim_cur)
+		return 0;
+	if (need > rl.rlim_max)
+		return err_set(err, EMFILE, "%s: its %u interrupt vectors need about %llu open files "
+			       "in all, over the hard limit of %llu; raise it (ulimit -Hn %llu as "
+			       "root, or LimitNOFILE=%llu)", vp->dev.name, nvec, need,
+			       (unsigned long long)rl.rlim_max, need, need);
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		return err_set(err, errno, "%s: raising the open-file limit to %llu: %s",
+			       vp->dev.name, (unsigned long long)rl.rlim_max, strerror(errno));
+	return 0;
 }
 
 /* Walk the device's capability list and rebuild it at the device's own offsets: MSI and MSI-X
@@ -702,6 +739,24 @@ fail:
 	return -EIO;
 }
 
+/*
+ * A masked (or unrouted) vector's eventfd is watched so that its interrupt sets the PBA bit
+ * (PCI 3.0 §6.8.2.9). If that cannot be done the interrupt would vanish: say so, once per
+ * device, rather than lose it without a word.
+ */
+static void msi_watch(struct vfio_pci *vp, unsigned i)
+{
+	struct pci_host_ops *o = host_ops(vp);
+	int r = o->watch_fd(o->opaque, vp->fds[i], vec_fired, &vp->refs[i]);
+
+	vp->watched[i] = r == 0;
+	if (!r || vp->watch_warned)
+		return;
+	vp->watch_warned = true;
+	fprintf(stderr, "vfvm: warning: %s: cannot watch masked vector %u (%s); its interrupts "
+		"while masked are lost\n", vp->dev.name, i, strerror(-r));
+}
+
 static bool vec_masked(const struct pci_dev *d, bool msix, unsigned i)
 {
 	return msix ? pci_msix_vec_masked(d, i) : pci_msi_vec_masked(d, i);
@@ -749,8 +804,7 @@ static void vfio_irq_changed(struct pci_dev *d)
 				vp->bound_gsi[i] = gsi;
 		}
 		if (vp->bound_gsi[i] < 0 && !vp->watched[i] && o->watch_fd)
-			vp->watched[i] = !o->watch_fd(o->opaque, vp->fds[i], vec_fired,
-						      &vp->refs[i]);
+			msi_watch(vp, i);
 	}
 }
 
@@ -958,8 +1012,8 @@ struct pci_dev *vfio_pci_create(struct vfio_state *s, struct pci_bus *bus,
 		err_set(err, ENOMEM, "out of memory");
 		goto fail;
 	}
-	if (setup_bars(vp, err) || setup_caps(vp, err) || setup_rom(vp, o, err) ||
-	    setup_bar_maps(vp))
+	if (setup_bars(vp, err) || setup_caps(vp, err) || fd_budget(s, vp, err) ||
+	    setup_rom(vp, o, err) || setup_bar_maps(vp))
 		goto fail_pd;
 	slot = o->slot >= 0 ? o->slot : pci_bus_free_slot(bus);
 	if (slot < 0) {

@@ -41,6 +41,8 @@ struct vfio_state {
 	int (*kvm_group_add)(void *opaque, int group_fd);
 	void *kvm_opaque;
 	uint64_t ram_size;
+	/* Eventfds the devices' MSI/MSI-X vectors may hold at once (2 per vector): fd_budget. */
+	unsigned irq_fds;
 	/* --stats: how long DMA-mapping guest RAM took, and interrupts that needed a vfvm
 	 * thread (INTx, and MSI/MSI-X vectors that fired while masked or without a route). */
 	uint64_t dma_map_ns;

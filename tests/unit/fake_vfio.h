@@ -44,7 +44,7 @@ struct fake_vfio {
 	int rom_reads_refused;
 	/* Last VFIO_DEVICE_SET_IRQS. */
 	uint32_t irq_set_flags, irq_set_index, irq_set_start, irq_set_count;
-	int irq_set_fds[64];
+	int irq_set_fds[2048];	/* PCI 3.0 §6.8.2: at most 2048 MSI-X vectors */
 	int resets;
 	uint16_t cmd_at_reset;	/* Command register when VFIO_DEVICE_RESET came */
 	int mmaps;		/* live mappings */
@@ -170,7 +170,7 @@ static int fake_ioctl(void *ctx, int fd, unsigned long req, void *arg)
 		f->irq_set_index = s->index;
 		f->irq_set_start = s->start;
 		f->irq_set_count = s->count;
-		if ((s->flags & VFIO_IRQ_SET_DATA_EVENTFD) && s->count <= 64)
+		if ((s->flags & VFIO_IRQ_SET_DATA_EVENTFD) && s->count <= 2048)
 			memcpy(f->irq_set_fds, s->data, s->count * sizeof(int));
 		if (s->flags & VFIO_IRQ_SET_ACTION_UNMASK)
 			f->unmask_count++;

@@ -131,12 +131,45 @@ static void test_fd_reuse_goes_to_new_watch(void **state)
 	close(fd2);
 }
 
+/* More watches than the 64 slots there once were (a large MSI-X table, all masked): each
+ * one is taken, and each fires into its own callback. */
+static void test_many_watches(void **state)
+{
+	enum { N = 512 };
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static struct target t[N];
+	static int fd[N];
+	struct pci_iothread *iot = pci_iothread_new(&lock);
+	uint64_t v = 1;
+
+	(void)state;
+	assert_non_null(iot);
+	assert_int_equal(pci_iothread_start(iot, NULL), 0);
+	for (int i = 0; i < N; i++) {
+		t[i] = (struct target){ .lock = &lock };
+		fd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		assert_true(fd[i] >= 0);
+		assert_int_equal(pci_iothread_watch(iot, fd[i], on_event, &t[i]), 0);
+	}
+	assert_int_equal(write(fd[N - 1], &v, sizeof(v)), sizeof(v));
+	assert_int_equal(write(fd[100], &v, sizeof(v)), sizeof(v));
+	assert_true(wait_calls(&t[N - 1], 1));
+	assert_true(wait_calls(&t[100], 1));
+	assert_int_equal(atomic_load(&t[0].calls), 0);
+	for (int i = 0; i < N; i++) {
+		pci_iothread_unwatch(iot, fd[i]);
+		close(fd[i]);
+	}
+	pci_iothread_free(iot);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_callback_under_lock),
 		cmocka_unit_test(test_no_callback_after_unwatch),
 		cmocka_unit_test(test_fd_reuse_goes_to_new_watch),
+		cmocka_unit_test(test_many_watches),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,6 +8,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include "fake_sysfs.h"
 #include "fake_vfio.h"
 #include "pci/pci_dev.h"
@@ -17,10 +20,11 @@
 struct fake_host {
 	int intx[24];
 	int next_gsi;
-	int bound[64];		/* gsi per fd index (fd - fd_base), -1 none */
+	int bound[8192];	/* gsi per fd, -1 none */
 	int binds, unbinds;
-	struct { int fd; void (*cb)(void *, uint64_t); void *arg; } watch[64];
+	struct { int fd; void (*cb)(void *, uint64_t); void *arg; } watch[4096];
 	int nwatch;
+	int watch_err;		/* what h_watch returns when not 0 (a full device thread) */
 	int rams;
 };
 
@@ -92,7 +96,7 @@ static int h_irqfd(void *o, int fd, unsigned gsi, bool deassign)
 		fh.unbinds++;
 	else
 		fh.binds++;
-	if (fd < 64)
+	if (fd < 8192)
 		fh.bound[fd] = deassign ? -1 : (int)gsi;
 	return 0;
 }
@@ -100,6 +104,9 @@ static int h_irqfd(void *o, int fd, unsigned gsi, bool deassign)
 static int h_watch(void *o, int fd, void (*cb)(void *, uint64_t), void *arg)
 {
 	(void)o;
+	if (fh.watch_err)
+		return fh.watch_err;
+	assert_true(fh.nwatch < 4096);
 	fh.watch[fh.nwatch].fd = fd;
 	fh.watch[fh.nwatch].cb = cb;
 	fh.watch[fh.nwatch].arg = arg;
@@ -703,6 +710,118 @@ static void test_error_messages(void **state)
 	assert_non_null(strstr(e.msg, "modprobe vfio-pci"));
 }
 
+/* The device of make_device() with a 2048-vector MSI-X table (PBA at 0x8000 in BAR3). */
+static void make_big_msix(void)
+{
+	cfg16(0xa2, 2047);
+	cfg32(0xa8, 0x00008003);
+	region(3, 0x10000, true);
+	fk.irq_count[VFIO_PCI_MSIX_IRQ_INDEX] = 2048;
+}
+
+/*
+ * Issue 16 item 4: 2048 vectors are 4096 eventfds once MSI-X is on, past a soft open-file
+ * limit of 1024. vfvm raises the soft limit to the hard one when the device is created, and
+ * every vector then gets its eventfd and (masked) its watch.
+ */
+static void test_msix_2048(void **state)
+{
+	struct rlimit old, rl;
+	struct pci_dev *d;
+	unsigned cap;
+
+	(void)state;
+	make_big_msix();
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	if (old.rlim_max < 8192) {
+		print_message("SKIP test_msix_2048: hard RLIMIT_NOFILE %llu < 8192\n",
+			      (unsigned long long)old.rlim_max);
+		skip();
+	}
+	rl = (struct rlimit){ .rlim_cur = 1024, .rlim_max = old.rlim_max };
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	d = create("0000:01:00.0");
+	assert_non_null(d);
+	assert_int_equal(d->msix.nvec, 2048);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	assert_int_equal(rl.rlim_cur, old.rlim_max);
+	cap = pci_cap_find(d, 0x11);
+	cfg_write(d, 0x04, 2, PCI_CMD_MEM | PCI_CMD_MASTER);
+	cfg_write(d, cap + 2, 2, 0x8000);
+	assert_int_equal(fk.irq_set_index, VFIO_PCI_MSIX_IRQ_INDEX);
+	assert_int_equal(fk.irq_set_count, 2048);
+	assert_true(fk.irq_set_fds[2047] >= 0);
+	assert_true(watched(fk.irq_set_fds[0]));
+	assert_true(watched(fk.irq_set_fds[2047]));
+	assert_int_equal(fh.nwatch, 2048);		/* every vector (INTx's watch went) */
+	cfg_write(d, cap + 2, 2, 0x0000);
+	assert_int_equal(fk.irq_set_index, VFIO_PCI_INTX_IRQ_INDEX);
+	setrlimit(RLIMIT_NOFILE, &old);
+}
+
+/* Where even the hard limit is too low, the device is refused with the number needed. */
+static void test_msix_fd_limit_refused(void **state)
+{
+	pid_t pid;
+	int st_;
+
+	(void)state;
+	make_big_msix();
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit rl = { .rlim_cur = 1024, .rlim_max = 1024 };
+		struct vfio_pci_opts o;
+		struct err e = { 0 };
+		char buf[] = "host=0000:01:00.0";
+
+		if (setrlimit(RLIMIT_NOFILE, &rl) || vfio_pci_parse(buf, &o, &e))
+			_exit(10);
+		vfio_state_add_passed(&st, &o.host, &e);
+		if (vfio_pci_create(&st, &bus, &o, &e))
+			_exit(11);
+		_exit(strstr(e.msg, "0000:01:00.0: its 2048 interrupt vectors need about 4352 open "
+			  "files in all, over the hard limit of 1024; raise it (ulimit -Hn 4352") ?
+		      0 : 12);
+	}
+	assert_int_equal(waitpid(pid, &st_, 0), pid);
+	assert_true(WIFEXITED(st_));
+	assert_int_equal(WEXITSTATUS(st_), 0);
+}
+
+/* A masked vector that the device thread cannot watch: one warning naming the device. */
+static void test_msix_watch_failure_said(void **state)
+{
+	struct pci_dev *d;
+	unsigned cap;
+	char out[512] = "";
+	FILE *f = tmpfile();
+	int saved = dup(2);
+
+	(void)state;
+	d = create("0000:01:00.0");
+	assert_non_null(d);
+	cap = pci_cap_find(d, 0x11);
+	cfg_write(d, 0x04, 2, PCI_CMD_MEM | PCI_CMD_MASTER);
+	fh.watch_err = -ENOMEM;
+	fflush(stderr);
+	dup2(fileno(f), 2);
+	cfg_write(d, cap + 2, 2, 0x8000);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(f);
+	out[fread(out, 1, sizeof(out) - 1, f)] = 0;
+	fclose(f);
+	fh.watch_err = 0;
+	assert_int_equal(fk.irq_set_index, VFIO_PCI_MSIX_IRQ_INDEX);
+	assert_non_null(strstr(out, "vfvm: warning: 0000:01:00.0: cannot watch masked vector 0 "
+			   "(Cannot allocate memory); its interrupts while masked are lost\n"));
+	/* Once per device, not once per vector. */
+	assert_null(strstr(strstr(out, "lost") + 4, "cannot watch"));
+	cfg_write(d, cap + 2, 2, 0x0000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -722,6 +841,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_place_128g, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_none, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_msix_2048, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_msix_fd_limit_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_msix_watch_failure_said, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
