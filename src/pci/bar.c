@@ -361,6 +361,19 @@ void pci_dev_unmap_bars(struct pci_dev *d)
 	pci_doorbells_sync(d);
 }
 
+/*
+ * Map a BAR the guest decodes. Over RAM or another device (-EBUSY) it stays off by design, as
+ * a colliding BAR does; any other failure is the host's (no KVM slot left, no memory) and is
+ * reported through bar_failed, never dropped (issue 16 item 5).
+ */
+static void bar_try_map(struct pci_bus *b, struct pci_bar *bar, uint64_t a)
+{
+	int r = bar_map(b, bar, a);
+
+	if (r && r != -EBUSY && b->ops.bar_failed)
+		b->ops.bar_failed(b->ops.opaque, bar, a, r);
+}
+
 void pci_bus_remap(struct pci_bus *b)
 {
 	struct pci_bar *bar;
@@ -374,7 +387,7 @@ void pci_bus_remap(struct pci_bus *b)
 	/* ... then map what is wanted; a BAR colliding with an active one stays off. */
 	for (p = 0; (bar = bar_next(b, &p));)
 		if (!bar->mapped && bar_want(bar, &a) && !bar_conflict(b, bar, a))
-			bar_map(b, bar, a);
+			bar_try_map(b, bar, a);
 	for (unsigned s = 0; s < PCI_SLOTS; s++)
 		for (unsigned f = 0; f < PCI_FUNCS; f++)
 			if (b->devs[s][f])

@@ -1,7 +1,9 @@
 /* kvm_glue.c - the one place where the PCI models meet the machine: pci_host_ops backed by
  * vm->pio/vm->mmio, KVM memory slots, GSI routes, irqfd, ioeventfd and the device thread. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "../kvm.h"
 #include "../machine.h"
 #include "../mem.h"
@@ -36,6 +38,21 @@ static int g_map_ram(void *o, uint64_t gpa, uint64_t size, void *hva)
 static void g_unmap_ram(void *o, int slot)
 {
 	kvm_slot_unmap(vmof(o), slot);
+}
+
+static void g_bar_failed(void *o, const struct pci_bar *bar, uint64_t addr, int err)
+{
+	char what[16];
+
+	(void)o;
+	if (bar->index == PCI_ROM_BAR)
+		snprintf(what, sizeof(what), "expansion ROM");
+	else
+		snprintf(what, sizeof(what), "BAR%d", bar->index);
+	fprintf(stderr, "vfvm: warning: %s: %s at 0x%llx (%llu bytes) cannot be mapped (%s); "
+		"it stays off until the guest moves it or turns decoding off and on\n",
+		bar->dev->name, what, (unsigned long long)addr, (unsigned long long)bar->size,
+		strerror(-err));
 }
 
 /* Not RAM, not the APICs/reserved range, and no other MMIO device (bus.h ranges). */
@@ -146,6 +163,7 @@ void pci_glue_ops(struct pci_glue *g, struct pci_host_ops *ops)
 		.irqfd = g_irqfd, .signal_msi = g_signal_msi, .ioeventfd = g_ioeventfd,
 		.dma_read = g_dma_read, .dma_write = g_dma_write,
 		.watch_fd = g_watch, .unwatch_fd = g_unwatch, .exit_count = g_exit_count,
+		.bar_failed = g_bar_failed,
 		.opaque = g,
 	};
 }

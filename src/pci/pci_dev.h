@@ -75,6 +75,8 @@ struct pci_bus;
  * What the model needs from the machine. Every member may be NULL in unit tests except the
  * ones a test exercises. Return values are 0 / negative errno unless noted.
  */
+struct pci_bar;
+
 struct pci_host_ops {
 	/* Trapped BAR: dispatch accesses to [base, base+len) on the port-I/O or MMIO bus. */
 	int (*map_io)(void *opaque, bool mmio, uint64_t base, uint64_t len, bus_io_fn fn,
@@ -106,6 +108,9 @@ struct pci_host_ops {
 	void (*unwatch_fd)(void *opaque, int fd);
 	/* Exits to vfvm so far (MMIO or port I/O), for the test device's exit counters. */
 	uint64_t (*exit_count)(void *opaque, bool mmio);
+	/* A decoding BAR at @addr could not be mapped (map_io/map_ram said @err < 0): it stays
+	 * off until moved or re-enabled. Called once per such attempt, for the host to say so. */
+	void (*bar_failed)(void *opaque, const struct pci_bar *bar, uint64_t addr, int err);
 	void *opaque;
 };
 

@@ -486,11 +486,17 @@ static int setup_bar_maps(struct vfio_pci *vp)
 
 			vb->map[a] = sys->mmap(sys->ctx, vb->areas[a].size, prot, vp->dev.fd,
 					       r->offset + vb->areas[a].off);
-			/* Not mappable after all, or refused: this area stays trapped. */
+			/* Not mappable after all, or refused: this area stays trapped, which
+			 * works but costs an exit per access, so say so (issue 16 item 5). */
 			if (!vb->map[a] || pci_bar_add_ram(vp->pd, i, vb->areas[a].off,
 							   vb->areas[a].size, vb->map[a])) {
 				if (vb->map[a] && sys->munmap)
 					sys->munmap(sys->ctx, vb->map[a], vb->areas[a].size);
+				fprintf(stderr, "vfvm: warning: %s: BAR%d 0x%llx+0x%llx %s; it is "
+					"trapped instead (each access an exit to vfvm)\n",
+					vp->dev.name, i, (unsigned long long)vb->areas[a].off,
+					(unsigned long long)vb->areas[a].size,
+					vb->map[a] ? "cannot be a memory slot" : "cannot be mmapped");
 				vb->nareas = a;
 				break;
 			}

@@ -48,6 +48,7 @@ struct fake_vfio {
 	int resets;
 	uint16_t cmd_at_reset;	/* Command register when VFIO_DEVICE_RESET came */
 	int mmaps;		/* live mappings */
+	int mmap_fail;		/* mmap refuses (returns NULL) when set */
 	int unmask_count;	/* INTx unmasks */
 };
 
@@ -237,7 +238,7 @@ static void *fake_mmap(void *ctx, size_t len, int prot, int fd, off_t off)
 	(void)prot;
 	(void)fd;
 	(void)off;
-	if (posix_memalign(&p, 4096, len))
+	if (f->mmap_fail || posix_memalign(&p, 4096, len))
 		return NULL;
 	memset(p, 0, len);
 	f->mmaps++;

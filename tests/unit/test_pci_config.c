@@ -458,9 +458,15 @@ static void test_sparse_bar(void **state)
 	cfg_wr(&e->b, 6, 0, PCI_COMMAND, 2, 0);
 	assert_int_equal(fake_nmaps(&e->f), 0);
 	e->f.ram_fail = 2;
+	assert_int_equal(e->f.bar_failed, 0);
 	cfg_wr(&e->b, 6, 0, PCI_COMMAND, 2, PCI_CMD_MEM);
 	assert_false(d->bars[0].mapped);
 	assert_int_equal(fake_nmaps(&e->f), 0);
+	/* ... and the host is told which BAR, where and why (issue 16 item 5). */
+	assert_int_equal(e->f.bar_failed, 1);
+	assert_int_equal(e->f.bar_failed_index, 0);
+	assert_int_equal(e->f.bar_failed_addr, 0xd0010000);
+	assert_int_equal(e->f.bar_failed_err, -ENOSPC);
 	e->f.ram_fail = 0;
 	cfg_wr(&e->b, 6, 0, 0x10, 4, 0xd0020000);
 	assert_true(d->bars[0].mapped);

@@ -37,6 +37,9 @@ struct fake {
 	uint8_t ram[1 << 16];		/* guest RAM: gpa 0x10000 .. 0x20000 */
 	int ioev_fail;
 	int ram_fail;			/* map_ram fails after this many more successes (0: never) */
+	unsigned bar_failed;		/* bar_failed calls */
+	int bar_failed_err, bar_failed_index;
+	uint64_t bar_failed_addr;
 };
 
 static inline struct fake_map *fake_find(struct fake *f, bool mmio, uint64_t addr)
@@ -228,6 +231,16 @@ static int fake_dma_write(void *o, uint64_t gpa, const void *buf, uint64_t len)
 	return 0;
 }
 
+static void fake_bar_failed(void *o, const struct pci_bar *bar, uint64_t addr, int err)
+{
+	struct fake *f = o;
+
+	f->bar_failed++;
+	f->bar_failed_err = err;
+	f->bar_failed_index = bar->index;
+	f->bar_failed_addr = addr;
+}
+
 static inline void fake_ops(struct fake *f, struct pci_host_ops *o)
 {
 	memset(f, 0, sizeof(*f));
@@ -240,7 +253,8 @@ static inline void fake_ops(struct fake *f, struct pci_host_ops *o)
 		.route_alloc = fake_route_alloc, .route_set = fake_route_set,
 		.route_free = fake_route_free, .route_commit = fake_commit,
 		.irqfd = fake_irqfd, .signal_msi = fake_signal, .ioeventfd = fake_ioeventfd,
-		.dma_read = fake_dma_read, .dma_write = fake_dma_write, .opaque = f,
+		.dma_read = fake_dma_read, .dma_write = fake_dma_write,
+		.bar_failed = fake_bar_failed, .opaque = f,
 	};
 }
 

@@ -822,6 +822,31 @@ static void test_msix_watch_failure_said(void **state)
 	cfg_write(d, cap + 2, 2, 0x0000);
 }
 
+/* A BAR whose mmap is refused still works, trapped, and vfvm says so (issue 16 item 5). */
+static void test_bar_mmap_refused_said(void **state)
+{
+	char out[512] = "";
+	FILE *f = tmpfile();
+	int saved = dup(2);
+	struct pci_dev *d;
+
+	(void)state;
+	fk.mmap_fail = 1;
+	fflush(stderr);
+	dup2(fileno(f), 2);
+	d = create("0000:01:00.0");
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(f);
+	out[fread(out, 1, sizeof(out) - 1, f)] = 0;
+	fclose(f);
+	assert_non_null(d);
+	assert_int_equal(d->bars[0].nsub, 0);
+	assert_non_null(strstr(out, "vfvm: warning: 0000:01:00.0: BAR0 0x0+0x20000 cannot be "
+			   "mmapped; it is trapped instead (each access an exit to vfvm)\n"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -844,6 +869,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_msix_2048, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_msix_fd_limit_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_msix_watch_failure_said, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bar_mmap_refused_said, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
