@@ -90,7 +90,6 @@ struct vm {
 
 	struct kvm_irq_routing *routes;	/* staged GSI routing table (kvm.c) */
 	unsigned long gsi_used[4096 / (8 * sizeof(unsigned long))];
-	int next_slot;
 
 	atomic_int exit_requested;	/* set by reset/debug-exit/signals: vCPUs stop */
 	atomic_int exit_status;

@@ -8,18 +8,13 @@
 #define CF8_ENABLE	0x80000000u
 #define CF8_MASK	0x80fffffcu	/* reserved bits 30:24 and bits 1:0 read as 0 */
 
-/* Byte/word accesses to 0xCF8-0xCFB belong to whoever else decodes them (0xCF9 reset). */
-static void cf8_forward(struct pci_bus *b, uint64_t port, void *data, unsigned len,
-			bool is_write)
+/*
+ * Byte/word accesses to 0xCF8-0xCFB are not CONFIG_ADDRESS accesses (PCI 3.0 §3.2.2.3.2):
+ * reads float high, writes go nowhere. The one other register there, the Reset Control
+ * Register at 0xCF9, is decoded by the vCPU before the port bus (machine_rcr_io).
+ */
+static void cf8_other(void *data, unsigned len, bool is_write)
 {
-	for (unsigned i = 0; i < b->ncf8_fallback; i++) {
-		const struct bus_range *r = &b->cf8_fallback[i];
-
-		if (port >= r->base && port + len <= r->base + r->len) {
-			r->fn(r->opaque, port - r->base, data, len, is_write);
-			return;
-		}
-	}
 	if (!is_write)
 		memset(data, 0xff, len);
 }
@@ -32,7 +27,7 @@ void pci_host_io(void *opaque, uint64_t offset, void *data, unsigned len, bool i
 	if (offset < 4) {
 		/* Only a DWORD access to 0xCF8 is a CONFIG_ADDRESS access. */
 		if (offset != 0 || len != 4) {
-			cf8_forward(b, 0xcf8 + offset, data, len, is_write);
+			cf8_other(data, len, is_write);
 			return;
 		}
 		if (is_write) {

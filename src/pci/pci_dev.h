@@ -233,8 +233,6 @@ struct pci_bus {
 	struct pci_dev *devs[PCI_SLOTS][PCI_FUNCS];
 	unsigned intx_count[PCI_INTX_PINS];	/* asserted sources per pin (wired-OR) */
 	uint32_t cf8;				/* configuration address latch */
-	struct bus_range cf8_fallback[4];	/* non-dword users of 0xCF8-0xCFB (0xCF9 reset) */
-	unsigned ncf8_fallback;
 	uint64_t io_next, io_end;		/* initial placement cursors */
 	uint64_t mem32_next, mem32_end;
 	uint64_t mem64_next, mem64_end;

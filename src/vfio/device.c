@@ -23,7 +23,6 @@ void vfio_region_caps(struct vfio_region *r, const struct vfio_region_info *info
 	int hops = 0;
 
 	r->nsparse = -1;
-	r->msix_mappable = false;
 	if (!(info->flags & VFIO_REGION_INFO_FLAG_CAPS))
 		return;
 	/* Each header's next is an offset from the start of the info; 0 ends the chain. The
@@ -50,9 +49,9 @@ void vfio_region_caps(struct vfio_region *r, const struct vfio_region_info *info
 				r->sparse[r->nsparse].size = s->areas[i].size;
 				r->nsparse++;
 			}
-		} else if (h->id == VFIO_REGION_INFO_CAP_MSIX_MAPPABLE) {
-			r->msix_mappable = true;
 		}
+		/* VFIO_REGION_INFO_CAP_MSIX_MAPPABLE is not needed: vfvm emulates the MSI-X
+		 * table and PBA and always traps their pages (docs/passthrough.md §3). */
 		if (h->next <= off)
 			break;
 		off = h->next;
@@ -239,12 +238,6 @@ int vfio_irq_disable(const struct vfio_device *d, unsigned index)
 {
 	return set_irqs(d, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER, index, 0, 0,
 			NULL);
-}
-
-int vfio_intx_unmask_fd(const struct vfio_device *d, int fd)
-{
-	return set_irqs(d, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK,
-			VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &fd);
 }
 
 int vfio_intx_unmask(const struct vfio_device *d)

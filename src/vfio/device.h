@@ -21,7 +21,6 @@ struct vfio_region {
 	uint64_t offset;	/* file offset for pread/pwrite/mmap */
 	int nsparse;		/* -1: no sparse-mmap capability */
 	struct vfio_area sparse[VFIO_MAX_SPARSE];
-	bool msix_mappable;	/* VFIO_REGION_INFO_CAP_MSIX_MAPPABLE */
 };
 
 struct vfio_device {
@@ -58,13 +57,13 @@ int vfio_device_reset(const struct vfio_device *d);
 /*
  * Interrupts (VFIO_DEVICE_SET_IRQS). vfio_irq_set_fds: trigger eventfds for vectors
  * [start, start+count) of @index (-1 in @fds leaves that vector without one).
- * vfio_irq_disable: tear the whole index down. vfio_intx_unmask_fd: the eventfd whose
- * signal unmasks INTx (KVM's irqfd resample fd).
+ * vfio_irq_disable: tear the whole index down. vfio_intx_unmask: unmask INTx after the
+ * guest's EOI. (VFIO's unmask *eventfd* exists to pair with KVM's resampling irqfd, which
+ * a split irqchip does not offer: vfvm sees the EOI itself, so an ioctl does it.)
  */
 int vfio_irq_set_fds(const struct vfio_device *d, unsigned index, unsigned start,
 		     unsigned count, const int *fds);
 int vfio_irq_disable(const struct vfio_device *d, unsigned index);
-int vfio_intx_unmask_fd(const struct vfio_device *d, int fd);
 int vfio_intx_unmask(const struct vfio_device *d);
 
 /*
