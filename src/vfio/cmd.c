@@ -74,7 +74,7 @@ int vfio_list(const struct vfio_host *h, FILE *out,
 	      const char *(*names)(void *ctx, uint16_t ven, uint16_t dev, char *buf, size_t len),
 	      void *ctx)
 {
-	char path[512], why[160], drv[64], name[256], grp[16];
+	char path[512], why[160], drv[64], name[256], grp[16], rst[32];
 	char *list[1024];
 	struct dirent *de;
 	int n = 0;
@@ -92,8 +92,8 @@ int vfio_list(const struct vfio_host *h, FILE *out,
 	}
 	closedir(dir);
 	qsort(list, n, sizeof(list[0]), bdf_sort);
-	fprintf(out, "%-13s %-9s %-6s %-5s %-14s %-3s %s\n", "BDF", "ID", "CLASS", "GROUP",
-		"DRIVER", "OK", "NAME / WHY NOT");
+	fprintf(out, "%-13s %-9s %-6s %-5s %-14s %-9s %-3s %s\n", "BDF", "ID", "CLASS", "GROUP",
+		"DRIVER", "RESET", "OK", "NAME / WHY NOT");
 	for (int i = 0; i < n; i++) {
 		struct pci_bdf b;
 		uint16_t v = 0, d = 0;
@@ -107,12 +107,14 @@ int vfio_list(const struct vfio_host *h, FILE *out,
 		snprintf(grp, sizeof(grp), g < 0 ? "-" : "%d", g);
 		if (host_dev_driver(h, &b, drv, sizeof(drv)) || !drv[0])
 			strcpy(drv, "-");
+		if (host_dev_reset_method(h, &b, rst, sizeof(rst)))
+			strcpy(rst, "?");
 		vfio_assignable(h, &b, why, sizeof(why));
 		name[0] = 0;
 		if (names)
 			names(ctx, v, d, name, sizeof(name));
-		fprintf(out, "%-13s %04x:%04x %04x   %-5s %-14s %-3s %s%s%s\n", list[i], v, d,
-			class >> 8, grp, drv, why[0] ? "no" : "yes", name,
+		fprintf(out, "%-13s %04x:%04x %04x   %-5s %-14s %-9s %-3s %s%s%s\n", list[i], v,
+			d, class >> 8, grp, drv, rst, why[0] ? "no" : "yes", name,
 			why[0] ? (name[0] ? " — " : "") : "", why);
 	}
 	for (int i = 0; i < n; i++)

@@ -109,6 +109,43 @@ int host_dev_driver(const struct vfio_host *h, const struct pci_bdf *b, char *bu
 	return r;
 }
 
+int host_dev_reset_method(const struct vfio_host *h, const struct pci_bdf *b, char *buf,
+			  size_t len)
+{
+	char path[512];
+	FILE *f;
+	size_t n;
+	int r;
+
+	if (!len)
+		return -EINVAL;
+	buf[0] = 0;
+	r = host_dev_path(h, b, "reset_method", path, sizeof(path));
+	if (r)
+		return r;
+	f = fopen(path, "re");
+	if (!f) {
+		/* Before Linux 5.15 only the "reset" file says that some method exists. */
+		r = host_dev_path(h, b, "reset", path, sizeof(path));
+		if (!r && access(path, F_OK) == 0) {
+			snprintf(buf, len, "yes");
+			return 0;
+		}
+		snprintf(buf, len, "none");
+		return 0;
+	}
+	n = fread(buf, 1, len - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	for (char *p = buf; *p; p++)
+		if (*p == ' ')
+			*p = ',';
+	if (!buf[0])
+		snprintf(buf, len, "none");
+	return 0;
+}
+
 static int read_hex(const char *path, unsigned long *out)
 {
 	char buf[64], *end;

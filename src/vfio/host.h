@@ -30,6 +30,13 @@ bool host_dev_exists(const struct vfio_host *h, const struct pci_bdf *b);
 int host_dev_group(const struct vfio_host *h, const struct pci_bdf *b);
 /* Name of the bound driver into @buf ("" if none); 0 or -errno. */
 int host_dev_driver(const struct vfio_host *h, const struct pci_bdf *b, char *buf, size_t len);
+/*
+ * The resets the host kernel can do for the device, in the order it tries them, from sysfs
+ * reset_method (Linux 5.15+, e.g. "flr,bus"); "yes" where only the older "reset" file exists,
+ * "none" where neither names a method (VFIO_DEVICE_RESET then fails: docs/passthrough.md).
+ */
+int host_dev_reset_method(const struct vfio_host *h, const struct pci_bdf *b, char *buf,
+			  size_t len);
 /* vendor, device and class (24-bit) from sysfs. */
 int host_dev_ids(const struct vfio_host *h, const struct pci_bdf *b, uint16_t *vendor,
 		 uint16_t *device, uint32_t *class);

@@ -60,6 +60,7 @@ struct vfio_pci {
 	bool rciep;		/* PCIe endpoint shown as a root-complex integrated endpoint */
 	unsigned af_off;	/* the hidden Advanced Features capability, 0 if none */
 	bool reset_warned;	/* "no reset method" said once */
+	char reset_how[32];	/* host's reset_method, e.g. "flr,bus" (host_dev_reset_method) */
 	int resets_done;	/* VFIO_DEVICE_RESETs that succeeded (vfio_pci_resets) */
 	uint8_t *rom;
 	/* INTx: the kernel signals intx_fd (and masks the line) until we unmask at EOI. */
@@ -837,10 +838,11 @@ static void vfio_hw_reset(struct vfio_pci *vp)
 	if (vp->reset_warned)
 		return;
 	vp->reset_warned = true;
-	fprintf(stderr, "vfvm: warning: %s: %s; only bus master and decoding were turned off, "
-		"its other state carries over into the guest\n", vp->dev.name,
-		r == -ENOTTY ? "the host has no reset method for it (no FLR, PM or bus reset)" :
-		strerror(-r));
+	fprintf(stderr, "vfvm: warning: %s: %s (sysfs reset_method: %s); only bus master and "
+		"decoding were turned off, its other state carries over into the guest\n",
+		vp->dev.name, r == -ENOTTY ?
+		"the host has no reset method for it (no FLR, PM or bus reset)" : strerror(-r),
+		vp->reset_how);
 }
 
 static void vfio_dev_reset(struct pci_dev *d)
@@ -851,6 +853,14 @@ static void vfio_dev_reset(struct pci_dev *d)
 	intx_disable(vp);
 	vfio_hw_reset(vp);
 	intx_enable(vp);
+}
+
+void vfio_state_print_resets(const struct vfio_state *s, FILE *out)
+{
+	for (int i = 0; i < s->ndevs; i++)
+		fprintf(out, "vfvm: vfio %s: %d reset(s) done; the host's methods, in the order the "
+			"kernel tries them: %s\n", s->devs[i]->dev.name, s->devs[i]->resets_done,
+			s->devs[i]->reset_how);
 }
 
 int vfio_pci_resets(const struct pci_dev *pd)
@@ -1011,6 +1021,8 @@ struct pci_dev *vfio_pci_create(struct vfio_state *s, struct pci_bus *bus,
 	vp->irq_index = ~0u;
 	if (vfio_device_open(&vp->dev, s->sys, gfd, &o->host, err))
 		goto fail;
+	if (host_dev_reset_method(&s->host, &o->host, vp->reset_how, sizeof(vp->reset_how)))
+		snprintf(vp->reset_how, sizeof(vp->reset_how), "unknown");
 	/* Start from a clean device (issue: reset before the guest starts). */
 	vfio_hw_reset(vp);
 	vp->pd = build_function(vp);

@@ -5,6 +5,7 @@
 #define VFVM_VFIO_PCI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include "../err.h"
 #include "../mem.h"
 #include "device.h"
@@ -74,5 +75,7 @@ void vfio_state_close(struct vfio_state *s);
 /* How many VFIO_DEVICE_RESETs of @pd succeeded (start-up and guest resets); 0 when the host
  * has no reset method for it (vfvm then warned once and only quiesced it). */
 int vfio_pci_resets(const struct pci_dev *pd);
+/* --stats: per device, the resets done and the host's reset methods (FLR, PM, bus, ...). */
+void vfio_state_print_resets(const struct vfio_state *s, FILE *out);
 
 #endif

@@ -128,6 +128,8 @@ void vfio_vm_close(struct vm *vm)
 			v->s.dma_map_ns / 1e6,
 			v->s.dma_map_ns / 1e6 / ((double)vm->mem.ram_size / (1ULL << 30)),
 			(unsigned long long)v->s.user_irqs);
+	if (vm->cfg.stats && v->s.open)
+		vfio_state_print_resets(&v->s, stderr);
 	vfio_state_close(&v->s);
 	if (v->kvm_dev_fd >= 0)
 		close(v->kvm_dev_fd);

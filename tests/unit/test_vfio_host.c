@@ -205,11 +205,18 @@ static void test_assignable(void **state)
 	bdf_parse("0000:05:00.0", &b);
 	vfio_assignable(&h, &b, why, sizeof(why));
 	assert_string_equal(why, "");
+	/* Which resets the host can do: reset_method (5.15+), the older reset file, nothing. */
+	put(DEV "0000:05:00.0/reset_method", "flr bus\n");
+	put(DEV "0000:02:00.0/reset", "");
+	bdf_parse("0000:05:00.0", &b);
+	assert_int_equal(host_dev_reset_method(&h, &b, why, sizeof(why)), 0);
+	assert_string_equal(why, "flr,bus");
 	f = open_memstream(&out, &len);
 	assert_int_equal(vfio_list(&h, f, NULL, NULL), 0);
 	fclose(f);
-	assert_non_null(strstr(out, "0000:05:00.0  8086:10d3 0200   12    vfio-pci       yes"));
-	assert_non_null(strstr(out, "0000:02:00.0  8086:10d3 0200   9     e1000e         no"));
+	assert_non_null(strstr(out, "0000:05:00.0  8086:10d3 0200   12    vfio-pci       flr,bus   yes"));
+	assert_non_null(strstr(out, "0000:02:00.0  8086:10d3 0200   9     e1000e         yes       no"));
+	assert_non_null(strstr(out, "0000:01:00.0  8086:10d3 0200   7     vfio-pci       none      "));
 	assert_true(strstr(out, "0000:01:00.0") < strstr(out, "0000:05:00.0"));
 	free(out);
 }

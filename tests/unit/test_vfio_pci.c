@@ -847,6 +847,24 @@ static void test_bar_mmap_refused_said(void **state)
 			   "mmapped; it is trapped instead (each access an exit to vfvm)\n"));
 }
 
+/* --stats says which resets the host can do and how many were done (issue 16 item 2). */
+static void test_reset_method_reported(void **state)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	fake_put("sys/bus/pci/devices/0000:01:00.0/reset_method", "flr bus\n");
+	assert_non_null(create("0000:01:00.0"));
+	f = open_memstream(&out, &len);
+	vfio_state_print_resets(&st, f);
+	fclose(f);
+	assert_string_equal(out, "vfvm: vfio 0000:01:00.0: 1 reset(s) done; the host's methods, "
+			    "in the order the kernel tries them: flr,bus\n");
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -870,6 +888,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_msix_fd_limit_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_msix_watch_failure_said, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bar_mmap_refused_said, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reset_method_reported, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
