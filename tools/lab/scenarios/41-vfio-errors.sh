@@ -59,10 +59,11 @@ ve_devices() {
 	sed 's/^/    /' "$VE_OUT"
 	_l=$(grep "^$_edu " "$VE_OUT")
 	[ "$_st" = 0 ] || { ve_fail devices "exit status $_st"; return; }
-	# Columns: BDF ID CLASS GROUP DRIVER OK NAME (src/vfio/cmd.c).
-	echo "$_l" | awk -v g="$_g" '$2 == "1234:11e8" && $4 == g && $5 == "vfio-pci" && $6 == "yes" \
-		{ ok = 1 } END { exit !ok }' ||
-		{ ve_fail devices "edu line wrong (want 1234:11e8, group $_g, vfio-pci, yes): $_l"; return; }
+	# Columns: BDF ID CLASS GROUP DRIVER RESET OK NAME (src/vfio/cmd.c). QEMU's edu has no
+	# FLR, PM or bus reset: its reset_method is empty, so RESET says none.
+	echo "$_l" | awk -v g="$_g" '$2 == "1234:11e8" && $4 == g && $5 == "vfio-pci" && \
+		$6 == "none" && $7 == "yes" { ok = 1 } END { exit !ok }' ||
+		{ ve_fail devices "edu line wrong (want 1234:11e8, group $_g, vfio-pci, reset none, yes): $_l"; return; }
 	_l=$(grep "^0000:00:08.0 " "$VE_OUT")
 	echo "$_l" | grep -q "0000:00:08.1" && echo "$_l" | grep -qw no ||
 		{ ve_fail devices.not_viable "08.0 not shown unassignable because of 08.1: $_l"; return; }
