@@ -858,9 +858,12 @@ static void vfio_dev_reset(struct pci_dev *d)
 void vfio_state_print_resets(const struct vfio_state *s, FILE *out)
 {
 	for (int i = 0; i < s->ndevs; i++)
-		fprintf(out, "vfvm: vfio %s: %d reset(s) done; the host's methods, in the order the "
-			"kernel tries them: %s\n", s->devs[i]->dev.name, s->devs[i]->resets_done,
-			s->devs[i]->reset_how);
+		if (s->devs[i])
+			fprintf(out, "vfvm: vfio %s: %d reset(s) done; the host's methods, in the "
+				"order the kernel tries them: %s\n", s->devs[i]->dev.name,
+				s->devs[i]->resets_done, s->devs[i]->reset_how);
+		else if (s->reset_note[i][0])
+			fprintf(out, "vfvm: vfio %s\n", s->reset_note[i]);
 }
 
 int vfio_pci_resets(const struct pci_dev *pd)
@@ -899,9 +902,15 @@ static void vfio_dev_destroy(struct pci_dev *d)
 	struct vfio_pci *vp = d->priv;
 	struct vfio_state *s = vp->state;
 
-	for (int i = 0; i < s->ndevs; i++)
-		if (s->devs[i] == vp)
-			s->devs[i] = NULL;
+	for (int i = 0; i < s->ndevs; i++) {
+		if (s->devs[i] != vp)
+			continue;
+		s->devs[i] = NULL;
+		/* Kept for --stats, printed after the bus (and so this device) is gone. */
+		snprintf(s->reset_note[i], sizeof(s->reset_note[i]), "%s: %d reset(s) done; the "
+			 "host's methods, in the order the kernel tries them: %s", vp->dev.name,
+			 vp->resets_done, vp->reset_how);
+	}
 	vfio_pci_free(vp);
 	d->priv = NULL;
 }

@@ -42,6 +42,8 @@ struct vfio_state {
 	int (*kvm_group_add)(void *opaque, int group_fd);
 	void *kvm_opaque;
 	uint64_t ram_size;
+	/* --stats' reset line of each device already destroyed (vfio_state_print_resets). */
+	char reset_note[VFIO_MAX_DEVICES][128];
 	/* Eventfds the devices' MSI/MSI-X vectors may hold at once (2 per vector): fd_budget. */
 	unsigned irq_fds;
 	/* --stats: how long DMA-mapping guest RAM took, and interrupts that needed a vfvm

@@ -863,6 +863,16 @@ static void test_reset_method_reported(void **state)
 	assert_string_equal(out, "vfvm: vfio 0000:01:00.0: 1 reset(s) done; the host's methods, "
 			    "in the order the kernel tries them: flr,bus\n");
 	free(out);
+	/* The same once the device is gone with the bus, as at vfvm's exit (the lab saw a NULL
+	 * dereference there). */
+	pci_bus_destroy(&bus);
+	pci_bus_init(&bus, &host_ops, 1ULL << 36);
+	f = open_memstream(&out, &len);
+	vfio_state_print_resets(&st, f);
+	fclose(f);
+	assert_string_equal(out, "vfvm: vfio 0000:01:00.0: 1 reset(s) done; the host's methods, "
+			    "in the order the kernel tries them: flr,bus\n");
+	free(out);
 }
 
 int main(void)
