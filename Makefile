@@ -21,7 +21,7 @@ UNITSRC	:= $(sort $(wildcard tests/unit/test_*.c))
 UNITBIN	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNITSRC))
 VFVM	:= $(BUILD)/vfvm
 
-.PHONY: all check unit run deps clean
+.PHONY: all check unit deps-check run deps clean
 # The tiers `make check` runs, in order; each prints a closing "tier: N passed, N failed" line.
 CHECK_TIERS ?= unit cli-check guest-check lab-check fuzz-check
 all: $(VFVM)
@@ -58,6 +58,10 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libvfvm.a
 # installed Debian kernel's vmlinux (tools/lab/lab.mk extracts it; the rule below adds it).
 unit: $(UNITBIN)
 	@VFVM_VMLINUX=$${VFVM_VMLINUX:-$(UNIT_VMLINUX)} tools/run-unit $(UNITBIN)
+
+# No include or call circle between source files (tools/deps-check; docs/architecture.md).
+deps-check: $(BUILD)/src/main.o $(LIBOBJS)
+	@tools/deps-check $(BUILD)
 
 -include tests/guest/guest.mk
 -include tests/cli/cli.mk
