@@ -85,18 +85,23 @@ void machine_exit(struct vm *vm, int status)
 	machine_notify(vm);
 }
 
-void machine_fail(struct vm *vm, const char *fmt, ...)
+static void machine_vfail(struct vm *vm, const char *fmt, va_list ap)
 {
 	struct machine *m = vm->machine;
 	int zero = 0;
+
+	if (atomic_compare_exchange_strong(&m->failed, &zero, 1))
+		vsnprintf(m->fail.msg, sizeof(m->fail.msg), fmt, ap);
+	machine_exit(vm, 1);
+}
+
+void machine_fail(struct vm *vm, const char *fmt, ...)
+{
 	va_list ap;
 
-	if (atomic_compare_exchange_strong(&m->failed, &zero, 1)) {
-		va_start(ap, fmt);
-		vsnprintf(m->fail.msg, sizeof(m->fail.msg), fmt, ap);
-		va_end(ap);
-	}
-	machine_exit(vm, 1);
+	va_start(ap, fmt);
+	machine_vfail(vm, fmt, ap);
+	va_end(ap);
 }
 
 void machine_reset(struct vm *vm)
@@ -540,12 +545,23 @@ static int machine_cpuid(struct vm *vm, struct err *err)
 	return err_set(err, errno, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
 }
 
+/* What the vCPU threads call here (vcpu.h): the machine hands it to them at creation. */
+static const struct vcpu_ops machine_vcpu_ops = {
+	.rcr_io = machine_rcr_io,
+	.eoi_exit = machine_eoi_exit,
+	.eoi_pending = machine_eoi_pending,
+	.eoi_poll = machine_eoi_poll,
+	.reset = machine_reset,
+	.exit = machine_exit,
+	.fail = machine_vfail,
+};
+
 static int machine_vcpus(struct vm *vm, struct err *err)
 {
 	int r;
 
 	for (unsigned i = 0; i < vm->ncpus; i++) {
-		vm->vcpus[i] = vcpu_new(vm, i, err);
+		vm->vcpus[i] = vcpu_new(vm, i, &machine_vcpu_ops, err);
 		if (!vm->vcpus[i])
 			return -EIO;
 		r = vcpu_reset(vm->vcpus[i], err);

@@ -18,7 +18,6 @@
 #include "kvm_stats.h"
 #include "legacy/ioapic.h"
 #include "legacy/pic.h"
-#include "machine.h"
 #include "vcpu.h"
 
 #define VCPU_STACK_SIZE (256 * 1024)
@@ -39,6 +38,7 @@ static const uint32_t vcpu_pv_msrs[] = {
 
 struct vcpu {
 	struct vm *vm;
+	const struct vcpu_ops *ops;
 	unsigned id;
 	int fd;
 	struct kvm_run *run;
@@ -128,7 +128,8 @@ static int vcpu_set_signal_mask(struct vcpu *v, struct err *err)
 	return 0;
 }
 
-struct vcpu *vcpu_new(struct vm *vm, unsigned id, struct err *err)
+struct vcpu *vcpu_new(struct vm *vm, unsigned id, const struct vcpu_ops *ops,
+		      struct err *err)
 {
 	struct vcpu *v = calloc(1, sizeof(*v));
 
@@ -137,6 +138,7 @@ struct vcpu *vcpu_new(struct vm *vm, unsigned id, struct err *err)
 		return NULL;
 	}
 	v->vm = vm;
+	v->ops = ops;
 	v->id = id;
 	v->run = MAP_FAILED;
 	v->stats.fd = -1;
@@ -294,7 +296,7 @@ static void vcpu_io(struct vcpu *v)
 	pthread_mutex_lock(&vm->lock);
 	for (unsigned i = 0; i < run->io.count; i++, p += size) {
 		if (run->io.port == 0xcf9 && size == 1)
-			machine_rcr_io(vm, p, wr);
+			v->ops->rcr_io(vm, p, wr);
 		else if (!bus_access(&vm->pio, run->io.port, p, size, wr))
 			atomic_fetch_add(wr ? &vm->stats.unclaimed_writes :
 					 &vm->stats.unclaimed_reads, 1);
@@ -321,6 +323,17 @@ static void vcpu_mmio(struct vcpu *v)
 	pthread_mutex_unlock(&vm->lock);
 }
 
+static void vcpu_fail(struct vcpu *v, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void vcpu_fail(struct vcpu *v, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	v->ops->fail(v->vm, fmt, ap);
+	va_end(ap);
+}
+
 static uint64_t vcpu_rip(struct vcpu *v)
 {
 	struct kvm_regs r;
@@ -343,7 +356,7 @@ static bool vcpu_dispatch(struct vcpu *v)
 		return true;
 	case KVM_EXIT_IOAPIC_EOI:
 		atomic_fetch_add(&vm->stats.exits_eoi, 1);
-		machine_eoi_exit(vm, run->eoi.vector);
+		v->ops->eoi_exit(vm, run->eoi.vector);
 		return true;
 	case KVM_EXIT_IRQ_WINDOW_OPEN:
 		atomic_fetch_add(&vm->stats.exits_irq_window, 1);
@@ -356,18 +369,18 @@ static bool vcpu_dispatch(struct vcpu *v)
 	case KVM_EXIT_SHUTDOWN:
 		/* Triple fault: a PC resets (SDM vol. 3A §6.15, shutdown → INIT via the chipset). */
 		atomic_fetch_add(&vm->stats.exits_other, 1);
-		machine_reset(vm);
+		v->ops->reset(vm);
 		return false;
 	case KVM_EXIT_SYSTEM_EVENT:
 		atomic_fetch_add(&vm->stats.exits_other, 1);
 		if (run->system_event.type == KVM_SYSTEM_EVENT_RESET)
-			machine_reset(vm);
+			v->ops->reset(vm);
 		else
-			machine_exit(vm, 0);
+			v->ops->exit(vm, 0);
 		return false;
 	case KVM_EXIT_INTERNAL_ERROR:
 		atomic_fetch_add(&vm->stats.exits_other, 1);
-		machine_fail(vm, "vCPU %u: KVM exit INTERNAL_ERROR, suberror %u%s, at RIP %#" PRIx64
+		vcpu_fail(v, "vCPU %u: KVM exit INTERNAL_ERROR, suberror %u%s, at RIP %#" PRIx64
 			     "%s", v->id, run->internal.suberror,
 			     run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ?
 			     " (instruction emulation failed)" : "", vcpu_rip(v),
@@ -376,14 +389,14 @@ static bool vcpu_dispatch(struct vcpu *v)
 		return false;
 	case KVM_EXIT_FAIL_ENTRY:
 		atomic_fetch_add(&vm->stats.exits_other, 1);
-		machine_fail(vm, "vCPU %u: KVM exit FAIL_ENTRY, hardware reason %#llx, at RIP %#"
+		vcpu_fail(v, "vCPU %u: KVM exit FAIL_ENTRY, hardware reason %#llx, at RIP %#"
 			     PRIx64, v->id,
 			     (unsigned long long)run->fail_entry.hardware_entry_failure_reason,
 			     vcpu_rip(v));
 		return false;
 	default:
 		atomic_fetch_add(&vm->stats.exits_other, 1);
-		machine_fail(vm, "vCPU %u: unexpected KVM exit %s (%u) at RIP %#" PRIx64, v->id,
+		vcpu_fail(v, "vCPU %u: unexpected KVM exit %s (%u) at RIP %#" PRIx64, v->id,
 			     dump_exit_name(run->exit_reason), run->exit_reason, vcpu_rip(v));
 		return false;
 	}
@@ -399,7 +412,7 @@ static void vcpu_eoi_poll(struct vcpu *v)
 	struct kvm_lapic_state s;
 
 	if (ioctl(v->fd, KVM_GET_LAPIC, &s) == 0)
-		machine_eoi_poll(v->vm, v->id, s.regs);
+		v->ops->eoi_poll(v->vm, v->id, s.regs);
 }
 
 static uint64_t vcpu_now_ns(void)
@@ -475,7 +488,7 @@ static void *vcpu_thread(void *arg)
 			vcpu_dump_self(v);
 			sem_post(&v->dump_done);
 		}
-		if (machine_eoi_pending(v->vm, v->id))
+		if (v->ops->eoi_pending(v->vm, v->id))
 			vcpu_eoi_poll(v);
 		if (v->id == 0)
 			vcpu_pic_inject(v);
@@ -486,7 +499,7 @@ static void *vcpu_thread(void *arg)
 				vcpu_eat_kicks();
 				continue;
 			}
-			machine_fail(v->vm, "vCPU %u: KVM_RUN: %s", v->id, strerror(errno));
+			vcpu_fail(v, "vCPU %u: KVM_RUN: %s", v->id, strerror(errno));
 			break;
 		}
 		vcpu_note_exit(v);

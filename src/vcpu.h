@@ -3,14 +3,37 @@
 #ifndef VFVM_VCPU_H
 #define VFVM_VCPU_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include "vm.h"
 
 struct vcpu;
 
-/* Create vCPU @id (APIC ID @id) with its CPUID; saves its power-on state for resets. */
-struct vcpu *vcpu_new(struct vm *vm, unsigned id, struct err *err);
+/*
+ * What a vCPU thread calls in the layer that created it (the machine), handed over at
+ * creation so that the vCPU never calls up by name. All are called on the vCPU's thread.
+ */
+struct vcpu_ops {
+	/* Byte access to port 0xCF9 (Reset Control Register), with vm->lock held. */
+	void (*rcr_io)(struct vm *vm, uint8_t *data, bool is_write);
+	/* KVM_EXIT_IOAPIC_EOI for @vector. */
+	void (*eoi_exit)(struct vm *vm, uint8_t vector);
+	/* EOI fallback: does vCPU @id have a level-triggered vector outstanding; check it
+	 * against the vCPU's LAPIC registers (KVM_GET_LAPIC). */
+	bool (*eoi_pending)(struct vm *vm, unsigned id);
+	void (*eoi_poll)(struct vm *vm, unsigned id, const char *lapic_regs);
+	/* The guest reset (triple fault, KVM system event); stop with @status; stop with an
+	 * error message. The vCPU thread ends after each. */
+	void (*reset)(struct vm *vm);
+	void (*exit)(struct vm *vm, int status);
+	void (*fail)(struct vm *vm, const char *fmt, va_list ap);
+};
+
+/* Create vCPU @id (APIC ID @id) with its CPUID; saves its power-on state for resets. @ops
+ * must outlive the vCPU. */
+struct vcpu *vcpu_new(struct vm *vm, unsigned id, const struct vcpu_ops *ops,
+		      struct err *err);
 void vcpu_free(struct vcpu *v);
 /* Power-on state (saved at creation); for the BSP then the entry state from vm->entry. */
 int vcpu_reset(struct vcpu *v, struct err *err);
