@@ -675,7 +675,7 @@ static int machine_setup(struct vm *vm, struct err *err)
 	if ((r = kvm_vm_create(vm, err)) || (r = machine_slots(vm, err)) ||
 	    (r = machine_timers(vm, err)) || (r = machine_legacy(vm, err)) ||
 	    (r = machine_cpuid(vm, err)) ||	/* before PCI: its window needs phys bits */
-	    (r = pci_setup(vm, err)) || (r = machine_mptable(vm, err)) ||
+	    (r = pci_setup(vm, machine_gsi_line, err)) || (r = machine_mptable(vm, err)) ||
 	    (r = machine_vcpus(vm, err)))
 		return r;
 	return machine_lockdown(vm, err);

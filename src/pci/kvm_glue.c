@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "../kvm.h"
-#include "../machine.h"
 #include "../mem.h"
 #include "../vm.h"
 #include "kvm_glue.h"
@@ -75,7 +74,7 @@ static void g_intx(void *o, unsigned pin, int level)
 {
 	struct irq_line l;
 
-	machine_gsi_line(vmof(o), pin, &l);
+	((struct pci_glue *)o)->gsi_line(vmof(o), pin, &l);
 	irq_line_set(&l, level);
 }
 

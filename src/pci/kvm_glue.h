@@ -3,6 +3,7 @@
 #ifndef VFVM_PCI_KVM_GLUE_H
 #define VFVM_PCI_KVM_GLUE_H
 
+#include "pci.h"
 #include "pci_dev.h"
 
 struct vm;
@@ -10,6 +11,7 @@ struct vm;
 struct pci_glue {
 	struct pci_bus bus;		/* first: vm->pci == &glue->bus */
 	struct vm *vm;
+	pci_gsi_line_fn *gsi_line;	/* the machine's GSI lines, given to pci_setup() */
 	struct pci_iothread *iot;	/* made by the first watch or pci_start() */
 	bool cf8_registered;
 };

@@ -13,7 +13,10 @@ struct vm;
  * "vfio,host=0000:01:00.0", ...). Called once, after the legacy devices, before the vCPUs run.
  * Unknown or malformed device specs: err_input, -EINVAL.
  */
-int pci_setup(struct vm *vm, struct err *err);
+struct irq_line;
+/* The machine's interrupt lines: an irq_line driving GSI @gsi (PCI INTx uses 16-23). */
+typedef void pci_gsi_line_fn(struct vm *vm, unsigned gsi, struct irq_line *out);
+int pci_setup(struct vm *vm, pci_gsi_line_fn *gsi_line, struct err *err);
 /* Append the PCI INTx → I/O APIC pin assignments to the MP table configuration. */
 void pci_mptable_intx(struct vm *vm, struct mptable_config *cfg);
 /* Guest reset: devices to power-on state, BARs unmapped, interrupts torn down. */

@@ -24,7 +24,7 @@ static struct pci_glue *glue(struct vm *vm)
 	return (struct pci_glue *)vm->pci;
 }
 
-int pci_setup(struct vm *vm, struct err *err)
+int pci_setup(struct vm *vm, pci_gsi_line_fn *gsi_line, struct err *err)
 {
 	struct pci_glue *g = calloc(1, sizeof(*g));
 	struct pci_host_ops ops;
@@ -33,6 +33,7 @@ int pci_setup(struct vm *vm, struct err *err)
 	if (!g)
 		return err_set(err, ENOMEM, "PCI: out of memory");
 	g->vm = vm;
+	g->gsi_line = gsi_line;
 	pci_glue_ops(g, &ops);
 	pci_bus_init(&g->bus, &ops, mem_pci64_start(&vm->mem));
 	/* 64-bit BARs (GPU apertures of 32-128 GiB and more) up to what the guest addresses. */
