@@ -123,7 +123,9 @@ void machine_reset(struct vm *vm)
 
 /* --- small port devices --- */
 
-void machine_rcr_io(struct vm *vm, uint8_t *data, bool is_write)
+/* Reset Control Register at port 0xCF9, byte accesses only (the vCPU routes them here through
+ * vcpu_ops because the PCI host bridge owns the dword at 0xCF8). Called with vm->lock held. */
+static void machine_rcr_io(struct vm *vm, uint8_t *data, bool is_write)
 {
 	struct machine *m = vm->machine;
 
@@ -261,7 +263,7 @@ static bool eoi_pending_locked(struct vm *vm, unsigned id)
 	return false;
 }
 
-bool machine_eoi_pending(struct vm *vm, unsigned id)
+static bool machine_eoi_pending(struct vm *vm, unsigned id)
 {
 	bool r;
 
@@ -281,7 +283,7 @@ static bool apic_bit(const char *regs, unsigned base, unsigned vec)
 	return w & (1u << (vec % 32));
 }
 
-void machine_eoi_poll(struct vm *vm, unsigned id, const char *lapic_regs)
+static void machine_eoi_poll(struct vm *vm, unsigned id, const char *lapic_regs)
 {
 	struct machine *m = vm->machine;
 
@@ -301,7 +303,7 @@ void machine_eoi_poll(struct vm *vm, unsigned id, const char *lapic_regs)
 	pthread_mutex_unlock(&vm->lock);
 }
 
-void machine_eoi_exit(struct vm *vm, uint8_t vector)
+static void machine_eoi_exit(struct vm *vm, uint8_t vector)
 {
 	struct machine *m = vm->machine;
 

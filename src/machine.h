@@ -27,18 +27,5 @@ void machine_exit(struct vm *vm, int status);
 void machine_fail(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The guest asked for a reset (0x64, 0xCF9, triple fault): reboot or exit per --reboot. */
 void machine_reset(struct vm *vm);
-/* Reset Control Register at port 0xCF9, byte accesses only (vcpu.c routes them here
- * because the PCI host bridge owns the dword at 0xCF8). Called with vm->lock held. */
-void machine_rcr_io(struct vm *vm, uint8_t *data, bool is_write);
-
-/*
- * EOI fallback for a KVM that does not report KVM_EXIT_IOAPIC_EOI (machine.c explains):
- * does vCPU @id have a level-triggered I/O APIC vector outstanding; check it against the
- * vCPU's LAPIC registers (KVM_GET_LAPIC, taken on the vCPU thread); KVM_EXIT_IOAPIC_EOI
- * for @vector (takes vm->lock).
- */
-bool machine_eoi_pending(struct vm *vm, unsigned id);
-void machine_eoi_poll(struct vm *vm, unsigned id, const char *lapic_regs);
-void machine_eoi_exit(struct vm *vm, uint8_t vector);
 
 #endif

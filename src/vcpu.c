@@ -381,23 +381,23 @@ static bool vcpu_dispatch(struct vcpu *v)
 	case KVM_EXIT_INTERNAL_ERROR:
 		atomic_fetch_add(&vm->stats.exits_other, 1);
 		vcpu_fail(v, "vCPU %u: KVM exit INTERNAL_ERROR, suberror %u%s, at RIP %#" PRIx64
-			     "%s", v->id, run->internal.suberror,
-			     run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ?
-			     " (instruction emulation failed)" : "", vcpu_rip(v),
-			     run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ?
-			     "; try --cpuid-compat" : "");
+			  "%s", v->id, run->internal.suberror,
+			  run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ?
+			  " (instruction emulation failed)" : "", vcpu_rip(v),
+			  run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ?
+			  "; try --cpuid-compat" : "");
 		return false;
 	case KVM_EXIT_FAIL_ENTRY:
 		atomic_fetch_add(&vm->stats.exits_other, 1);
 		vcpu_fail(v, "vCPU %u: KVM exit FAIL_ENTRY, hardware reason %#llx, at RIP %#"
-			     PRIx64, v->id,
-			     (unsigned long long)run->fail_entry.hardware_entry_failure_reason,
-			     vcpu_rip(v));
+			  PRIx64, v->id,
+			  (unsigned long long)run->fail_entry.hardware_entry_failure_reason,
+			  vcpu_rip(v));
 		return false;
 	default:
 		atomic_fetch_add(&vm->stats.exits_other, 1);
 		vcpu_fail(v, "vCPU %u: unexpected KVM exit %s (%u) at RIP %#" PRIx64, v->id,
-			     dump_exit_name(run->exit_reason), run->exit_reason, vcpu_rip(v));
+			  dump_exit_name(run->exit_reason), run->exit_reason, vcpu_rip(v));
 		return false;
 	}
 }
