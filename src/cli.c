@@ -1,10 +1,12 @@
 /* cli.c - `vfvm run` option parsing: every value is checked here so that bad input ends in
  * one "vfvm: ..." line and exit status 2 before any resource is acquired. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
 #include "virtio/blk.h"
+#include "virtio/fs.h"
 
 const char cli_run_help[] =
 	"usage: vfvm run --kernel FILE [options]\n"
@@ -23,6 +25,10 @@ const char cli_run_help[] =
 	"  --device SPEC        PCI device (repeatable), e.g. testdev, vfio,host=0000:01:00.0\n"
 	"  --disk PATH[,ro][,cache=none|writeback][,serial=S]\n"
 	"                       virtio-blk disk on a raw image (repeatable, up to 8)\n"
+	"  --share DIR[,tag=T]  host directory DIR as virtio-fs (virtiofsd started by vfvm);\n"
+	"                       the guest mounts it with mount -t virtiofs T (default tag: share)\n"
+	"  --vhost-user-fs SOCKET,tag=T\n"
+	"                       virtio-fs served by a virtiofsd already listening on SOCKET\n"
 	"  --seccomp MODE       per-thread system call filters: on (default), log, off (unsafe)\n"
 	"  --user NAME          started as root: become user NAME once set-up is done\n";
 
@@ -123,6 +129,47 @@ static int cli_parse_disk(const char *val, struct vm_config *cfg, struct err *er
 	return 0;
 }
 
+/* --share DIR[,tag=T] and --vhost-user-fs SOCKET,tag=T: one virtio-fs device each. */
+static int cli_parse_fs(char *val, bool share, struct vm_config *cfg, struct err *err)
+{
+	const char *opt = share ? "--share" : "--vhost-user-fs";
+	char *comma = strchr(val, ',');
+	const char *tag = NULL;
+	unsigned i = cfg->nfs;
+
+	if (i >= VM_MAX_FS)
+		return err_input(err, E2BIG, "too many --share/--vhost-user-fs; at most %d",
+				 VM_MAX_FS);
+	if (comma) {
+		*comma = '\0';
+		if (strncmp(comma + 1, "tag=", 4))
+			return err_input(err, EINVAL, "%s %s: unknown option '%s'; the only one is "
+					 "tag=TAG", opt, val, comma + 1);
+		tag = comma + 5;
+	}
+	if (!*val)
+		return err_input(err, EINVAL, "%s needs a %s", opt, share ? "directory" : "socket");
+	if (!tag && !share)
+		return err_input(err, EINVAL, "--vhost-user-fs %s: give the tag the guest mounts, "
+				 "e.g. %s,tag=host", val, val);
+	if (!tag && i)
+		return err_input(err, EINVAL, "%s %s: give each share after the first a tag=TAG",
+				 opt, val);
+	if (!tag)
+		tag = "share";
+	if (virtio_fs_tag_check(tag) < 0)
+		return err_input(err, EINVAL, "%s %s: tag '%s': 1 to %d printable characters, no "
+				 "spaces or commas", opt, val, tag, FS_TAG_MAX);
+	for (unsigned j = 0; j < i; j++)
+		if (!strcmp(cfg->fs[j].tag, tag))
+			return err_input(err, EINVAL, "%s %s: tag '%s' is used twice", opt, val, tag);
+	cfg->fs[i].dir = share ? val : NULL;
+	cfg->fs[i].sock = share ? NULL : val;
+	snprintf(cfg->fs[i].tag, sizeof(cfg->fs[i].tag), "%s", tag);
+	cfg->nfs++;
+	return 0;
+}
+
 static void cli_defaults(struct vm_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -134,7 +181,7 @@ static void cli_defaults(struct vm_config *cfg)
 
 enum { OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_MODULE, OPT_MEMORY, OPT_CPUS, OPT_COMPAT,
        OPT_SERIAL, OPT_DEBUG_EXIT, OPT_REBOOT, OPT_STATS, OPT_DEVICE, OPT_SECCOMP, OPT_USER,
-       OPT_WATCHDOG, OPT_DISK,
+       OPT_WATCHDOG, OPT_DISK, OPT_SHARE, OPT_VHOST_USER_FS,
        OPT_NR };
 
 static const struct {
@@ -158,6 +205,8 @@ static const struct {
 	[OPT_USER] = { "user", true, false },
 	[OPT_WATCHDOG] = { "watchdog", true, false },
 	[OPT_DISK] = { "disk", true, true },
+	[OPT_SHARE] = { "share", true, true },
+	[OPT_VHOST_USER_FS] = { "vhost-user-fs", true, true },
 };
 
 /* Match "--name" or "--name=value"; returns the option index or -1. */
@@ -247,6 +296,9 @@ static int cli_apply(int opt, char *val, struct vm_config *cfg, struct err *err)
 		return cli_parse_watchdog(val, &cfg->watchdog, err);
 	case OPT_DISK:
 		return cli_parse_disk(val, cfg, err);
+	case OPT_SHARE:
+	case OPT_VHOST_USER_FS:
+		return cli_parse_fs(val, opt == OPT_SHARE, cfg, err);
 	}
 	return err_input(err, EINVAL, "internal: unknown option");
 }
@@ -288,5 +340,12 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, struct err *err)
 	}
 	if (!cfg->boot.kernel)
 		return err_input(err, EINVAL, "no kernel given; use --kernel FILE");
+	/* virtiofsd runs as root beside a vfvm that is no longer root: it could not be stopped
+	 * or its socket removed by vfvm then. */
+	for (unsigned i = 0; i < cfg->nfs; i++)
+		if (cfg->user && cfg->fs[i].dir)
+			return err_input(err, EINVAL, "--share with --user is not supported; start "
+					 "virtiofsd yourself and use --vhost-user-fs SOCKET,tag=%s",
+					 cfg->fs[i].tag);
 	return 0;
 }

@@ -29,6 +29,7 @@
 #include "pci/pci.h"
 #include "vcpu.h"
 #include "virtio/blk.h"
+#include "virtio/virtiofsd.h"
 
 #define ISA_IRQS 16
 #define IOAPIC_PIN_IRQ0 2	/* ISA IRQ0 is wired to I/O APIC pin 2 (MP table override) */
@@ -404,21 +405,46 @@ static int machine_timers(struct vm *vm, struct err *err)
 
 /* --- setup --- */
 
+/* Lazily backed either way: pages cost nothing until the guest touches them. */
+static int machine_ram_region(const struct guest_mem *mem, struct guest_region *g)
+{
+	void *p;
+
+	g->fd = -1;
+	if (!mem->shared) {
+		p = mmap(NULL, g->size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p == MAP_FAILED)
+			return -errno;
+		g->hva = p;
+		return 0;
+	}
+	g->fd = memfd_create("vfvm-ram", MFD_CLOEXEC);
+	if (g->fd < 0)
+		return -errno;
+	if (ftruncate(g->fd, g->size) < 0)
+		return -errno;
+	p = mmap(NULL, g->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, g->fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	g->hva = p;
+	return 0;
+}
+
 static int machine_ram(struct vm *vm, struct err *err)
 {
 	struct guest_mem *mem = &vm->mem;
 
 	if (mem_layout(mem, vm->cfg.ram_size))
 		return err_input(err, EINVAL, "--memory: at least 2 MiB of RAM is needed");
+	/* A vhost-user back end maps guest RAM too: then it is memfd-backed and shared. */
+	mem->shared = vm->cfg.nfs > 0;
 	for (unsigned i = 0; i < mem->n; i++) {
-		/* Lazily backed: pages cost nothing until the guest touches them. */
-		void *p = mmap(NULL, mem->r[i].size, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		int r = machine_ram_region(mem, &mem->r[i]);
 
-		if (p == MAP_FAILED)
-			return err_set(err, errno, "cannot reserve %llu MiB of guest RAM: %s",
-				       (unsigned long long)(mem->r[i].size / MiB), strerror(errno));
-		mem->r[i].hva = p;
+		if (r < 0)
+			return err_set(err, -r, "cannot reserve %llu MiB of guest RAM: %s",
+				       (unsigned long long)(mem->r[i].size / MiB), strerror(-r));
 	}
 	mem_e820(mem, &vm->e820);
 	return 0;
@@ -653,6 +679,32 @@ static int machine_disks(struct vm *vm, struct err *err)
 	return 0;
 }
 
+/* --share: each directory's virtiofsd started (as root, before any filter) and listening;
+ * --vhost-user-fs sockets are connected later, by the device. */
+static int machine_shares(struct vm *vm, struct err *err)
+{
+	char bin[256];
+
+	for (unsigned i = 0; i < vm->cfg.nfs; i++) {
+		int r;
+
+		if (!vm->cfg.fs[i].dir)
+			continue;
+		if (virtiofsd_find(getenv("PATH"), bin, sizeof(bin)) < 0)
+			return err_set(err, ENOENT, "--share %s: no virtiofsd (neither on PATH nor "
+				       "/usr/lib/qemu/virtiofsd); install qemu-system-common or "
+				       "virtiofsd", vm->cfg.fs[i].dir);
+		vm->fsd[i] = calloc(1, sizeof(*vm->fsd[i]));
+		if (!vm->fsd[i])
+			return err_set(err, ENOMEM, "out of memory for --share");
+		r = virtiofsd_start(vm->fsd[i], bin, vm->cfg.fs[i].dir, err);
+		if (r < 0)
+			return r;
+		vm->cfg.fs[i].sock = vm->fsd[i]->sock;
+	}
+	return 0;
+}
+
 static int machine_setup(struct vm *vm, struct err *err)
 {
 	struct machine *m = vm->machine;
@@ -664,7 +716,8 @@ static int machine_setup(struct vm *vm, struct err *err)
 		return err_set(err, errno, "epoll/eventfd: %s", strerror(errno));
 	/* Everything that can be bad input is checked before /dev/kvm is opened. */
 	if ((r = machine_signals(vm, err)) || (r = machine_ram(vm, err)) ||
-	    (r = machine_boot(vm, err)) || (r = machine_disks(vm, err)))
+	    (r = machine_boot(vm, err)) || (r = machine_disks(vm, err)) ||
+	    (r = machine_shares(vm, err)))
 		return r;
 	if (vm->cfg.user && (r = sandbox_user_check(vm->cfg.user, err)))
 		return r;
@@ -728,7 +781,7 @@ static void machine_reboot(struct vm *vm)
 	 * current pages, and dropping them would leave the device DMAing into pages the guest
 	 * no longer sees. RAM then keeps its contents across the reset, as on real hardware.
 	 */
-	for (unsigned i = 0; i < vm->mem.n && !vm->vfio; i++)
+	for (unsigned i = 0; i < vm->mem.n && !vm->vfio && !vm->mem.shared; i++)
 		madvise(vm->mem.r[i].hva, vm->mem.r[i].size, MADV_DONTNEED);
 	if (machine_boot(vm, &err) || machine_mptable(vm, &err)) {
 		machine_fail(vm, "reboot: %s", err.msg);
@@ -903,6 +956,13 @@ static void machine_teardown(struct vm *vm)
 	machine_stop_vcpus(vm);
 	console_free(vm->console);
 	pci_teardown(vm);
+	/* After the devices closed their sockets (QEMU's virtiofsd then exits by itself). */
+	for (unsigned i = 0; i < VM_MAX_FS; i++) {
+		if (!vm->fsd[i])
+			continue;
+		virtiofsd_stop(vm->fsd[i]);
+		free(vm->fsd[i]);
+	}
 	for (unsigned i = 0; i < VM_MAX_DISKS; i++) {
 		if (!vm->disks[i])
 			continue;
@@ -923,9 +983,12 @@ static void machine_teardown(struct vm *vm)
 	if (vm->pic)
 		pic_free(vm->pic);
 	kvm_vm_destroy(vm);
-	for (unsigned i = 0; i < vm->mem.n; i++)
+	for (unsigned i = 0; i < vm->mem.n; i++) {
 		if (vm->mem.r[i].hva)
 			munmap(vm->mem.r[i].hva, vm->mem.r[i].size);
+		if (vm->mem.shared && vm->mem.r[i].fd >= 0)
+			close(vm->mem.r[i].fd);
+	}
 	for (int i = 0; i < TIMER_NR; i++)
 		if (m->timers[i].fd >= 0)
 			close(m->timers[i].fd);

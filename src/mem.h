@@ -49,12 +49,14 @@ struct guest_region {
 	uint64_t gpa;
 	uint64_t size;
 	void *hva;
+	int fd;			/* the memfd behind it when guest_mem.shared */
 };
 
 struct guest_mem {
 	struct guest_region r[MEM_MAX_REGIONS];
 	unsigned n;
 	uint64_t ram_size;	/* total RAM in bytes */
+	bool shared;		/* memfd-backed, MAP_SHARED: a vhost-user back end maps it too */
 };
 
 /* Host pointer to guest-physical [gpa, gpa+len), or NULL unless it lies inside one region. */

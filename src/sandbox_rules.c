@@ -56,6 +56,13 @@ static const struct sb_rule sb_rules[] = {
 	 * io_uring it does the I/O itself with these (src/virtio/blk.c). */
 	SC(V | I, io_uring_enter),
 	SC(V | I, preadv), SC(V | I, pwritev), SC(V | I, fdatasync), SC(V | I, fallocate),
+	/* virtio-fs hands its rings to the vhost-user back end at DRIVER_OK (a vCPU, or the
+	 * device thread) and takes them back at reset (also the main thread's --reboot): one
+	 * request and its answer on the already connected socket (src/virtio/vhost_user.c). */
+	SC(M | V | I, sendmsg), SC(M | V | I, recvmsg), SC(M | V | I, poll),
+	/* Stopping --share's virtiofsd at tear-down (by its pidfd: kill(2), which could signal
+	 * any process, stays out), and removing its socket. */
+	SC(M, pidfd_send_signal), SC(M, wait4), SC(M, unlink), SC(M, rmdir),
 
 	/* Raising interrupts: from whichever thread a device model runs on. */
 	IOC(ALL, KVM_IRQ_LINE), IOC(ALL, KVM_SIGNAL_MSI),

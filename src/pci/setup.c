@@ -10,6 +10,7 @@
 #include "../legacy/ioapic.h"
 #include "../vfio/vfio_vm.h"
 #include "../virtio/blk.h"
+#include "../virtio/fs.h"
 #include "../cpuid.h"
 
 /* A level-triggered I/O APIC pin was EOI'd: devices with external INTx (VFIO) unmask it. */
@@ -61,6 +62,11 @@ int pci_setup(struct vm *vm, pci_gsi_line_fn *gsi_line, struct err *err)
 		if (r)
 			return r;
 	}
+	for (unsigned i = 0; i < vm->cfg.nfs; i++) {
+		r = virtio_fs_create(&g->bus, &vm->mem, vm->cfg.fs[i].sock, vm->cfg.fs[i].tag, err);
+		if (r)
+			return r;
+	}
 	/* Passed-through devices DMA into guest RAM through the IOMMU: map it all now. */
 	return vfio_vm_map_ram(vm, err);
 }
@@ -72,7 +78,7 @@ int pci_start(struct vm *vm, struct err *err)
 
 	/* Made now, by the main thread, before any filter: a vCPU thread (whose filter has no
 	 * clone) would otherwise create it on a guest's first MSI-X programming. */
-	if (!g || (!vm->cfg.ndevices && !vm->cfg.ndisks))
+	if (!g || (!vm->cfg.ndevices && !vm->cfg.ndisks && !vm->cfg.nfs))
 		return 0;
 	if (!g->iot)
 		g->iot = pci_iothread_new(&vm->lock);

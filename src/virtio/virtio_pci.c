@@ -20,6 +20,8 @@
 
 static uint64_t dev_features(const struct virtio_pci *v)
 {
+	if (v->ops->external)
+		return v->ops->features | 1ull << VIRTIO_F_VERSION_1;
 	return v->ops->features | TRANSPORT_FEATURES;
 }
 
@@ -47,6 +49,15 @@ static void raise(struct virtio_pci *v, uint16_t vec, uint8_t isr_bit)
 void virtio_queue_interrupt(struct virtio_pci *v, unsigned q)
 {
 	if (q >= v->ops->nqueues || !vq_should_notify(&v->q[q].vq))
+		return;
+	if (v->q[q].vector == VIRTIO_NO_VECTOR && pci_msi_enabled(v->d))
+		return;
+	raise(v, v->q[q].vector, 1);
+}
+
+void virtio_queue_raise(struct virtio_pci *v, unsigned q)
+{
+	if (q >= v->ops->nqueues)
 		return;
 	if (v->q[q].vector == VIRTIO_NO_VECTOR && pci_msi_enabled(v->d))
 		return;

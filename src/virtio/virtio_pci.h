@@ -50,6 +50,9 @@ struct virtio_dev_ops {
 	unsigned nqueues;
 	uint16_t queue_max;		/* largest Queue Size a queue takes */
 	unsigned cfg_len;		/* bytes of device configuration (§4.1.4.6) */
+	/* Queues served by another process (vhost-user): the transport offers VERSION_1 and
+	 * only those of its own features that @features repeats (what the back end handles). */
+	bool external;
 	/* Device configuration access (little-endian bytes), cfg_len bounds checked already. */
 	void (*cfg_read)(struct virtio_pci *v, unsigned off, void *data, unsigned len);
 	void (*cfg_write)(struct virtio_pci *v, unsigned off, const void *data, unsigned len);
@@ -94,6 +97,9 @@ static inline bool virtio_has(const struct virtio_pci *v, unsigned bit)
 }
 /* Tells the driver about used buffers on queue @q if it wants to hear (EVENT_IDX, §2.7.10). */
 void virtio_queue_interrupt(struct virtio_pci *v, unsigned q);
+/* Queue @q's back end put used buffers and decided to tell the driver (it does EVENT_IDX
+ * itself): the queue's vector, or INTx. */
+void virtio_queue_raise(struct virtio_pci *v, unsigned q);
 /* The device configuration changed (§4.1.4.3 config_generation, §4.1.5.3). */
 void virtio_config_changed(struct virtio_pci *v);
 /* A queue hit a driver error: DEVICE_NEEDS_RESET and a configuration interrupt (§2.1.2). */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -46,8 +47,28 @@ static int arg_add(char **argv, unsigned *argc, char *buf, size_t n, size_t *use
 	return 0;
 }
 
+bool virtiofsd_on_rootfs(const char *mounts)
+{
+	char line[512];
+	bool r = false;
+	FILE *f = fopen(mounts, "re");
+
+	if (!f)
+		return false;
+	/* The last mount on / is the one in effect: "rootfs / rootfs rw 0 0" only if nothing was
+	 * mounted over it (an initramfs system, as the lab). */
+	while (fgets(line, sizeof(line), f)) {
+		char dev[128], at[256], type[64];
+
+		if (sscanf(line, "%127s %255s %63s", dev, at, type) == 3 && !strcmp(at, "/"))
+			r = !strcmp(type, "rootfs");
+	}
+	fclose(f);
+	return r;
+}
+
 int virtiofsd_argv(enum virtiofsd_flavor f, const char *bin, const char *sock, const char *dir,
-		   char *buf, size_t n, char *argv[VIRTIOFSD_ARGS_MAX])
+		   bool chroot_sandbox, char *buf, size_t n, char *argv[VIRTIOFSD_ARGS_MAX])
 {
 	unsigned argc = 0;
 	size_t used = 0;
@@ -60,9 +81,13 @@ int virtiofsd_argv(enum virtiofsd_flavor f, const char *bin, const char *sock, c
 		r |= arg_add(argv, &argc, buf, n, &used, "%s", "-f");
 		r |= arg_add(argv, &argc, buf, n, &used, "-osource=%s", dir);
 		r |= arg_add(argv, &argc, buf, n, &used, "%s", "-ocache=auto");
+		if (chroot_sandbox)
+			r |= arg_add(argv, &argc, buf, n, &used, "%s", "-osandbox=chroot");
 	} else {
 		r |= arg_add(argv, &argc, buf, n, &used, "--shared-dir=%s", dir);
 		r |= arg_add(argv, &argc, buf, n, &used, "%s", "--cache=auto");
+		if (chroot_sandbox)
+			r |= arg_add(argv, &argc, buf, n, &used, "%s", "--sandbox=chroot");
 	}
 	argv[argc] = NULL;
 	return r ? -ENAMETOOLONG : 0;
@@ -113,6 +138,7 @@ int virtiofsd_start(struct virtiofsd *d, const char *bin, const char *dir, struc
 	int r;
 
 	memset(d, 0, sizeof(*d));
+	d->pidfd = -1;
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
 		return err_input(e, ENOTDIR, "--share %s: no such directory; give an existing "
 				 "host directory", dir);
@@ -123,7 +149,10 @@ int virtiofsd_start(struct virtiofsd *d, const char *bin, const char *dir, struc
 		return err_set(e, errno, "cannot make a directory for virtiofsd's socket: %s",
 			       strerror(errno));
 	snprintf(d->sock, sizeof(d->sock), "%s/fs.sock", d->dir);
-	r = virtiofsd_argv(d->flavor, d->bin, d->sock, dir, buf, sizeof(buf), argv);
+	/* The daemon's default sandbox pivot_root()s into the share, which an initramfs root
+	 * cannot do (EINVAL); chroot is its documented choice for such systems and containers. */
+	r = virtiofsd_argv(d->flavor, d->bin, d->sock, dir, virtiofsd_on_rootfs("/proc/self/mounts"),
+			   buf, sizeof(buf), argv);
 	if (r < 0) {
 		err_input(e, -r, "--share %s: path too long", dir);
 		goto fail;
@@ -136,6 +165,14 @@ int virtiofsd_start(struct virtiofsd *d, const char *bin, const char *dir, struc
 	}
 	if (d->pid == 0)
 		child_exec(argv);
+	d->pidfd = pidfd_open(d->pid, 0);
+	if (d->pidfd < 0) {
+		r = err_set(e, errno, "pidfd_open of %s: %s", bin, strerror(errno));
+		kill(d->pid, SIGKILL);	/* still unfiltered here */
+		waitpid(d->pid, NULL, 0);
+		d->pid = 0;
+		goto fail;
+	}
 	r = wait_ready(d, e);
 	if (r < 0)
 		goto fail;
@@ -151,15 +188,18 @@ void virtiofsd_stop(struct virtiofsd *d)
 		struct timespec ts = { 0, 10 * 1000 * 1000 };
 		int st, i;
 
-		kill(d->pid, SIGTERM);
+		pidfd_send_signal(d->pidfd, SIGTERM, NULL, 0);
 		for (i = 0; i < 200 && waitpid(d->pid, &st, WNOHANG) == 0; i++)
 			nanosleep(&ts, NULL);
 		if (i == 200) {
-			kill(d->pid, SIGKILL);
+			pidfd_send_signal(d->pidfd, SIGKILL, NULL, 0);
 			waitpid(d->pid, &st, 0);
 		}
 		d->pid = 0;
 	}
+	if (d->pidfd >= 0)
+		close(d->pidfd);
+	d->pidfd = -1;
 	if (d->sock[0])
 		unlink(d->sock);
 	if (d->dir[0])

@@ -121,6 +121,10 @@ check "--disk ro, locked for writing" "disk.img is in use: another process has i
 	run --kernel "$mb" --disk "$dir/disk.img,ro"
 kill "$hold" 2>/dev/null
 wait "$hold" 2>/dev/null
+# --share / --vhost-user-fs (docs/virtio.md): a missing directory, a socket nobody listens on.
+check "--share missing directory" "--share .*/no-such-dir: no such directory" \
+	run --kernel "$mb" --share "$dir/no-such-dir"
+check "--share bad tag" "tag 'a b'" run --kernel "$mb" --share "$dir,tag=a b"
 check "host: unknown option" "host: unknown option '--frobnicate'" host --frobnicate
 
 # vfvm host --kvm: one line, "native", "emulated" or "none: REASON", and the status that goes

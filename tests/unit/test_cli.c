@@ -221,6 +221,42 @@ static void test_watchdog(void **state)
 	BAD("not a number", "--kernel", "k", "--watchdog", "");
 }
 
+static void test_share(void **state)
+{
+	struct vm_config c;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(parse(&c, &e, "--kernel", "k", "--share", "/srv/a",
+			       "--share=/srv/b,tag=build", "--vhost-user-fs", "/run/fs.sock,tag=t3",
+			       NULL), 0);
+	assert_int_equal(c.nfs, 3);
+	assert_string_equal(c.fs[0].dir, "/srv/a");
+	assert_string_equal(c.fs[0].tag, "share");	/* the first share's default tag */
+	assert_null(c.fs[0].sock);
+	assert_string_equal(c.fs[1].dir, "/srv/b");
+	assert_string_equal(c.fs[1].tag, "build");
+	assert_null(c.fs[2].dir);
+	assert_string_equal(c.fs[2].sock, "/run/fs.sock");
+	assert_string_equal(c.fs[2].tag, "t3");
+	BAD("--share needs a directory", "--kernel", "k", "--share", "");
+	BAD("unknown option 'cache=none'", "--kernel", "k", "--share", "/srv,cache=none");
+	BAD("give the tag", "--kernel", "k", "--vhost-user-fs", "/run/fs.sock");
+	BAD("after the first a tag", "--kernel", "k", "--share", "/a", "--share", "/b");
+	BAD("used twice", "--kernel", "k", "--share", "/a,tag=x", "--share", "/b,tag=x");
+	BAD("1 to 36 printable", "--kernel", "k", "--share", "/a,tag=");
+	BAD("1 to 36 printable", "--kernel", "k", "--share",
+	    "/a,tag=0123456789012345678901234567890123456");
+	BAD("1 to 36 printable", "--kernel", "k", "--share", "/a,tag=a b");
+	BAD("at most 4", "--kernel", "k", "--share", "/a,tag=1", "--share", "/a,tag=2",
+	    "--share", "/a,tag=3", "--share", "/a,tag=4", "--share", "/a,tag=5");
+	BAD("--share with --user is not supported", "--kernel", "k", "--share", "/a",
+	    "--user", "nobody");
+	/* 36 characters is the most a tag holds (§5.11.4). */
+	assert_int_equal(parse(&c, &e, "--kernel", "k", "--share",
+			       "/a,tag=012345678901234567890123456789012345", NULL), 0);
+}
+
 static void test_serial(void **state)
 {
 	struct err e;
@@ -296,6 +332,7 @@ int main(void)
 		cmocka_unit_test(test_memory),
 		cmocka_unit_test(test_cpus),
 		cmocka_unit_test(test_watchdog),
+		cmocka_unit_test(test_share),
 		cmocka_unit_test(test_serial),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_find),

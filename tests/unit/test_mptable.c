@@ -24,7 +24,7 @@ static int setup(void **state)
 	struct ctx *c = calloc(1, sizeof(*c));
 
 	c->ram = calloc(1, LOW);
-	c->mem.r[0] = (struct guest_region){ 0, LOW, c->ram };
+	c->mem.r[0] = (struct guest_region){ .gpa = 0, .size = LOW, .hva = c->ram };
 	c->mem.n = 1;
 	c->mem.ram_size = LOW;
 	*state = c;

@@ -233,17 +233,39 @@ static void test_find_and_argv(void **s)
 		assert_string_equal(bin, "/usr/lib/qemu/virtiofsd");
 
 	assert_int_equal(virtiofsd_argv(VIRTIOFSD_C, "/usr/lib/qemu/virtiofsd", "/t/fs.sock",
-					"/srv/x", buf, sizeof(buf), argv), 0);
+					"/srv/x", false, buf, sizeof(buf), argv), 0);
 	assert_string_equal(argv[1], "--socket-path=/t/fs.sock");
 	assert_string_equal(argv[2], "-f");
 	assert_string_equal(argv[3], "-osource=/srv/x");
 	assert_null(argv[5]);
+	assert_int_equal(virtiofsd_argv(VIRTIOFSD_C, "/usr/lib/qemu/virtiofsd", "/t/fs.sock",
+					"/srv/x", true, buf, sizeof(buf), argv), 0);
+	assert_string_equal(argv[5], "-osandbox=chroot");
+	assert_null(argv[6]);
 	assert_int_equal(virtiofsd_argv(VIRTIOFSD_RUST, "virtiofsd", "/t/fs.sock", "/srv/x",
-					buf, sizeof(buf), argv), 0);
+					true, buf, sizeof(buf), argv), 0);
 	assert_string_equal(argv[2], "--shared-dir=/srv/x");
-	assert_null(argv[4]);
-	assert_int_equal(virtiofsd_argv(VIRTIOFSD_C, "v", "/t/fs.sock", "/srv/x", buf, 20, argv),
-			 -ENAMETOOLONG);
+	assert_string_equal(argv[4], "--sandbox=chroot");
+	assert_null(argv[5]);
+	assert_int_equal(virtiofsd_argv(VIRTIOFSD_C, "v", "/t/fs.sock", "/srv/x", false, buf, 20,
+					argv), -ENAMETOOLONG);
+}
+
+static void test_rootfs(void **s)
+{
+	char path[] = "/tmp/vfvm-mounts.XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+
+	(void)s;
+	fputs("rootfs / rootfs rw 0 0\nproc /proc proc rw 0 0\n", f);
+	fflush(f);
+	assert_true(virtiofsd_on_rootfs(path));
+	fputs("/dev/vda1 / ext4 rw 0 0\n", f);	/* mounted over the initramfs */
+	fclose(f);
+	assert_false(virtiofsd_on_rootfs(path));
+	unlink(path);
+	assert_false(virtiofsd_on_rootfs("/nonexistent"));
 }
 
 static void test_share_missing_dir(void **s)
@@ -481,6 +503,7 @@ int main(void)
 		cmocka_unit_test(test_bad_replies),
 		cmocka_unit_test(test_ack_and_silence),
 		cmocka_unit_test(test_find_and_argv),
+		cmocka_unit_test(test_rootfs),
 		cmocka_unit_test(test_share_missing_dir),
 		cmocka_unit_test_setup_teardown(test_virtiofsd_read, drv_setup, drv_teardown),
 		cmocka_unit_test_setup_teardown(test_virtiofsd_killed, drv_setup, drv_teardown),

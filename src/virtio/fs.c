@@ -1,0 +1,279 @@
+/* fs.c - virtio-fs (virtio 1.2 §5.11): vfvm presents the PCI function and its configuration
+ * (tag, one request queue); the queues themselves are handed to a vhost-user back end at
+ * DRIVER_OK, which reads the guest's FUSE requests from shared guest RAM and answers there.
+ * vfvm passes each kick on and turns each of the back end's calls into the queue's interrupt. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include "mem.h"
+#include "pci/pci_dev.h"
+#include "virtio/fs.h"
+#include "virtio/vhost_user.h"
+#include "virtio/virtio_pci.h"
+
+#define FS_DEVICE_ID	26
+#define FS_CFG_LEN	40	/* tag[36], le32 num_request_queues (§5.11.4) */
+
+struct fs_queue {
+	struct virtio_fs *fs;
+	unsigned index;
+	int kick, call;		/* eventfds the back end reads / writes */
+	bool started;
+};
+
+struct virtio_fs {
+	struct virtio_pci *v;
+	struct virtio_dev_ops ops;
+	struct pci_bus *bus;
+	const struct guest_mem *mem;
+	struct vhu_conn conn;
+	char tag[FS_TAG_MAX + 1];
+	struct fs_queue q[FS_QUEUES];
+	bool started;		/* memory table and rings handed over */
+	bool dead;		/* the back end failed: said once, queues left alone */
+};
+
+int virtio_fs_tag_check(const char *tag)
+{
+	size_t n = strlen(tag);
+
+	if (!n || n > FS_TAG_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (tag[i] <= ' ' || tag[i] > '~' || tag[i] == ',')
+			return -EINVAL;
+	return 0;
+}
+
+static void fs_cfg_read(struct virtio_pci *v, unsigned off, void *data, unsigned len)
+{
+	struct virtio_fs *fs = v->priv;
+	uint8_t cfg[FS_CFG_LEN] = { 0 };
+	uint32_t nreq = FS_QUEUES - 1;
+
+	memcpy(cfg, fs->tag, strlen(fs->tag));
+	memcpy(cfg + FS_TAG_MAX, &nreq, sizeof(nreq));
+	memcpy(data, cfg + off, len);
+}
+
+/* One line, once: the guest's file system stops answering, vfvm goes on. */
+static void fs_fail(struct virtio_fs *fs, const char *what, int r)
+{
+	if (fs->dead)
+		return;
+	fs->dead = true;
+	fprintf(stderr, "vfvm: virtio-fs %s: the vhost-user back end failed at %s: %s; the share "
+		"stops answering the guest (restart the VM to get it back)\n", fs->tag, what,
+		strerror(-r));
+}
+
+static int fs_mem_table(struct virtio_fs *fs)
+{
+	struct vhu_region r[VHU_MAX_REGIONS];
+	int fds[VHU_MAX_REGIONS];
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < fs->mem->n && n < VHU_MAX_REGIONS; i++, n++) {
+		const struct guest_region *g = &fs->mem->r[i];
+
+		r[n] = (struct vhu_region){ g->gpa, g->size, (uint64_t)(uintptr_t)g->hva, 0 };
+		fds[n] = g->fd;
+	}
+	return vhu_set_mem(&fs->conn, r, fds, n);
+}
+
+/* The ring of queue @q, given in vfvm's own addresses (the back end maps the same memfds). */
+static int fs_queue_start(struct virtio_fs *fs, struct fs_queue *q)
+{
+	const struct virtqueue *vq = &fs->v->q[q->index].vq;
+	uint64_t ua[3] = {
+		(uint64_t)(uintptr_t)vq->desc, (uint64_t)(uintptr_t)vq->used,
+		(uint64_t)(uintptr_t)vq->avail,
+	};
+	int r = vhu_vring_start(&fs->conn, q->index, vq->size, 0, ua, q->kick, q->call);
+
+	if (r == 0)
+		q->started = true;
+	return r;
+}
+
+static int fs_start(struct virtio_fs *fs)
+{
+	int r = vhu_set_features(&fs->conn, fs->v->guest_features);
+
+	if (r < 0) {
+		fs_fail(fs, "SET_FEATURES", r);
+		return r;
+	}
+	r = fs_mem_table(fs);
+	if (r < 0) {
+		fs_fail(fs, "SET_MEM_TABLE", r);
+		return r;
+	}
+	for (unsigned i = 0; i < FS_QUEUES; i++) {
+		if (!fs->v->q[i].enabled || !fs->v->q[i].vq.ready)
+			continue;
+		r = fs_queue_start(fs, &fs->q[i]);
+		if (r < 0) {
+			fs_fail(fs, "the queue set-up", r);
+			return r;
+		}
+	}
+	fs->started = true;
+	return 0;
+}
+
+/* A notification (or DRIVER_OK): hand the rings over the first time, then pass it on. */
+static void fs_notify(struct virtio_pci *v, unsigned qi)
+{
+	struct virtio_fs *fs = v->priv;
+	uint64_t one = 1;
+
+	if (fs->dead || qi >= FS_QUEUES)
+		return;
+	if (!fs->started && fs_start(fs) < 0)
+		return;
+	if (fs->q[qi].started && write(fs->q[qi].kick, &one, sizeof(one)) < 0)
+		fs_fail(fs, "a kick", -errno);
+}
+
+/* The back end's call on queue @arg: the driver's interrupt. Device thread, VM lock held. */
+static void fs_call(void *arg, uint64_t count)
+{
+	struct fs_queue *q = arg;
+
+	(void)count;
+	if (q->started)
+		virtio_queue_raise(q->fs->v, q->index);
+}
+
+/* §2.4 reset: the back end gives the rings back (GET_VRING_BASE stops each one). */
+static void fs_reset(struct virtio_pci *v)
+{
+	struct virtio_fs *fs = v->priv;
+
+	for (unsigned i = 0; i < FS_QUEUES; i++) {
+		uint16_t base;
+		int r;
+
+		if (!fs->q[i].started)
+			continue;
+		fs->q[i].started = false;
+		r = fs->dead ? 0 : vhu_vring_stop(&fs->conn, i, &base);
+		if (r < 0)
+			fs_fail(fs, "GET_VRING_BASE", r);
+	}
+	fs->started = false;
+}
+
+static void fs_free(struct virtio_fs *fs)
+{
+	for (unsigned i = 0; i < FS_QUEUES; i++) {
+		if (fs->q[i].call >= 0 && fs->bus->ops.unwatch_fd)
+			fs->bus->ops.unwatch_fd(fs->bus->ops.opaque, fs->q[i].call);
+		if (fs->q[i].call >= 0)
+			close(fs->q[i].call);
+		if (fs->q[i].kick >= 0)
+			close(fs->q[i].kick);
+	}
+	vhu_close(&fs->conn);
+	free(fs);
+}
+
+static void fs_destroy(struct virtio_pci *v)
+{
+	fs_free(v->priv);
+}
+
+static int fs_queues(struct virtio_fs *fs, struct err *err)
+{
+	for (unsigned i = 0; i < FS_QUEUES; i++) {
+		struct fs_queue *q = &fs->q[i];
+
+		q->kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		q->call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (q->kick < 0 || q->call < 0)
+			return err_set(err, errno, "virtio-fs: eventfd: %s", strerror(errno));
+		if (!fs->bus->ops.watch_fd ||
+		    fs->bus->ops.watch_fd(fs->bus->ops.opaque, q->call, fs_call, q) < 0)
+			return err_set(err, ENOSPC, "virtio-fs: the device thread cannot watch "
+				       "queue %u", i);
+	}
+	return 0;
+}
+
+/* What the device offers: INDIRECT and EVENT_IDX only where the back end does them. */
+static uint64_t fs_features(const struct virtio_fs *fs)
+{
+	return fs->conn.features & (1ull << VIRTIO_F_INDIRECT_DESC | 1ull << VIRTIO_F_EVENT_IDX);
+}
+
+static int fs_connect(struct virtio_fs *fs, const char *sock, struct err *err)
+{
+	int r = vhu_connect(&fs->conn, sock);
+
+	if (r < 0)
+		return err_set(err, -r, "virtio-fs %s: cannot connect to the vhost-user socket "
+			       "%s: %s; is its daemon running?", fs->tag, sock, strerror(-r));
+	r = vhu_handshake(&fs->conn);
+	if (r < 0)
+		return err_set(err, -r, "virtio-fs %s: the vhost-user back end at %s did not "
+			       "answer the handshake: %s", fs->tag, sock, strerror(-r));
+	if (!(fs->conn.features & (1ull << VIRTIO_F_VERSION_1)))
+		return err_set(err, EPROTO, "virtio-fs %s: the back end at %s does not offer "
+			       "VIRTIO_F_VERSION_1", fs->tag, sock);
+	return 0;
+}
+
+int virtio_fs_create(struct pci_bus *bus, const struct guest_mem *mem, const char *sock,
+		     const char *tag, struct err *err)
+{
+	struct virtio_fs *fs;
+	int r;
+
+	if (virtio_fs_tag_check(tag) < 0)
+		return err_input(err, EINVAL, "virtio-fs: tag '%s': 1 to %d printable characters, "
+				 "no spaces or commas", tag, FS_TAG_MAX);
+	if (!mem->shared)
+		return err_set(err, EINVAL, "virtio-fs: guest RAM is not shared");
+	fs = calloc(1, sizeof(*fs));
+	if (!fs)
+		return err_set(err, ENOMEM, "virtio-fs: out of memory");
+	fs->bus = bus;
+	fs->mem = mem;
+	fs->conn.fd = -1;
+	snprintf(fs->tag, sizeof(fs->tag), "%s", tag);
+	for (unsigned i = 0; i < FS_QUEUES; i++)
+		fs->q[i] = (struct fs_queue){ .fs = fs, .index = i, .kick = -1, .call = -1 };
+	r = fs_connect(fs, sock, err);
+	if (r == 0)
+		r = fs_queues(fs, err);
+	if (r < 0)
+		goto fail;
+	fs->ops = (struct virtio_dev_ops){
+		.device_id = FS_DEVICE_ID,
+		.pci_class = 0x018000,		/* mass storage, other */
+		.features = fs_features(fs),
+		.nqueues = FS_QUEUES,
+		.queue_max = FS_QUEUE_SIZE,
+		.cfg_len = FS_CFG_LEN,
+		.external = true,
+		.cfg_read = fs_cfg_read,
+		.queue_notify = fs_notify,
+		.reset = fs_reset,
+		.destroy = fs_destroy,
+	};
+	r = virtio_pci_create(bus, &fs->ops, fs, mem, &fs->v);
+	if (r < 0) {
+		err_set(err, -r, "virtio-fs %s: cannot create the PCI function: %s", tag,
+			strerror(-r));
+		goto fail;
+	}
+	return 0;
+fail:
+	fs_free(fs);
+	return r;
+}
