@@ -2,7 +2,7 @@
 # with the busybox guest initramfs inside the lab; its /init prints the marker and leaves with
 # `reboot -f`, on which vfvm (without --reboot) must exit with status 0. vfvm runs as the
 # ordinary user vfvm with its seccomp filters on (docs/security.md).
-lab_timeout=60
+lab_timeout=120
 lab_devices=""
 
 run() {

@@ -3,7 +3,7 @@
 # run its local timer on both CPUs and route device interrupts through vfvm's I/O APIC.
 # In the default run again since 2026-12-06 (docs/lab.md: it was opt-in after a stop of the
 # whole lab machine before AP bring-up, issue 15, which has not recurred since).
-lab_timeout=90
+lab_timeout=150
 lab_devices=""
 
 VL_LOG=/tmp/linux-smp.log

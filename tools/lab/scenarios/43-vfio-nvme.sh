@@ -4,7 +4,7 @@
 # back identical after the page cache is dropped, and the nvme interrupts in /proc/interrupts
 # must be MSI-X and count up during the I/O, with no I/O timeout in dmesg (a lost interrupt).
 # docs/passthrough-tests.md.
-lab_timeout=90
+lab_timeout=150
 lab_devices=""
 
 VL_BDF=0000:00:05.0

@@ -4,7 +4,7 @@
 # e1000e driver with 10.0.9.1/24; the guest's e1000e driver must bind, bring the link up with
 # 10.0.9.2/24 and ping the lab through the hub; its option ROM must read as in the lab. Nothing
 # leaves QEMU. docs/passthrough-tests.md.
-lab_timeout=90
+lab_timeout=150
 lab_devices="
 e1000e-peer	09 -netdev hubport,id=labnet9,hubid=0 -device e1000e,addr=09.0,netdev=labnet9
 "

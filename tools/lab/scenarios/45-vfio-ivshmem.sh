@@ -5,7 +5,7 @@
 # the lab reads back after vfvm exited: both sides touch the same device memory, so the BAR is
 # the device's and not a copy. edu (0000:00:03.0, another IOMMU group) is passed to the same VM
 # too, and must answer through its BAR0. docs/passthrough-tests.md.
-lab_timeout=90
+lab_timeout=150
 lab_devices=""
 
 VL_BDF=0000:00:06.0
