@@ -16,23 +16,6 @@ VL_LOG=/tmp/vfio-e1000e.log
 # vl_initrd, vl_boot, vl_judge (inside the lab; the host reads this file for lab_devices only).
 [ -f /lab/scenarios/vfio-linux.lib ] && . /lab/scenarios/vfio-linux.lib
 
-# vl_peer: the peer NIC on the lab's e1000e driver, up, 10.0.9.1/24. Prints why on failure.
-vl_peer() {
-	_d=/sys/bus/pci/devices/$VL_PEER
-	[ -d $_d ] || { echo "no peer NIC $VL_PEER"; return 1; }
-	[ -e $_d/driver ] && echo $VL_PEER >$_d/driver/unbind
-	echo >$_d/driver_override
-	grep -q '^e1000e ' /proc/modules || insmod /guest/modules/e1000e.ko ||
-		{ echo "the lab could not load /guest/modules/e1000e.ko"; return 1; }
-	echo $VL_PEER >/sys/bus/pci/drivers_probe 2>/dev/null
-	for _i in $(seq 1 50); do [ -d $_d/net ] && break; sleep 0.2; done
-	_if=$(ls $_d/net 2>/dev/null | head -n 1)
-	[ -n "$_if" ] || { echo "peer $VL_PEER has no network interface (driver '$(basename "$(readlink $_d/driver)")')"; return 1; }
-	ip addr add 10.0.9.1/24 dev "$_if" && ip link set "$_if" up ||
-		{ echo "cannot configure $_if"; return 1; }
-	echo "peer: $VL_PEER is $_if, 10.0.9.1/24"
-}
-
 run() {
 	[ -c /dev/kvm ] || { lab_fail "no /dev/kvm"; return; }
 	[ -f /guest/modules/e1000e.ko ] || { lab_fail "no /guest/modules/e1000e.ko in the lab image"; return; }
