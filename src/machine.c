@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "boot/boot.h"
@@ -617,6 +618,7 @@ static int machine_signals(struct vm *vm, struct err *err)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGUSR1);	/* dump the VM's state (machine_dump) */
+	sigaddset(&set, SIGCHLD);	/* a --share virtiofsd ended (machine_reap) */
 	m->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	sigaddset(&set, vcpu_kick_signal());
 	sigaction(vcpu_kick_signal(), &sa, NULL);
@@ -861,6 +863,24 @@ static void machine_watchdog(struct vm *vm, struct watchdog *w)
 	machine_exit(vm, MACHINE_EXIT_WATCHDOG);
 }
 
+/* A --share daemon that ends while the guest runs is said once; the guest's requests on that
+ * share then get no answer (docs/virtio.md), vfvm goes on. */
+static void machine_reap(struct vm *vm)
+{
+	for (unsigned i = 0; i < VM_MAX_FS; i++) {
+		struct virtiofsd *d = vm->fsd[i];
+		int st;
+
+		if (!d || d->pid <= 0 || waitpid(d->pid, &st, WNOHANG) != d->pid)
+			continue;
+		d->pid = 0;
+		fprintf(stderr, "vfvm: --share %s: virtiofsd exited (%s %d) while the guest ran; "
+			"the share stops answering the guest\n", vm->cfg.fs[i].dir,
+			WIFEXITED(st) ? "status" : "signal",
+			WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+	}
+}
+
 static void machine_event(struct vm *vm, void *ptr)
 {
 	struct machine *m = vm->machine;
@@ -877,6 +897,8 @@ static void machine_event(struct vm *vm, void *ptr)
 			return;
 		if (si.ssi_signo == SIGUSR1)
 			machine_dump(vm, "SIGUSR1");
+		else if (si.ssi_signo == SIGCHLD)
+			machine_reap(vm);
 		else
 			machine_exit(vm, 128 + (int)si.ssi_signo);
 	} else {

@@ -102,6 +102,13 @@ static enum virtiofsd_flavor flavor_of(const char *bin)
 
 static void child_exec(char *const argv[])
 {
+	sigset_t none;
+
+	/* vfvm blocks the signals its signalfd takes; the daemon must get SIGTERM (below, and
+	 * from virtiofsd_stop) and would inherit the mask through exec. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
 	/* The daemon must not outlive a vfvm that is killed outright. */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	execv(argv[0], argv);

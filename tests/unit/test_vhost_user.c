@@ -19,6 +19,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 #include "virtio/vhost_user.h"
 #include "virtio/virtiofsd.h"
@@ -284,6 +286,38 @@ static void test_share_missing_dir(void **s)
 	assert_int_equal(d.dir[0], 0);
 }
 
+/* vfvm blocks SIGTERM (its signalfd takes it): the daemon must still stop at SIGTERM, not
+ * only at the SIGKILL 2 s later, and so must have an empty signal mask. */
+static void test_virtiofsd_sigterm(void **s)
+{
+	struct virtiofsd d;
+	struct err e = { 0 };
+	struct timespec t0, t1;
+	char bin[256], dir[] = "/tmp/vfvm-share.XXXXXX";
+	sigset_t set, old;
+	double took;
+
+	(void)s;
+	if (getuid() != 0 || virtiofsd_find(getenv("PATH"), bin, sizeof(bin)) < 0) {
+		printf("SKIP test_virtiofsd_sigterm: needs root and a virtiofsd\n");
+		skip();
+	}
+	assert_non_null(mkdtemp(dir));
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGCHLD);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	assert_int_equal(virtiofsd_start(&d, bin, dir, &e), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	virtiofsd_stop(&d);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	took = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	rmdir(dir);
+	if (took >= 1.5)
+		fail_msg("virtiofsd took %.2f s to stop: SIGTERM did not reach it", took);
+}
+
 /* ---- a real virtiofsd: a driver-side split ring in a memfd ---- */
 
 #define QSZ	8
@@ -505,6 +539,7 @@ int main(void)
 		cmocka_unit_test(test_find_and_argv),
 		cmocka_unit_test(test_rootfs),
 		cmocka_unit_test(test_share_missing_dir),
+		cmocka_unit_test(test_virtiofsd_sigterm),
 		cmocka_unit_test_setup_teardown(test_virtiofsd_read, drv_setup, drv_teardown),
 		cmocka_unit_test_setup_teardown(test_virtiofsd_killed, drv_setup, drv_teardown),
 	};
