@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "net/tap.h"
 #include "virtio/blk.h"
 
 const char cli_run_help[] =
@@ -23,6 +24,9 @@ const char cli_run_help[] =
 	"  --device SPEC        PCI device (repeatable), e.g. testdev, vfio,host=0000:01:00.0\n"
 	"  --disk PATH[,ro][,cache=none|writeback][,serial=S]\n"
 	"                       virtio-blk disk on a raw image (repeatable, up to 8)\n"
+	"  --net tap[,ifname=NAME][,mac=MAC][,vhost=on|off]\n"
+	"                       virtio-net NIC on a tap vfvm creates (or the existing NAME)\n"
+	"                       (repeatable, up to 4)\n"
 	"  --seccomp MODE       per-thread system call filters: on (default), log, off (unsafe)\n"
 	"  --user NAME          started as root: become user NAME once set-up is done\n";
 
@@ -123,6 +127,19 @@ static int cli_parse_disk(const char *val, struct vm_config *cfg, struct err *er
 	return 0;
 }
 
+/* --net: the syntax now; the tap is opened by machine.c with the other input files. */
+static int cli_parse_net(const char *val, struct vm_config *cfg, struct err *err)
+{
+	struct net_opts o;
+
+	if (cfg->nnets >= VM_MAX_NETS)
+		return err_input(err, E2BIG, "too many --net options; at most %d", VM_MAX_NETS);
+	if (net_opts_parse(val, &o, err))
+		return -EINVAL;
+	cfg->nets[cfg->nnets++] = val;
+	return 0;
+}
+
 static void cli_defaults(struct vm_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -134,7 +151,7 @@ static void cli_defaults(struct vm_config *cfg)
 
 enum { OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_MODULE, OPT_MEMORY, OPT_CPUS, OPT_COMPAT,
        OPT_SERIAL, OPT_DEBUG_EXIT, OPT_REBOOT, OPT_STATS, OPT_DEVICE, OPT_SECCOMP, OPT_USER,
-       OPT_WATCHDOG, OPT_DISK,
+       OPT_WATCHDOG, OPT_DISK, OPT_NET,
        OPT_NR };
 
 static const struct {
@@ -158,6 +175,7 @@ static const struct {
 	[OPT_USER] = { "user", true, false },
 	[OPT_WATCHDOG] = { "watchdog", true, false },
 	[OPT_DISK] = { "disk", true, true },
+	[OPT_NET] = { "net", true, true },
 };
 
 /* Match "--name" or "--name=value"; returns the option index or -1. */
@@ -247,6 +265,8 @@ static int cli_apply(int opt, char *val, struct vm_config *cfg, struct err *err)
 		return cli_parse_watchdog(val, &cfg->watchdog, err);
 	case OPT_DISK:
 		return cli_parse_disk(val, cfg, err);
+	case OPT_NET:
+		return cli_parse_net(val, cfg, err);
 	}
 	return err_input(err, EINVAL, "internal: unknown option");
 }

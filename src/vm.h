@@ -16,6 +16,7 @@
 #define VM_MAX_CPUS 64
 #define VM_MAX_DEVICES 32
 #define VM_MAX_DISKS 8
+#define VM_MAX_NETS 4
 
 struct pic;
 struct ioapic;
@@ -30,6 +31,7 @@ struct kvm_irq_routing;
 struct machine;
 struct kvm_cpuid2;
 struct blk_image;
+struct tap;
 
 #define VM_MAX_SLOTS 512
 
@@ -49,6 +51,8 @@ struct vm_config {
 	unsigned ndevices;
 	const char *disks[VM_MAX_DISKS];	/* raw --disk arguments (src/virtio/blk.h) */
 	unsigned ndisks;
+	const char *nets[VM_MAX_NETS];		/* raw --net arguments (src/net/tap.h) */
+	unsigned nnets;
 	enum sandbox_mode seccomp;	/* --seccomp (docs/security.md) */
 	const char *user;		/* --user NAME: drop root before the guest runs */
 };
@@ -86,6 +90,7 @@ struct vm {
 	struct vfio_vm *vfio;		/* VFIO container and devices (src/vfio/vfio_vm.c) */
 	struct sandbox *sandbox;	/* the threads' seccomp filters (sandbox.c) */
 	struct blk_image *disks[VM_MAX_DISKS];	/* --disk images, open and locked */
+	struct tap *taps[VM_MAX_NETS];		/* --net taps until their device owns them */
 	int boot_fds[BOOT_KEEP_FDS];	/* kernel/initrd/modules kept open for --reboot */
 
 	struct kvm_irq_routing *routes;	/* staged GSI routing table (kvm.c) */
