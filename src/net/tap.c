@@ -291,7 +291,9 @@ static void tap_rx_wait(void *be, bool on)
 	if (!t->host || on == t->watched)
 		return;
 	if (!on) {
-		t->host->unwatch_fd(t->host->opaque, t->fd);
+		/* At tear-down the device thread is gone and its ops with it (pci_teardown). */
+		if (t->host->unwatch_fd)
+			t->host->unwatch_fd(t->host->opaque, t->fd);
 		t->watched = false;
 		return;
 	}

@@ -444,27 +444,33 @@ static void ctrl_notify(struct virtio_net *n)
 	bool pushed = false;
 	int r;
 
-	while ((r = vq_pop(vq, &c)) == 1) {
-		uint8_t ack;
+	for (;;) {
+		while ((r = vq_pop(vq, &c)) == 1) {
+			uint8_t ack;
 
-		/* §5.1.6.5: the ack byte is the last device-writable byte; none is a broken chain. */
-		if (!c.in_len) {
-			vq->fault = "a control command has no device-writable ack byte";
-			r = -EPROTO;
-			break;
+			/* §5.1.6.5: the ack is the last device-writable byte; none: a broken chain. */
+			if (!c.in_len) {
+				vq->fault = "a control command has no device-writable ack byte";
+				r = -EPROTO;
+				break;
+			}
+			ack = ctrl_cmd(n, &c);
+			vq_chain_write(&c, c.in_len - 1, &ack, 1);
+			vq_push(vq, c.head, 1);
+			if (ack == VIRTIO_NET_OK)
+				n->st.ctrl_ok++;
+			else
+				n->st.ctrl_err++;
+			pushed = true;
 		}
-		ack = ctrl_cmd(n, &c);
-		vq_chain_write(&c, c.in_len - 1, &ack, 1);
-		vq_push(vq, c.head, 1);
-		if (ack == VIRTIO_NET_OK)
-			n->st.ctrl_ok++;
-		else
-			n->st.ctrl_err++;
-		pushed = true;
-	}
-	if (r < 0) {
-		virtio_queue_fault(n->v, VNET_CTRLQ);
-		return;
+		if (r < 0) {
+			virtio_queue_fault(n->v, VNET_CTRLQ);
+			return;
+		}
+		/* EVENT_IDX: Linux kicks the next command only if avail_event asks (§2.7.10). */
+		vq_want_notify(vq);
+		if (!vq_has_avail(vq))
+			break;
 	}
 	if (pushed)
 		virtio_queue_interrupt(n->v, VNET_CTRLQ);
