@@ -36,14 +36,19 @@ done
 v=$(ls $d | grep '^virtio')
 ok netdev "$ifc, mac $(cat /sys/class/net/$ifc/address), features $(cat $d/$v/features)"
 ip link set $ifc up && ip addr add 10.0.2.15/24 dev $ifc || no up "ip failed"
+# operstate follows the carrier through linkwatch, up to a second later.
 for i in 1 2 3 4 5 6 7 8 9 10; do
-	[ "$(cat /sys/class/net/$ifc/carrier 2>/dev/null)" = 1 ] && break
+	[ "$(cat /sys/class/net/$ifc/operstate 2>/dev/null)" = up ] && break
 	sleep 1
 done
 [ "$(cat /sys/class/net/$ifc/operstate)" = up ] && ok link "operstate up, carrier $(cat /sys/class/net/$ifc/carrier)" ||
 	no link "operstate $(cat /sys/class/net/$ifc/operstate)"
-# The lab's receiver of our transfer is up before READY; the lab sends once it sees READY.
-(nc -l -p 5000 </dev/null | md5sum >/tmp/rx.sum; echo done >/tmp/rx.done) &
+# Our receiver is up before READY; the lab sends once it sees READY. busybox nc ends when
+# the peer closes its half, so a receiver's stdin must stay open (a FIFO held by fd 3), or
+# its EOF would close the connection before the data came.
+mkfifo /tmp/hold
+(nc -l -p 5000 </tmp/hold | md5sum >/tmp/rx.sum; echo done >/tmp/rx.done) &
+exec 3>/tmp/hold
 sleep 1
 echo "vt: READY"
 for i in 1 2 3 4 5 6 7 8 9 10; do
@@ -95,8 +100,11 @@ net_run() {
 	else
 		echo "lab: FAIL tap: no $NET_IF after 10 s" | tee -a /tmp/net-lab
 	fi
-	nc -l -p 5001 </dev/null >/tmp/net-rx &
+	# The receiver's stdin stays open (see the guest's side): a FIFO held by fd 3.
+	rm -f /tmp/net-hold && mkfifo /tmp/net-hold
+	nc -l -p 5001 </tmp/net-hold >/tmp/net-rx &
 	_nc=$!
+	exec 3>/tmp/net-hold
 	if net_wait_log '^vt: READY' 150; then
 		echo "lab: guest ready after $(($(date +%s) - _s)) s"
 		ping -c 5 -W 2 10.0.2.15 >/tmp/net-ping 2>&1
@@ -110,6 +118,7 @@ net_run() {
 	# The receiver waits for the guest's transfer; a guest that never ends must not hang us.
 	net_wait_log '^never$' 200
 	[ -f $VL_LOG.st ] || { echo "lab: vfvm still running; killing it"; kill $(pidof vfvm) 2>/dev/null; sleep 2; }
+	exec 3>&-
 	kill $_nc 2>/dev/null
 	wait
 	sed 's/^/    /' $VL_LOG
