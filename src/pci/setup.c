@@ -11,6 +11,7 @@
 #include "../vfio/vfio_vm.h"
 #include "../net/tap.h"
 #include "../virtio/blk.h"
+#include "../virtio/net.h"
 #include "../cpuid.h"
 
 /* A level-triggered I/O APIC pin was EOI'd: devices with external INTx (VFIO) unmask it. */
@@ -43,6 +44,7 @@ static int pci_nets(struct vm *vm, struct pci_bus *b, struct err *err)
 		if (r)
 			return err_set(err, -r, "--net %s: cannot create the virtio-net device: %s",
 				       vm->cfg.nets[i], strerror(-r));
+		vnet_print_stats_at_exit(n, vm->cfg.stats);
 	}
 	return 0;
 }

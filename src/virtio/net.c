@@ -3,6 +3,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "virtio/net.h"
@@ -37,6 +38,7 @@ struct virtio_net {
 	uint32_t rx_pending;
 	bool rx_waiting;		/* the back end's input is being watched */
 	uint16_t rx_tried;		/* chains the pending frame was found too big for */
+	bool print_stats;
 	struct vq_seg segs[VNET_MAX_SEGS];
 	struct vq_seg first_segs[VNET_MAX_SEGS];
 	struct { uint16_t head; uint32_t len; } used[VNET_QUEUE_SIZE];
@@ -552,7 +554,16 @@ static void vnet_free(struct virtio_net *n)
 static void vnet_destroy(struct virtio_pci *v)
 {
 	struct virtio_net *n = v->priv;
+	const struct vnet_stats *s = &n->st;
 
+	if (n->print_stats)
+		fprintf(stderr, "vfvm: %s: rx %llu frames %llu bytes (dropped %llu, filtered %llu), "
+			"tx %llu frames %llu bytes (dropped %llu), control ok %llu err %llu\n",
+			v->d->name, (unsigned long long)s->rx_packets,
+			(unsigned long long)s->rx_bytes, (unsigned long long)s->rx_dropped,
+			(unsigned long long)s->rx_filtered, (unsigned long long)s->tx_packets,
+			(unsigned long long)s->tx_bytes, (unsigned long long)s->tx_dropped,
+			(unsigned long long)s->ctrl_ok, (unsigned long long)s->ctrl_err);
 	rx_wait(n, false);
 	vnet_free(n);
 }
@@ -604,6 +615,11 @@ int virtio_net_create(struct pci_bus *b, const struct guest_mem *mem, const uint
 const struct vnet_stats *vnet_stats(const struct virtio_net *n)
 {
 	return &n->st;
+}
+
+void vnet_print_stats_at_exit(struct virtio_net *n, bool on)
+{
+	n->print_stats = on;
 }
 
 struct virtio_pci *vnet_transport(struct virtio_net *n)

@@ -103,6 +103,8 @@ int virtio_net_create(struct pci_bus *b, const struct guest_mem *mem, const uint
 /* The back end has input (device thread, VM lock held): deliver what the guest has room for. */
 void vnet_rx(struct virtio_net *n);
 const struct vnet_stats *vnet_stats(const struct virtio_net *n);
+/* --stats: the device prints its counters in one line on stderr when it is destroyed. */
+void vnet_print_stats_at_exit(struct virtio_net *n, bool on);
 struct virtio_pci *vnet_transport(struct virtio_net *n);
 
 /* Header checks, exposed for the unit tests: 0, or -EINVAL for a header the negotiated

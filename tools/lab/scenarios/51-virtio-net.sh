@@ -124,6 +124,10 @@ net_run() {
 	sed 's/^/    /' $VL_LOG
 	sed 's/^/    err: /' $VL_LOG.err
 	echo "vfvm exited with status $(cat $VL_LOG.st) after $(($(date +%s) - _s)) s"
+	# Exits to vfvm per frame: every exit of the run (boot included) over the frames moved.
+	_ex=$(sed -n 's/^vfvm: exits: io \([0-9]*\), mmio \([0-9]*\),.*/\2/p' $VL_LOG.err)
+	_fr=$(sed -n 's/.*virtio-net.*: rx \([0-9]*\) frames.*tx \([0-9]*\) frames.*/\1 \2/p' $VL_LOG.err)
+	echo "lab: vhost=$1: mmio exits of the whole run ${_ex:-?}, frames rx+tx ${_fr:-?}" | tee -a /tmp/net-lab
 }
 
 # net_judge VHOST: every check of one run.
@@ -142,6 +146,8 @@ net_judge() {
 	grep -q '^vt: DONE' $VL_LOG || _f="$_f guest-done"
 	[ "$(cat $VL_LOG.st)" = 0 ] || _f="$_f vfvm-status($(cat $VL_LOG.st))"
 	[ -e /sys/class/net/$NET_IF ] && _f="$_f tap-left-behind"
+	grep -q "^vfvm: virtio-net $NET_IF: rx [1-9][0-9]* frames .*tx [1-9][0-9]* frames .*(dropped 0)" $VL_LOG.err ||
+		_f="$_f device-stats"
 	[ -z "$_f" ] && return 0
 	_last=$(grep -E '^vt: FAIL' $VL_LOG | head -n 1)
 	lab_fail "vhost=$1 failed:$_f; vfvm status $(cat $VL_LOG.st); $_last"
