@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "net/tap.h"
 #include "virtio/blk.h"
 #include "virtio/fs.h"
 
@@ -29,6 +30,9 @@ const char cli_run_help[] =
 	"                       the guest mounts it with mount -t virtiofs T (default tag: share)\n"
 	"  --vhost-user-fs SOCKET,tag=T\n"
 	"                       virtio-fs served by a virtiofsd already listening on SOCKET\n"
+	"  --net tap[,ifname=NAME][,mac=MAC][,vhost=on|off]\n"
+	"                       virtio-net NIC on a tap vfvm creates (or the existing NAME)\n"
+	"                       (repeatable, up to 4)\n"
 	"  --seccomp MODE       per-thread system call filters: on (default), log, off (unsafe)\n"
 	"  --user NAME          started as root: become user NAME once set-up is done\n";
 
@@ -170,6 +174,19 @@ static int cli_parse_fs(char *val, bool share, struct vm_config *cfg, struct err
 	return 0;
 }
 
+/* --net: the syntax now; the tap is opened by machine.c with the other input files. */
+static int cli_parse_net(const char *val, struct vm_config *cfg, struct err *err)
+{
+	struct net_opts o;
+
+	if (cfg->nnets >= VM_MAX_NETS)
+		return err_input(err, E2BIG, "too many --net options; at most %d", VM_MAX_NETS);
+	if (net_opts_parse(val, &o, err))
+		return -EINVAL;
+	cfg->nets[cfg->nnets++] = val;
+	return 0;
+}
+
 static void cli_defaults(struct vm_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -181,7 +198,7 @@ static void cli_defaults(struct vm_config *cfg)
 
 enum { OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_MODULE, OPT_MEMORY, OPT_CPUS, OPT_COMPAT,
        OPT_SERIAL, OPT_DEBUG_EXIT, OPT_REBOOT, OPT_STATS, OPT_DEVICE, OPT_SECCOMP, OPT_USER,
-       OPT_WATCHDOG, OPT_DISK, OPT_SHARE, OPT_VHOST_USER_FS,
+       OPT_WATCHDOG, OPT_DISK, OPT_SHARE, OPT_VHOST_USER_FS, OPT_NET,
        OPT_NR };
 
 static const struct {
@@ -207,6 +224,7 @@ static const struct {
 	[OPT_DISK] = { "disk", true, true },
 	[OPT_SHARE] = { "share", true, true },
 	[OPT_VHOST_USER_FS] = { "vhost-user-fs", true, true },
+	[OPT_NET] = { "net", true, true },
 };
 
 /* Match "--name" or "--name=value"; returns the option index or -1. */
@@ -299,6 +317,8 @@ static int cli_apply(int opt, char *val, struct vm_config *cfg, struct err *err)
 	case OPT_SHARE:
 	case OPT_VHOST_USER_FS:
 		return cli_parse_fs(val, opt == OPT_SHARE, cfg, err);
+	case OPT_NET:
+		return cli_parse_net(val, cfg, err);
 	}
 	return err_input(err, EINVAL, "internal: unknown option");
 }

@@ -29,6 +29,7 @@
 #include "mptable.h"
 #include "pci/pci.h"
 #include "vcpu.h"
+#include "net/tap.h"
 #include "virtio/blk.h"
 #include "virtio/virtiofsd.h"
 
@@ -707,6 +708,26 @@ static int machine_shares(struct vm *vm, struct err *err)
 	return 0;
 }
 
+/* --net taps made (or attached to) with the other input files, before /dev/kvm: no
+ * /dev/net/tun or no CAP_NET_ADMIN is found before anything else is acquired. */
+static int machine_nets(struct vm *vm, struct err *err)
+{
+	for (unsigned i = 0; i < vm->cfg.nnets; i++) {
+		struct net_opts o;
+		int r;
+
+		if ((r = net_opts_parse(vm->cfg.nets[i], &o, err)))
+			return r;
+		if (o.vhost == NET_VHOST_ON)
+			return err_input(err, ENOTSUP, "--net %s: vhost=on: this vfvm has no vhost-net "
+					 "data path yet; leave vhost= out or use vhost=off",
+					 vm->cfg.nets[i]);
+		if ((r = tap_open(&o, &vm->taps[i], err)))
+			return r;
+	}
+	return 0;
+}
+
 static int machine_setup(struct vm *vm, struct err *err)
 {
 	struct machine *m = vm->machine;
@@ -719,7 +740,8 @@ static int machine_setup(struct vm *vm, struct err *err)
 	/* Everything that can be bad input is checked before /dev/kvm is opened. */
 	if ((r = machine_signals(vm, err)) || (r = machine_ram(vm, err)) ||
 	    (r = machine_boot(vm, err)) || (r = machine_disks(vm, err)) ||
-	    (r = machine_shares(vm, err)))
+	    (r = machine_shares(vm, err)) ||
+	    (r = machine_nets(vm, err)))
 		return r;
 	if (vm->cfg.user && (r = sandbox_user_check(vm->cfg.user, err)))
 		return r;
@@ -991,6 +1013,8 @@ static void machine_teardown(struct vm *vm)
 		blk_image_close(vm->disks[i]);
 		free(vm->disks[i]);
 	}
+	for (unsigned i = 0; i < VM_MAX_NETS; i++)
+		tap_close(vm->taps[i]);		/* those no device took over */
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		vcpu_free(vm->vcpus[i]);
 	for (int i = 0; i < 2; i++)

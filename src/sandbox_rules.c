@@ -1,6 +1,7 @@
 /* sandbox_rules.c - the seccomp allow-lists of vfvm's threads as one table (pure data and its
  * logic, unit-tested without a kernel); sandbox.c compiles it with libseccomp. */
 #include <errno.h>
+#include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <linux/vfio.h>
 #include <sched.h>
@@ -63,6 +64,10 @@ static const struct sb_rule sb_rules[] = {
 	/* Stopping --share's virtiofsd at tear-down (by its pidfd: kill(2), which could signal
 	 * any process, stays out), and removing its socket. */
 	SC(M, pidfd_send_signal), SC(M, wait4), SC(M, unlink), SC(M, rmdir),
+	/* virtio-net on a tap: frames sent (writev) from the thread that took the transmit
+	 * queue's notification and read (read) on the device thread; the offloads the guest
+	 * negotiated are set (TUNSETOFFLOAD) on the vCPU that wrote FEATURES_OK. */
+	SC(V | I, writev), IOC(V, TUNSETOFFLOAD),
 
 	/* Raising interrupts: from whichever thread a device model runs on. */
 	IOC(ALL, KVM_IRQ_LINE), IOC(ALL, KVM_SIGNAL_MSI),

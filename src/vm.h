@@ -17,6 +17,7 @@
 #define VM_MAX_DEVICES 32
 #define VM_MAX_DISKS 8
 #define VM_MAX_FS 4
+#define VM_MAX_NETS 4
 
 struct pic;
 struct ioapic;
@@ -32,6 +33,7 @@ struct machine;
 struct kvm_cpuid2;
 struct blk_image;
 struct virtiofsd;
+struct tap;
 
 #define VM_MAX_SLOTS 512
 
@@ -54,6 +56,8 @@ struct vm_config {
 	/* --share HOSTDIR[,tag=T] (dir set) and --vhost-user-fs SOCKET,tag=T (sock set). */
 	struct { const char *dir, *sock; char tag[40]; } fs[VM_MAX_FS];
 	unsigned nfs;
+	const char *nets[VM_MAX_NETS];		/* raw --net arguments (src/net/tap.h) */
+	unsigned nnets;
 	enum sandbox_mode seccomp;	/* --seccomp (docs/security.md) */
 	const char *user;		/* --user NAME: drop root before the guest runs */
 };
@@ -92,6 +96,7 @@ struct vm {
 	struct sandbox *sandbox;	/* the threads' seccomp filters (sandbox.c) */
 	struct blk_image *disks[VM_MAX_DISKS];	/* --disk images, open and locked */
 	struct virtiofsd *fsd[VM_MAX_FS];	/* --share daemons, started by machine.c */
+	struct tap *taps[VM_MAX_NETS];		/* --net taps until their device owns them */
 	int boot_fds[BOOT_KEEP_FDS];	/* kernel/initrd/modules kept open for --reboot */
 
 	struct kvm_irq_routing *routes;	/* staged GSI routing table (kvm.c) */

@@ -17,6 +17,7 @@ struct iot_watch {
 	int fd;
 	void (*cb)(void *arg, uint64_t count);
 	void *arg;
+	bool input;			/* not an eventfd: the callback reads (a tap) */
 };
 
 struct pci_iothread {
@@ -49,7 +50,9 @@ static void iot_dispatch(struct pci_iothread *t, int fd)
 		if (t->w[i].fd == fd)
 			w = t->w[i];
 	pthread_mutex_unlock(&t->wlock);
-	if (w.fd >= 0 && read(fd, &count, sizeof(count)) == sizeof(count))
+	if (w.fd >= 0 && w.input)
+		w.cb(w.arg, 0);
+	else if (w.fd >= 0 && read(fd, &count, sizeof(count)) == sizeof(count))
 		w.cb(w.arg, count);
 	pthread_mutex_unlock(t->lock);
 }
@@ -124,8 +127,8 @@ int pci_iothread_start(struct pci_iothread *t, const struct sandbox *sb)
 	return r;
 }
 
-int pci_iothread_watch(struct pci_iothread *t, int fd, void (*cb)(void *arg, uint64_t count),
-		       void *arg)
+static int iot_watch(struct pci_iothread *t, int fd, void (*cb)(void *arg, uint64_t count),
+		     void *arg, bool input)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
 	int slot = -1;
@@ -137,7 +140,7 @@ int pci_iothread_watch(struct pci_iothread *t, int fd, void (*cb)(void *arg, uin
 	if (slot < 0 && t->nw < INT_MAX / 2 && !iot_grow(t, t->nw * 2))
 		slot = t->nw / 2;
 	if (slot >= 0)
-		t->w[slot] = (struct iot_watch){ fd, cb, arg };
+		t->w[slot] = (struct iot_watch){ fd, cb, arg, input };
 	pthread_mutex_unlock(&t->wlock);
 	if (slot < 0)
 		return -ENOMEM;
@@ -148,6 +151,18 @@ int pci_iothread_watch(struct pci_iothread *t, int fd, void (*cb)(void *arg, uin
 		return r;
 	}
 	return 0;
+}
+
+int pci_iothread_watch(struct pci_iothread *t, int fd, void (*cb)(void *arg, uint64_t count),
+		       void *arg)
+{
+	return iot_watch(t, fd, cb, arg, false);
+}
+
+int pci_iothread_watch_input(struct pci_iothread *t, int fd, void (*cb)(void *arg, uint64_t count),
+			     void *arg)
+{
+	return iot_watch(t, fd, cb, arg, true);
 }
 
 void pci_iothread_unwatch(struct pci_iothread *t, int fd)

@@ -136,6 +136,18 @@ static int g_watch(void *o, int fd, void (*cb)(void *arg, uint64_t count), void 
 	return pci_iothread_watch(g->iot, fd, cb, arg);
 }
 
+static int g_watch_input(void *o, int fd, void (*cb)(void *arg, uint64_t count), void *arg)
+{
+	struct pci_glue *g = o;
+
+	if (!g->iot) {
+		g->iot = pci_iothread_new(&g->vm->lock);
+		if (!g->iot)
+			return -ENOMEM;
+	}
+	return pci_iothread_watch_input(g->iot, fd, cb, arg);
+}
+
 static void g_unwatch(void *o, int fd)
 {
 	struct pci_glue *g = o;
@@ -161,7 +173,8 @@ void pci_glue_ops(struct pci_glue *g, struct pci_host_ops *ops)
 		.route_free = g_route_free, .route_commit = g_route_commit,
 		.irqfd = g_irqfd, .signal_msi = g_signal_msi, .ioeventfd = g_ioeventfd,
 		.dma_read = g_dma_read, .dma_write = g_dma_write,
-		.watch_fd = g_watch, .unwatch_fd = g_unwatch, .exit_count = g_exit_count,
+		.watch_fd = g_watch, .unwatch_fd = g_unwatch, .watch_input = g_watch_input,
+		.exit_count = g_exit_count,
 		.bar_failed = g_bar_failed,
 		.opaque = g,
 	};

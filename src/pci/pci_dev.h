@@ -106,6 +106,9 @@ struct pci_host_ops {
 	/* Watch @fd (an ioeventfd) from the device thread; cb runs under the VM lock. */
 	int (*watch_fd)(void *opaque, int fd, void (*cb)(void *arg, uint64_t count), void *arg);
 	void (*unwatch_fd)(void *opaque, int fd);
+	/* Watch @fd, not an eventfd (a tap), for input: nothing is read for cb, which runs under
+	 * the VM lock on the device thread as long as @fd is readable. unwatch_fd ends it. */
+	int (*watch_input)(void *opaque, int fd, void (*cb)(void *arg, uint64_t count), void *arg);
 	/* Exits to vfvm so far (MMIO or port I/O), for the test device's exit counters. */
 	uint64_t (*exit_count)(void *opaque, bool mmio);
 	/* A decoding BAR at @addr could not be mapped (map_io/map_ram said @err < 0): it stays
@@ -367,6 +370,10 @@ struct pci_iothread *pci_iothread_new(pthread_mutex_t *lock);
 int pci_iothread_start(struct pci_iothread *t, const struct sandbox *sb);
 int pci_iothread_watch(struct pci_iothread *t, int fd, void (*cb)(void *arg, uint64_t count),
 		       void *arg);
+/* As pci_iothread_watch for an fd that is not an eventfd (a tap): nothing is read before @cb,
+ * which must read (or unwatch) while @fd stays readable, or it is called again. */
+int pci_iothread_watch_input(struct pci_iothread *t, int fd, void (*cb)(void *arg, uint64_t count),
+			     void *arg);
 void pci_iothread_unwatch(struct pci_iothread *t, int fd);
 /* Stop and join the thread (call without the lock), free everything. NULL is fine. */
 void pci_iothread_free(struct pci_iothread *t);

@@ -9,8 +9,10 @@
 #include "kvm_glue.h"
 #include "../legacy/ioapic.h"
 #include "../vfio/vfio_vm.h"
+#include "../net/tap.h"
 #include "../virtio/blk.h"
 #include "../virtio/fs.h"
+#include "../virtio/net.h"
 #include "../cpuid.h"
 
 /* A level-triggered I/O APIC pin was EOI'd: devices with external INTx (VFIO) unmask it. */
@@ -23,6 +25,29 @@ static void pci_ioapic_eoi(void *opaque, unsigned pin)
 static struct pci_glue *glue(struct vm *vm)
 {
 	return (struct pci_glue *)vm->pci;
+}
+
+/* One virtio-net function per --net, on the tap machine.c opened; the device owns it now. */
+static int pci_nets(struct vm *vm, struct pci_bus *b, struct err *err)
+{
+	for (unsigned i = 0; i < vm->cfg.nnets; i++) {
+		struct tap *t = vm->taps[i];
+		struct virtio_net *n;
+		struct net_opts o;
+		int r;
+
+		if (!t || net_opts_parse(vm->cfg.nets[i], &o, err))
+			return err_set(err, EINVAL, "--net %s: no tap", vm->cfg.nets[i]);
+		if (!o.mac_set)
+			net_mac_derive(vm->cfg.boot.kernel, i, o.mac);
+		vm->taps[i] = NULL;
+		r = tap_net_create(t, b, &vm->mem, o.mac, &n);
+		if (r)
+			return err_set(err, -r, "--net %s: cannot create the virtio-net device: %s",
+				       vm->cfg.nets[i], strerror(-r));
+		vnet_print_stats_at_exit(n, vm->cfg.stats);
+	}
+	return 0;
 }
 
 int pci_setup(struct vm *vm, pci_gsi_line_fn *gsi_line, struct err *err)
@@ -67,6 +92,8 @@ int pci_setup(struct vm *vm, pci_gsi_line_fn *gsi_line, struct err *err)
 		if (r)
 			return r;
 	}
+	if ((r = pci_nets(vm, &g->bus, err)))
+		return r;
 	/* Passed-through devices DMA into guest RAM through the IOMMU: map it all now. */
 	return vfio_vm_map_ram(vm, err);
 }
@@ -78,7 +105,7 @@ int pci_start(struct vm *vm, struct err *err)
 
 	/* Made now, by the main thread, before any filter: a vCPU thread (whose filter has no
 	 * clone) would otherwise create it on a guest's first MSI-X programming. */
-	if (!g || (!vm->cfg.ndevices && !vm->cfg.ndisks && !vm->cfg.nfs))
+	if (!g || (!vm->cfg.ndevices && !vm->cfg.ndisks && !vm->cfg.nfs && !vm->cfg.nnets))
 		return 0;
 	if (!g->iot)
 		g->iot = pci_iothread_new(&vm->lock);
@@ -135,6 +162,7 @@ void pci_teardown(struct vm *vm)
 	g->iot = NULL;
 	g->bus.ops.watch_fd = NULL;
 	g->bus.ops.unwatch_fd = NULL;
+	g->bus.ops.watch_input = NULL;
 	pci_bus_destroy(&g->bus);
 	if (g->cf8_registered)
 		bus_unregister(&vm->pio, 0xcf8);

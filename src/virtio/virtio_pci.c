@@ -125,7 +125,8 @@ static void status_write(struct virtio_pci *v, uint8_t s)
 		return;
 	}
 	if ((s & VIRTIO_S_FEATURES_OK) && !(v->status & VIRTIO_S_FEATURES_OK) &&
-	    ((v->guest_features & ~dev_features(v)) || !virtio_has(v, VIRTIO_F_VERSION_1)))
+	    ((v->guest_features & ~dev_features(v)) || !virtio_has(v, VIRTIO_F_VERSION_1) ||
+	     (v->ops->features_ok && !v->ops->features_ok(v))))
 		s &= ~VIRTIO_S_FEATURES_OK;
 	/* The driver may not clear bits (§2.1.2) other than by a reset; NEEDS_RESET is ours. */
 	v->status |= s;

@@ -56,6 +56,9 @@ struct virtio_dev_ops {
 	/* Device configuration access (little-endian bytes), cfg_len bounds checked already. */
 	void (*cfg_read)(struct virtio_pci *v, unsigned off, void *data, unsigned len);
 	void (*cfg_write)(struct virtio_pci *v, unsigned off, const void *data, unsigned len);
+	/* Optional: may refuse the driver's feature set (v->guest_features) when it sets
+	 * FEATURES_OK (§2.2: dependencies between bits), and applies what was agreed. */
+	bool (*features_ok)(struct virtio_pci *v);
 	/* Queue @q may have new buffers (a notification, or DRIVER_OK). VM lock held. */
 	void (*queue_notify)(struct virtio_pci *v, unsigned q);
 	/* The driver reset the device (§2.4): drop in-flight state. */

@@ -210,6 +210,11 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *c)
 	return 1;
 }
 
+void vq_rewind(struct virtqueue *vq, uint16_t n)
+{
+	vq->last_avail -= n;
+}
+
 bool vq_has_avail(const struct virtqueue *vq)
 {
 	if (!vq->ready || vq->fault)
@@ -253,12 +258,25 @@ bool vq_should_notify(struct virtqueue *vq)
 	return (uint16_t)(new - ev - 1) < (uint16_t)(new - old);
 }
 
-void vq_want_notify(struct virtqueue *vq)
+void vq_want_notify_ahead(struct virtqueue *vq, uint16_t ahead)
 {
 	if (!vq->ready || !vq->event_idx)
 		return;
-	st16(vq->used + 4 + 8 * vq->size, vq->last_avail);	/* avail_event */
+	st16(vq->used + 4 + 8 * vq->size, vq->last_avail + ahead);	/* avail_event */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+void vq_want_notify(struct virtqueue *vq)
+{
+	vq_want_notify_ahead(vq, 0);
+}
+
+uint16_t vq_avail_count(const struct virtqueue *vq)
+{
+	if (!vq->ready || vq->fault)
+		return 0;
+	return le16toh(__atomic_load_n((uint16_t *)(vq->avail + 2), __ATOMIC_ACQUIRE)) -
+	       vq->last_avail;
 }
 
 /* Copies between @buf and the chain's readable (@to_chain false) or writable part. */

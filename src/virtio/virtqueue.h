@@ -71,6 +71,9 @@ void vq_reset(struct virtqueue *vq);
  * stays stopped (every later call returns -EPROTO) until vq_reset().
  */
 int vq_pop(struct virtqueue *vq, struct vq_chain *c);
+/* Gives back the last @n chains vq_pop() took and nobody pushed, to be popped again (a device
+ * that needs several buffers for one packet and found too few, virtio 1.2 §5.1.6.4). */
+void vq_rewind(struct virtqueue *vq, uint16_t n);
 /* Has the driver made entries available that vq_pop() has not taken? */
 bool vq_has_avail(const struct virtqueue *vq);
 /* Puts @head back on the used ring with @len bytes written (§2.7.8), visible to the driver. */
@@ -81,6 +84,11 @@ bool vq_should_notify(struct virtqueue *vq);
 /* With EVENT_IDX, asks the driver to notify once it makes entry last_avail available
  * (avail_event, §2.7.10); call before re-checking the ring so no notification is lost. */
 void vq_want_notify(struct virtqueue *vq);
+/* As vq_want_notify, but for entry last_avail + @ahead: a device that looked at @ahead
+ * entries, found them too few and rewound them wants to hear of the next one. */
+void vq_want_notify_ahead(struct virtqueue *vq, uint16_t ahead);
+/* Entries the driver made available that vq_pop() has not taken. */
+uint16_t vq_avail_count(const struct virtqueue *vq);
 /* The chain's readable bytes from @off into @dst (up to @len); the count copied. */
 uint32_t vq_chain_read(const struct vq_chain *c, uint32_t off, void *dst, uint32_t len);
 /* @len bytes of @src into the chain's writable part at @off; the count copied. */

@@ -125,6 +125,54 @@ wait "$hold" 2>/dev/null
 check "--share missing directory" "--share .*/no-such-dir: no such directory" \
 	run --kernel "$mb" --share "$dir/no-such-dir"
 check "--share bad tag" "tag 'a b'" run --kernel "$mb" --share "$dir,tag=a b"
+# --net (docs/cli.md): bad syntax is usage (exit 2), all before anything is opened.
+check "--net no back end" "--net user: unknown network back end 'user'" run --kernel "$mb" --net user
+check "--net unknown option" "--net tap,queues=2: unknown option 'queues=2'" \
+	run --kernel "$mb" --net tap,queues=2
+check "--net bad mac" "mac=52:54:00:12:34 is not a MAC address" \
+	run --kernel "$mb" --net tap,mac=52:54:00:12:34
+check "--net multicast mac" "mac=01:00:5e:00:00:01 is a multicast or zero address" \
+	run --kernel "$mb" --net tap,mac=01:00:5e:00:00:01
+check "--net long ifname" "ifname '0123456789abcdef' is not an interface name" \
+	run --kernel "$mb" --net tap,ifname=0123456789abcdef
+check "--net bad vhost" "unknown option 'vhost=maybe'" run --kernel "$mb" --net tap,vhost=maybe
+check "--net five" "too many --net options; at most 4" \
+	run --kernel "$mb" --net tap --net tap --net tap --net tap --net tap
+# A tap that cannot be had is a runtime failure (exit 1, one line) and leaves no interface.
+# check_rt NAME PATTERN ARGS...: like check, exit status 1.
+check_rt() {
+	name=$1 pat=$2
+	shift 2
+	timeout 20 "$@" >"$dir/out" 2>"$dir/err" </dev/null
+	st=$?
+	lines=$(wc -l <"$dir/err")
+	if [ "$st" -eq 1 ] && [ "$lines" -eq 1 ] && grep -Eq "^vfvm: .*($pat)" "$dir/err"; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL: $name: status $st, $lines lines, want 1 and 1 line matching '$pat':"
+		sed 's/^/    /' "$dir/err" | head -5
+	fi
+}
+if [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ] && command -v ip >/dev/null && command -v setpriv >/dev/null; then
+	check_rt "--net without CAP_NET_ADMIN" "creating tap 'vfvmcli0' needs CAP_NET_ADMIN" \
+		setpriv --bounding-set -net_admin --inh-caps -net_admin \
+		"$vfvm" run --kernel "$mb" --net tap,ifname=vfvmcli0
+	if ip tuntap add vfvmcli1 mode tun 2>/dev/null; then
+		check_rt "--net on a tun" "'vfvmcli1' exists and is not a tap" \
+			"$vfvm" run --kernel "$mb" --net tap,ifname=vfvmcli1
+		ip link del vfvmcli1
+	fi
+	# Made, then the run fails later (--user is checked after the taps): the tap goes too.
+	check "--net, then a bad --user" "--user no-such-user-vfvm: no such user" \
+		run --kernel "$mb" --net tap,ifname=vfvmcli2 --user no-such-user-vfvm
+	if [ -e /sys/class/net/vfvmcli0 ] || [ -e /sys/class/net/vfvmcli2 ]; then
+		fail=$((fail + 1))
+		echo "FAIL: --net: a tap was left behind: $(ls /sys/class/net | grep vfvmcli)"
+	else
+		pass=$((pass + 1))
+	fi
+fi
 check "host: unknown option" "host: unknown option '--frobnicate'" host --frobnicate
 
 # vfvm host --kvm: one line, "native", "emulated" or "none: REASON", and the status that goes

@@ -71,6 +71,60 @@ static void test_callback_under_lock(void **state)
 	close(fd);
 }
 
+/* An input watch (a tap): nothing is read before the callback, which reads what it wants;
+ * while data remain it is called again. */
+struct input {
+	pthread_mutex_t *lock;
+	int fd;
+	atomic_int calls, locked_ok;
+	char got[8];
+	atomic_int ngot;
+};
+
+static void on_input(void *arg, uint64_t count)
+{
+	struct input *in = arg;
+	int n = atomic_load(&in->ngot);
+
+	if (pthread_mutex_trylock(in->lock) != 0 && count == 0)
+		atomic_fetch_add(&in->locked_ok, 1);
+	else if (count == 0)
+		pthread_mutex_unlock(in->lock);
+	if (n < 8 && read(in->fd, in->got + n, 1) == 1)
+		atomic_fetch_add(&in->ngot, 1);
+	atomic_fetch_add(&in->calls, 1);
+}
+
+static void test_input_watch(void **state)
+{
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	struct pci_iothread *iot = pci_iothread_new(&lock);
+	int p[2];
+	struct input in = { .lock = &lock };
+
+	(void)state;
+	assert_non_null(iot);
+	assert_int_equal(pipe(p), 0);
+	in.fd = p[0];
+	assert_int_equal(pci_iothread_start(iot, NULL), 0);
+	assert_int_equal(pci_iothread_watch_input(iot, p[0], on_input, &in), 0);
+	assert_int_equal(write(p[1], "abc", 3), 3);
+	for (int i = 0; i < 2000 && atomic_load(&in.ngot) < 3; i++)
+		sleep_ms(1);
+	/* One byte per call: three calls, each under the lock, the bytes in order. */
+	assert_int_equal(atomic_load(&in.ngot), 3);
+	assert_memory_equal(in.got, "abc", 3);
+	assert_int_equal(atomic_load(&in.calls), 3);
+	assert_int_equal(atomic_load(&in.locked_ok), 3);
+	pci_iothread_unwatch(iot, p[0]);
+	assert_int_equal(write(p[1], "d", 1), 1);
+	sleep_ms(50);
+	assert_int_equal(atomic_load(&in.calls), 3);
+	pci_iothread_free(iot);
+	close(p[0]);
+	close(p[1]);
+}
+
 /*
  * Issue 16 item 1: a vCPU holding the VM lock removes a watch and frees its argument (MSI-X
  * disabled, a vector changed) while the device thread, woken by that fd, waits for the lock.
@@ -170,6 +224,7 @@ int main(void)
 		cmocka_unit_test(test_no_callback_after_unwatch),
 		cmocka_unit_test(test_fd_reuse_goes_to_new_watch),
 		cmocka_unit_test(test_many_watches),
+		cmocka_unit_test(test_input_watch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

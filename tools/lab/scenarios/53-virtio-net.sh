@@ -1,0 +1,167 @@
+# 53-virtio-net.sh - scenario `virtio-net`: the Debian guest kernel under vfvm with --net tap.
+# vfvm creates tap vfvmlab0 in the lab; the lab gives it 10.0.2.1/24, the guest's virtio_net
+# (bound to 1af4:1041 with MSI-X, the MAC from --net) comes up as 10.0.2.15/24. The guest
+# pings the lab and the lab pings the guest (every reply counted), then 16 MiB go each way
+# with busybox nc and both md5 sums are compared on the lab side; vfvm exits 0 and the tap is
+# gone after it. Run once per data path: vhost=off (vfvm's device thread) (docs/virtio.md).
+lab_timeout=540
+lab_devices=""
+
+VL_LOG=/tmp/virtio-net.log
+NET_IF=vfvmlab0
+NET_MAC=52:54:00:12:34:56
+NET_MB=16
+
+# vl_initrd, vl_boot, vl_judge (inside the lab; the host reads this file for lab_devices only).
+[ -f /lab/scenarios/vfio-linux.lib ] && . /lab/scenarios/vfio-linux.lib
+
+net_script() {
+	cat <<EOS
+MB=$NET_MB
+EOS
+	cat <<'EOS'
+ok() { echo "vt: PASS $1: $2"; }
+no() { echo "vt: FAIL $1: $2"; }
+d=""
+for x in /sys/bus/pci/devices/*; do
+	[ "$(cat $x/vendor):$(cat $x/device)" = 0x1af4:0x1041 ] && d=$x
+done
+[ -n "$d" ] || { no found "no 1af4:1041: $(ls /sys/bus/pci/devices | tr '\n' ' ')"; exit; }
+ok found "$d, class $(cat $d/class)"
+ifc=""
+for n in /sys/class/net/*; do
+	[ "$(basename $n)" = lo ] || ifc=$(basename $n)
+done
+[ -n "$ifc" ] || { no netdev "no interface; $(dmesg | grep -i virtio | tail -n 3 | tr '\n' ' ')"; exit; }
+v=$(ls $d | grep '^virtio')
+ok netdev "$ifc, mac $(cat /sys/class/net/$ifc/address), features $(cat $d/$v/features)"
+ip link set $ifc up && ip addr add 10.0.2.15/24 dev $ifc || no up "ip failed"
+# operstate follows the carrier through linkwatch, up to a second later.
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	[ "$(cat /sys/class/net/$ifc/operstate 2>/dev/null)" = up ] && break
+	sleep 1
+done
+[ "$(cat /sys/class/net/$ifc/operstate)" = up ] && ok link "operstate up, carrier $(cat /sys/class/net/$ifc/carrier)" ||
+	no link "operstate $(cat /sys/class/net/$ifc/operstate)"
+# Our receiver is up before READY; the lab sends once it sees READY. busybox nc ends when
+# the peer closes its half, so a receiver's stdin must stay open (a FIFO held by fd 3), or
+# its EOF would close the connection before the data came.
+mkfifo /tmp/hold
+(nc -l -p 5000 </tmp/hold | md5sum >/tmp/rx.sum; echo done >/tmp/rx.done) &
+exec 3>/tmp/hold
+sleep 1
+echo "vt: READY"
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	ping -c 1 -W 2 10.0.2.1 >/dev/null 2>&1 && break
+done
+ping -c 5 -W 2 10.0.2.1 >/tmp/ping 2>&1
+got=$(sed -n 's/.* \([0-9]*\) packets received.*/\1/p' /tmp/ping)
+[ "$got" = 5 ] && ok ping "5 of 5 replies from the lab: $(tail -n 1 /tmp/ping)" || no ping "$(tail -n 2 /tmp/ping | tr '\n' ' ')"
+for i in $(seq 1 130); do
+	[ -f /tmp/rx.done ] && break
+	sleep 1
+done
+[ -f /tmp/rx.done ] && ok rx "md5 $(cut -c1-32 /tmp/rx.sum)" || no rx "nothing received in 130 s"
+dd if=/dev/urandom of=/tmp/tx bs=1048576 count=$MB 2>/dev/null
+s=$(md5sum </tmp/tx | cut -c1-32)
+echo "vt: tx-start"
+timeout 120 nc 10.0.2.1 5001 </tmp/tx >/dev/null && ok tx "$(wc -c </tmp/tx) bytes, md5 $s" || no tx "nc failed"
+irq=$(grep -i 'virtio' /proc/interrupts | grep -i 'msi' | awk '{ s += $2 } END { print s + 0 }')
+[ "$irq" -ge 1 ] && ok msix "$irq interrupts on the virtio MSI-X vectors" || no msix "$(grep -i virtio /proc/interrupts | tr '\n' ' ')"
+ok stats "$(cat /proc/net/dev | grep $ifc | tr -s ' ')"
+EOS
+}
+
+# net_wait_log PATTERN SECONDS: waits until the guest's console shows PATTERN.
+net_wait_log() {
+	_i=0
+	while [ $_i -lt $2 ]; do
+		grep -q "$1" $VL_LOG 2>/dev/null && return 0
+		[ -f $VL_LOG.st ] && return 1
+		sleep 1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
+# net_run VHOST: one boot with --net tap,...,vhost=VHOST; the lab's side of the checks. The
+# guest's console goes straight to $VL_LOG (--serial file:, unbuffered), vfvm's stderr to .err.
+net_run() {
+	rm -f $VL_LOG $VL_LOG.st $VL_LOG.err /tmp/net-rx /tmp/net-lab
+	_s=$(date +%s)
+	{ lab_run_linux /tmp/net.cpio --net tap,ifname=$NET_IF,mac=$NET_MAC,vhost=$1 --stats \
+		--serial file:$VL_LOG </dev/null 2>$VL_LOG.err; echo $? >$VL_LOG.st; } &
+	# The tap appears when vfvm starts, long before the guest's driver.
+	_i=0
+	while [ ! -e /sys/class/net/$NET_IF ] && [ $_i -lt 100 ]; do sleep 0.1; _i=$((_i + 1)); done
+	if [ -e /sys/class/net/$NET_IF ]; then
+		ip addr add 10.0.2.1/24 dev $NET_IF && ip link set $NET_IF up &&
+			echo "lab: $NET_IF up as 10.0.2.1" | tee -a /tmp/net-lab
+	else
+		echo "lab: FAIL tap: no $NET_IF after 10 s" | tee -a /tmp/net-lab
+	fi
+	# The receiver's stdin stays open (see the guest's side): a FIFO held by fd 3.
+	rm -f /tmp/net-hold && mkfifo /tmp/net-hold
+	nc -l -p 5001 </tmp/net-hold >/tmp/net-rx &
+	_nc=$!
+	exec 3>/tmp/net-hold
+	if net_wait_log '^vt: READY' 150; then
+		echo "lab: guest ready after $(($(date +%s) - _s)) s"
+		ping -c 5 -W 2 10.0.2.15 >/tmp/net-ping 2>&1
+		echo "lab: ping: $(sed -n 's/.* \([0-9]*\) packets received.*/\1/p' /tmp/net-ping) of 5 replies, $(tail -n 1 /tmp/net-ping)" | tee -a /tmp/net-lab
+		_t=$(date +%s)
+		timeout 120 nc 10.0.2.15 5000 </tmp/net-tx >/dev/null
+		echo "lab: sent $(wc -c </tmp/net-tx) bytes in $(($(date +%s) - _t)) s" | tee -a /tmp/net-lab
+	else
+		echo "lab: the guest never got ready"
+	fi
+	# The receiver waits for the guest's transfer; a guest that never ends must not hang us.
+	net_wait_log '^never$' 200
+	[ -f $VL_LOG.st ] || { echo "lab: vfvm still running; killing it"; kill $(pidof vfvm) 2>/dev/null; sleep 2; }
+	exec 3>&-
+	kill $_nc 2>/dev/null
+	wait
+	sed 's/^/    /' $VL_LOG
+	sed 's/^/    err: /' $VL_LOG.err
+	echo "vfvm exited with status $(cat $VL_LOG.st) after $(($(date +%s) - _s)) s"
+	# Exits to vfvm per frame: every exit of the run (boot included) over the frames moved.
+	_ex=$(sed -n 's/^vfvm: exits: io \([0-9]*\), mmio \([0-9]*\),.*/\2/p' $VL_LOG.err)
+	_fr=$(sed -n 's/.*virtio-net.*: rx \([0-9]*\) frames.*tx \([0-9]*\) frames.*/\1 \2/p' $VL_LOG.err)
+	echo "lab: vhost=$1: mmio exits of the whole run ${_ex:-?}, frames rx+tx ${_fr:-?}" | tee -a /tmp/net-lab
+}
+
+# net_judge VHOST: every check of one run.
+net_judge() {
+	_f=""
+	for _c in found netdev link ping rx tx msix; do
+		grep -q "^vt: PASS $_c:" $VL_LOG || _f="$_f $_c"
+	done
+	grep -q "^vt: PASS netdev: .*mac $NET_MAC" $VL_LOG || _f="$_f mac"
+	grep -q "^lab: ping: 5 of 5" /tmp/net-lab || _f="$_f lab-ping"
+	_want=$(md5sum </tmp/net-tx | cut -c1-32)
+	grep -q "^vt: PASS rx: md5 $_want" $VL_LOG || _f="$_f rx-md5"
+	_got=$(md5sum </tmp/net-rx | cut -c1-32)
+	[ "$(wc -c </tmp/net-rx)" = $((NET_MB * 1048576)) ] || _f="$_f tx-size($(wc -c </tmp/net-rx))"
+	grep -q "^vt: PASS tx: .*md5 $_got" $VL_LOG || _f="$_f tx-md5"
+	grep -q '^vt: DONE' $VL_LOG || _f="$_f guest-done"
+	[ "$(cat $VL_LOG.st)" = 0 ] || _f="$_f vfvm-status($(cat $VL_LOG.st))"
+	[ -e /sys/class/net/$NET_IF ] && _f="$_f tap-left-behind"
+	grep -q "^vfvm: virtio-net $NET_IF: rx [1-9][0-9]* frames .*tx [1-9][0-9]* frames .*(dropped 0)" $VL_LOG.err ||
+		_f="$_f device-stats"
+	[ -z "$_f" ] && return 0
+	_last=$(grep -E '^vt: FAIL' $VL_LOG | head -n 1)
+	lab_fail "vhost=$1 failed:$_f; vfvm status $(cat $VL_LOG.st); $_last"
+}
+
+run() {
+	[ -c /dev/kvm ] || { lab_fail "no /dev/kvm"; return; }
+	[ -c /dev/net/tun ] || modprobe tun 2>/dev/null
+	[ -c /dev/net/tun ] || { lab_fail "no /dev/net/tun in the lab (tun module, build-image)"; return; }
+	net_script >/tmp/net-check.sh
+	why=$(vl_initrd /tmp/net.cpio /tmp/net-check.sh virtio_ring virtio virtio_pci_modern_dev \
+		virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net) ||
+		{ lab_fail "$why"; return; }
+	dd if=/dev/urandom of=/tmp/net-tx bs=1048576 count=$NET_MB 2>/dev/null
+	net_run off
+	net_judge off
+}
