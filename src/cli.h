@@ -12,7 +12,7 @@
 #define CLI_MIN_MEMORY (2 * MiB)
 #define CLI_MAX_MEMORY (1024 * GiB)
 #define CLI_DEFAULT_MEMORY (256 * MiB)
-/* Sanitizer builds log instead of killing: ASan's and LSan's own run-time calls (LSan's
+/* Sanitizer builds log instead of killing: ASan's, LSan's and TSan's own run-time calls (LSan's
  * stop-the-world clone and ptrace at exit) are not vfvm's and are in no allow-list. */
 #ifdef VFVM_SANITIZE
 #define CLI_DEFAULT_SECCOMP SANDBOX_LOG

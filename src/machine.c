@@ -1,6 +1,6 @@
 /* machine.c - the PC-like machine: guest RAM and KVM slots, the legacy devices (PIC, I/O APIC,
- * PIT, RTC, UARTs, reset and debug-exit ports) wired to KVM, PCI, the MP table, the vCPUs,
- * and the main thread's event loop (timers, signals, exit/reset requests). */
+ * PIT, RTC, UARTs, reset and debug-exit ports; their interrupt wiring is machine_irq.c), PCI,
+ * the MP table, the vCPUs, and the main thread's event loop (timers, signals, requests). */
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -26,6 +26,7 @@
 #include "legacy/rtc.h"
 #include "legacy/uart.h"
 #include "machine.h"
+#include "machine_irq.h"
 #include "mptable.h"
 #include "pci/pci.h"
 #include "vcpu.h"
@@ -33,15 +34,10 @@
 #include "virtio/blk.h"
 #include "virtio/virtiofsd.h"
 
-#define ISA_IRQS 16
-#define IOAPIC_PIN_IRQ0 2	/* ISA IRQ0 is wired to I/O APIC pin 2 (MP table override) */
 #define RCR_SYS_RST 0x02	/* 0xCF9 Reset Control Register (Intel PIIX3/ICH datasheets) */
 #define RCR_RST_CPU 0x04
 
 enum { TIMER_PIT, TIMER_RTC, TIMER_EOI, TIMER_NR };
-
-#define EOI_POLL_NS 1000000ULL	/* see machine_eoi_poll() */
-#define MSI_DATA_LEVEL (1u << 15)
 
 struct mtimer {
 	struct vm *vm;
@@ -54,15 +50,11 @@ struct mtimer {
 struct machine {
 	int epfd, evfd, sigfd;
 	struct mtimer timers[TIMER_NR];
-	struct irq_line isa[ISA_IRQS];
+	struct machine_irq irq;
 	struct err fail;
 	atomic_int failed;
 	atomic_int reset_exit;	/* reset without --reboot: say so at exit */
 	uint8_t rcr;
-	/* I/O APIC pins as last routed, for the EOI fallback (under vm->lock). */
-	struct msi_msg pin_msg[IOAPIC_PINS];
-	uint32_t pin_routed;	/* pins with a KVM route (unmasked) */
-	atomic_uint eoi_wait;	/* level-triggered pins delivered, EOI not seen yet */
 };
 
 /* --- requests from any thread --- */
@@ -183,179 +175,6 @@ static void sink_io(void *opaque, uint64_t off, void *data, unsigned len, bool i
 		memset(data, 0xff, len);	/* port 0x80 (POST codes): an I/O delay, nothing behind */
 }
 
-/* --- interrupts --- */
-
-static uint64_t mclock_now(void *opaque);
-
-static void pic_int_out(void *opaque, int level)
-{
-	struct vm *vm = opaque;
-
-	/* The BSP may sit in KVM_RUN (in-kernel HLT): bring it out so it can inject ExtINT. */
-	if (level)
-		vcpu_kick(vm->vcpus[0]);
-}
-
-static void ioapic_route(void *opaque, unsigned pin, const struct msi_msg *msg, bool masked)
-{
-	struct vm *vm = opaque;
-	struct machine *m = vm->machine;
-	bool was = pin < IOAPIC_PINS && (m->pin_routed & (1u << pin));
-
-	if (pin >= IOAPIC_PINS)
-		return;
-	/* KVM_SET_GSI_ROUTING is slow (an SRCU grace period): skip it when nothing changes,
-	 * e.g. the 24 masked pins announced at I/O APIC creation and reset. */
-	if (masked && !was) {
-		m->pin_msg[pin] = *msg;
-		return;
-	}
-	if (was && m->pin_msg[pin].addr == msg->addr && m->pin_msg[pin].data == msg->data)
-		return;
-	m->pin_msg[pin] = *msg;
-	/*
-	 * GSI = pin. A pin keeps its route once it has one, masked or not: KVM's split irqchip
-	 * intercepts the EOI only of vectors it finds in these routes, and Linux masks a level
-	 * pin before its EOI (IRQF_ONESHOT), so dropping the route would lose that EOI and leave
-	 * Remote IRR set for good. A masked pin is simply never fired.
-	 */
-	kvm_route_set(vm, pin, msg);
-	m->pin_routed |= 1u << pin;
-	kvm_route_commit(vm);
-}
-
-static void ioapic_fire(void *opaque, unsigned pin)
-{
-	struct vm *vm = opaque;
-	struct machine *m = vm->machine;
-
-	/* Level 1 on an MSI route sends the message; level 0 would do nothing. */
-	kvm_irq_line(vm, pin, 1);
-	if (pin < IOAPIC_PINS && (m->pin_msg[pin].data & MSI_DATA_LEVEL)) {
-		atomic_fetch_or(&m->eoi_wait, 1u << pin);
-		clock_arm(&m->timers[TIMER_EOI].ops, mclock_now(NULL) + EOI_POLL_NS);
-	}
-}
-
-/*
- * EOI fallback. KVM's split irqchip should report the guest's EOI of a level-triggered
- * I/O APIC vector as KVM_EXIT_IOAPIC_EOI; the nested KVM (PVM) this is developed on does so
- * only now and then (QEMU with kernel_irqchip=split hangs the same way), and a lost EOI
- * leaves remote IRR set forever. So every level-triggered delivery is also followed by
- * polling, whichever of the two sees the EOI first wins: the target vCPU is kicked every EOI_POLL_NS and, on its own thread, looks at its
- * LAPIC; once the vector is neither requested (IRR) nor in service (ISR) the guest has
- * EOI'd it, and the I/O APIC gets ioapic_eoi() (82093AA §3.2.4 remote IRR).
- */
-static bool msi_targets(const struct msi_msg *msg, unsigned id)
-{
-	unsigned dest = (unsigned)(msg->addr >> 12) & 0xff;
-
-	if (msg->addr & (1u << 2))	/* logical: flat model, one bit per CPU (SDM §11.6.2.2) */
-		return id >= 8 || (dest & (1u << id));
-	return dest == 0xff || dest == id;
-}
-
-static bool eoi_pending_locked(struct vm *vm, unsigned id)
-{
-	struct machine *m = vm->machine;
-	unsigned wait = atomic_load(&m->eoi_wait);
-
-	for (unsigned pin = 0; wait && pin < IOAPIC_PINS; pin++)
-		if ((wait & (1u << pin)) && msi_targets(&m->pin_msg[pin], id))
-			return true;
-	return false;
-}
-
-static bool machine_eoi_pending(struct vm *vm, unsigned id)
-{
-	bool r;
-
-	if (!atomic_load(&vm->machine->eoi_wait))	/* the common case: no lock */
-		return false;
-	pthread_mutex_lock(&vm->lock);
-	r = eoi_pending_locked(vm, id);
-	pthread_mutex_unlock(&vm->lock);
-	return r;
-}
-
-static bool apic_bit(const char *regs, unsigned base, unsigned vec)
-{
-	uint32_t w;
-
-	memcpy(&w, regs + base + 0x10 * (vec / 32), 4);
-	return w & (1u << (vec % 32));
-}
-
-static void machine_eoi_poll(struct vm *vm, unsigned id, const char *lapic_regs)
-{
-	struct machine *m = vm->machine;
-
-	pthread_mutex_lock(&vm->lock);
-	for (unsigned pin = 0; pin < IOAPIC_PINS; pin++) {
-		unsigned vec = m->pin_msg[pin].data & 0xff;
-
-		if (!(atomic_load(&m->eoi_wait) & (1u << pin)) ||
-		    !msi_targets(&m->pin_msg[pin], id))
-			continue;
-		/* ISR at 0x100, IRR at 0x200 (SDM vol. 3A Table 11-1). */
-		if (apic_bit(lapic_regs, 0x100, vec) || apic_bit(lapic_regs, 0x200, vec))
-			continue;
-		atomic_fetch_and(&m->eoi_wait, ~(1u << pin));
-		ioapic_eoi(vm->ioapic, (uint8_t)vec);
-	}
-	pthread_mutex_unlock(&vm->lock);
-}
-
-static void machine_eoi_exit(struct vm *vm, uint8_t vector)
-{
-	struct machine *m = vm->machine;
-
-	pthread_mutex_lock(&vm->lock);
-	for (unsigned pin = 0; pin < IOAPIC_PINS; pin++)
-		if ((m->pin_msg[pin].data & 0xff) == vector)
-			atomic_fetch_and(&m->eoi_wait, ~(1u << pin));
-	if (vm->ioapic)
-		ioapic_eoi(vm->ioapic, vector);
-	pthread_mutex_unlock(&vm->lock);
-}
-
-static void eoi_tick(void *dev)
-{
-	struct vm *vm = dev;
-	struct machine *m = vm->machine;
-
-	if (!atomic_load(&m->eoi_wait))
-		return;
-	for (unsigned i = 0; i < vm->ncpus; i++)
-		if (eoi_pending_locked(vm, i))
-			vcpu_kick(vm->vcpus[i]);
-	clock_arm(&m->timers[TIMER_EOI].ops, mclock_now(NULL) + EOI_POLL_NS);
-}
-
-/* ISA IRQ n: PIC input n and I/O APIC pin n, except IRQ0 on pin 2 (MPS 1.4 §5, override). */
-static void isa_irq_set(void *opaque, unsigned irq, int level)
-{
-	struct vm *vm = opaque;
-
-	pic_set_irq(vm->pic, irq, level);
-	ioapic_set_irq(vm->ioapic, irq == 0 ? IOAPIC_PIN_IRQ0 : irq, level);
-}
-
-static void gsi_set(void *opaque, unsigned gsi, int level)
-{
-	struct vm *vm = opaque;
-
-	if (gsi < ISA_IRQS && gsi != 2)
-		pic_set_irq(vm->pic, gsi, level);
-	if (gsi < IOAPIC_PINS)
-		ioapic_set_irq(vm->ioapic, gsi, level);
-}
-
-void machine_gsi_line(struct vm *vm, unsigned gsi, struct irq_line *out)
-{
-	*out = (struct irq_line){ .set = gsi_set, .opaque = vm, .pin = gsi };
-}
-
 /* --- timers: one timerfd per clock_ops user, served by the main thread --- */
 
 static uint64_t mclock_now(void *opaque)
@@ -400,8 +219,8 @@ static int machine_timers(struct vm *vm, struct err *err)
 	}
 	m->timers[TIMER_PIT].tick = tick_pit;
 	m->timers[TIMER_RTC].tick = tick_rtc;
-	m->timers[TIMER_EOI].tick = eoi_tick;
-	m->timers[TIMER_EOI].dev = vm;
+	m->timers[TIMER_EOI].tick = machine_irq_eoi_tick;
+	m->timers[TIMER_EOI].dev = &m->irq;
 	return 0;
 }
 
@@ -483,7 +302,7 @@ static int machine_uarts(struct vm *vm, struct err *err)
 	for (int i = 0; i < 2; i++) {
 		struct uart_ops none = { 0 };	/* COM2: output dropped, no input */
 
-		vm->uart[i] = uart_new(&vm->machine->isa[com[i].irq], i ? &none : &ops);
+		vm->uart[i] = uart_new(&vm->machine->irq.isa[com[i].irq], i ? &none : &ops);
 		if (!vm->uart[i])
 			return err_set(err, ENOMEM, "out of memory for the UART");
 		r = reg(&vm->pio, com[i].port, 8, uart_io, vm->uart[i], i ? "COM2" : "COM1", err);
@@ -496,17 +315,14 @@ static int machine_uarts(struct vm *vm, struct err *err)
 static int machine_legacy(struct vm *vm, struct err *err)
 {
 	struct machine *m = vm->machine;
-	static const struct ioapic_ops ioapic_ops_tmpl = { ioapic_route, ioapic_fire, NULL };
-	struct ioapic_ops io_ops = ioapic_ops_tmpl;
+	struct ioapic_ops io_ops;
 	int r;
 
-	for (unsigned i = 0; i < ISA_IRQS; i++)
-		m->isa[i] = (struct irq_line){ .set = isa_irq_set, .opaque = vm, .pin = i };
-	io_ops.opaque = vm;
-	vm->pic = pic_new(pic_int_out, vm);
+	machine_irq_init(&m->irq, vm, &m->timers[TIMER_EOI].ops, &io_ops);
+	vm->pic = pic_new(machine_irq_pic_out, vm);
 	vm->ioapic = ioapic_new(&io_ops, mptable_ioapic_id(vm->ncpus));
-	m->timers[TIMER_PIT].dev = vm->pit = pit_new(&m->isa[0], &m->timers[TIMER_PIT].ops);
-	m->timers[TIMER_RTC].dev = vm->rtc = rtc_new(&m->isa[8], &m->timers[TIMER_RTC].ops,
+	m->timers[TIMER_PIT].dev = vm->pit = pit_new(&m->irq.isa[0], &m->timers[TIMER_PIT].ops);
+	m->timers[TIMER_RTC].dev = vm->rtc = rtc_new(&m->irq.isa[8], &m->timers[TIMER_RTC].ops,
 						     vm->cfg.ram_size);
 	if (!vm->pic || !vm->ioapic || !vm->pit || !vm->rtc)
 		return err_set(err, ENOMEM, "out of memory for the legacy devices");
@@ -573,6 +389,21 @@ static int machine_cpuid(struct vm *vm, struct err *err)
 			break;
 	}
 	return err_set(err, errno, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+}
+
+static bool machine_eoi_pending(struct vm *vm, unsigned id)
+{
+	return machine_irq_eoi_pending(&vm->machine->irq, id);
+}
+
+static void machine_eoi_poll(struct vm *vm, unsigned id, const char *lapic_regs)
+{
+	machine_irq_eoi_poll(&vm->machine->irq, id, lapic_regs);
+}
+
+static void machine_eoi_exit(struct vm *vm, uint8_t vector)
+{
+	machine_irq_eoi_exit(&vm->machine->irq, vector);
 }
 
 /* What the vCPU threads call here (vcpu.h): the machine hands it to them at creation. */
@@ -754,7 +585,7 @@ static int machine_setup(struct vm *vm, struct err *err)
 	if ((r = kvm_vm_create(vm, err)) || (r = machine_slots(vm, err)) ||
 	    (r = machine_timers(vm, err)) || (r = machine_legacy(vm, err)) ||
 	    (r = machine_cpuid(vm, err)) ||	/* before PCI: its window needs phys bits */
-	    (r = pci_setup(vm, machine_gsi_line, err)) || (r = machine_mptable(vm, err)) ||
+	    (r = pci_setup(vm, machine_irq_gsi_line, err)) || (r = machine_mptable(vm, err)) ||
 	    (r = machine_vcpus(vm, err)))
 		return r;
 	return machine_lockdown(vm, err);
@@ -797,7 +628,7 @@ static void machine_reboot(struct vm *vm)
 	uart_reset(vm->uart[1]);
 	rtc_reset(vm->rtc);
 	vm->machine->rcr = 0;
-	atomic_store(&vm->machine->eoi_wait, 0);
+	machine_irq_reset(&vm->machine->irq);
 	pthread_mutex_unlock(&vm->lock);
 	pci_reset(vm);
 	/*
@@ -846,8 +677,7 @@ static void machine_dump(struct vm *vm, const char *why)
 	pic_dump(vm->pic, stderr);
 	ioapic_dump(vm->ioapic, stderr);
 	pit_dump(vm->pit, stderr);
-	fprintf(stderr, "vfvm: level pins delivered, EOI not yet seen: %#x; pins routed %#x\n",
-		atomic_load(&m->eoi_wait), m->pin_routed);
+	machine_irq_dump(&m->irq, stderr);
 	pthread_mutex_unlock(&vm->lock);
 	fprintf(stderr, "vfvm: --- end of state dump ---\n");
 	fflush(stderr);

@@ -18,9 +18,6 @@
 
 int machine_run(const struct vm_config *cfg, struct err *err);
 
-/* An irq_line driving I/O APIC pin @gsi, and also PIC input @gsi for ISA IRQs (< 16). */
-void machine_gsi_line(struct vm *vm, unsigned gsi, struct irq_line *out);
-
 /* Stop the VM with process exit status @status (the first request wins). Any thread. */
 void machine_exit(struct vm *vm, int status);
 /* Stop the VM because of an error in a vCPU: message for main(), exit status 1. */

@@ -1,8 +1,11 @@
 /* bar.c - Base Address Registers (PCI Local Bus 3.0 §6.2.5): declaration and sizing masks,
- * vfvm's initial placement, and (re)mapping whenever the guest moves a BAR or flips Command. */
+ * vfvm's initial placement, and (re)mapping whenever the guest moves a BAR or flips Command.
+ * The parts with regions inside BARs (MSI-X, doorbells) are reached through struct pci_part. */
 #include <errno.h>
 #include <string.h>
 #include "pci_dev.h"
+
+static const struct pci_part bar_part;
 
 static bool is_pow2(uint64_t v)
 {
@@ -32,6 +35,7 @@ int pci_bar_init(struct pci_dev *d, int i, uint8_t flags, uint64_t size, void *r
 	/* A memory slot maps whole pages. */
 	if (ram && size < 4096)
 		return -EINVAL;
+	pci_part_add(d, PCI_PART_BAR, &bar_part);
 	d->bars[i].size = size;
 	d->bars[i].flags = flags & (PCI_BAR_IO | PCI_BAR_MEM64 | PCI_BAR_PREFETCH);
 	d->bars[i].ram = ram;
@@ -59,9 +63,18 @@ bool pci_bar_ram_overlaps(const struct pci_dev *d, int i, uint64_t off, uint64_t
 	return false;
 }
 
+/* Does a part need [off, off+len) of BAR @i to keep trapping (MSI-X structures, doorbells)? */
+static bool part_traps(const struct pci_dev *d, int i, uint64_t off, uint64_t len)
+{
+	for (int id = 0; id < PCI_PARTS; id++)
+		if (d->parts[id] && d->parts[id]->bar_traps &&
+		    d->parts[id]->bar_traps(d, i, off, len))
+			return true;
+	return false;
+}
+
 int pci_bar_add_ram(struct pci_dev *d, int i, uint64_t off, uint64_t size, void *hva)
 {
-	const struct pci_msix *x = &d->msix;
 	struct pci_bar *bar;
 
 	if (i < 0 || i >= PCI_NUM_BARS || !hva)
@@ -71,16 +84,8 @@ int pci_bar_add_ram(struct pci_dev *d, int i, uint64_t off, uint64_t size, void 
 	    !size || ((off | size | (uintptr_t)hva) & 4095) || off >= bar->size ||
 	    size > bar->size - off || pci_bar_ram_overlaps(d, i, off, size))
 		return -EINVAL;
-	/* The MSI-X structures and doorbells must keep trapping. */
-	if (x->cap && ((i == x->table_bar && ranges_overlap(off, size, x->table_off,
-							     x->nvec * 16ULL)) ||
-		       (i == x->pba_bar && ranges_overlap(off, size, x->pba_off,
-							  ((x->nvec + 63) / 64) * 8ULL))))
+	if (part_traps(d, i, off, size))
 		return -EINVAL;
-	for (unsigned k = 0; k < d->ndoorbells; k++)
-		if (d->doorbells[k].bar == i &&
-		    ranges_overlap(off, size, d->doorbells[k].off, d->doorbells[k].len))
-			return -EINVAL;
 	if (bar->nsub >= PCI_BAR_MAX_RAM)
 		return -ENOSPC;
 	bar->sub[bar->nsub++] = (struct pci_bar_ram){ off, size, hva, -1 };
@@ -91,6 +96,7 @@ int pci_rom_init(struct pci_dev *d, uint64_t size, const uint8_t *data)
 {
 	if (!is_pow2(size) || size < 2048 || size > (16u << 20) || !data)
 		return -EINVAL;
+	pci_part_add(d, PCI_PART_BAR, &bar_part);
 	d->bars[PCI_ROM_BAR].size = size;
 	d->bars[PCI_ROM_BAR].rom = data;
 	/* §6.2.5.2: address bits 31:11 and the enable bit 0 are writable. */
@@ -247,7 +253,7 @@ static bool bar_conflict(struct pci_bus *b, const struct pci_bar *self, uint64_t
 	return false;
 }
 
-/* The bus handler of every trapped BAR: MSI-X structures first, then the device. */
+/* The bus handler of every trapped BAR: the parts' regions (MSI-X) first, then the device. */
 static void bar_io(void *opaque, uint64_t off, void *data, unsigned len, bool is_write)
 {
 	struct pci_bar *bar = opaque;
@@ -263,8 +269,10 @@ static void bar_io(void *opaque, uint64_t off, void *data, unsigned len, bool is
 		}
 		return;
 	}
-	if (pci_msix_bar_access(d, bar->index, off, data, len, is_write))
-		return;
+	for (int id = 0; id < PCI_PARTS; id++)
+		if (d->parts[id] && d->parts[id]->bar_access &&
+		    d->parts[id]->bar_access(d, bar->index, off, data, len, is_write))
+			return;
 	if (d->ops && d->ops->bar_access)
 		d->ops->bar_access(d, bar->index, off, data, len, is_write);
 	else if (!is_write)
@@ -354,11 +362,20 @@ static void bar_unmap(struct pci_bus *b, struct pci_bar *bar)
 	bar->mapped = false;
 }
 
-void pci_dev_unmap_bars(struct pci_dev *d)
+/* Tell @d's parts (doorbells) that its BARs moved. */
+static void bars_moved(struct pci_dev *d)
+{
+	for (int id = 0; id < PCI_PARTS; id++)
+		if (d->parts[id] && d->parts[id]->bars_moved)
+			d->parts[id]->bars_moved(d);
+}
+
+/* Bus teardown: unmap every BAR of @d. */
+static void bars_destroy(struct pci_dev *d)
 {
 	for (int i = 0; i <= PCI_NUM_BARS; i++)
 		bar_unmap(d->bus, &d->bars[i]);
-	pci_doorbells_sync(d);
+	bars_moved(d);
 }
 
 /*
@@ -391,5 +408,26 @@ void pci_bus_remap(struct pci_bus *b)
 	for (unsigned s = 0; s < PCI_SLOTS; s++)
 		for (unsigned f = 0; f < PCI_FUNCS; f++)
 			if (b->devs[s][f])
-				pci_doorbells_sync(b->devs[s][f]);
+				bars_moved(b->devs[s][f]);
 }
+
+static bool overlaps(unsigned off, unsigned len, unsigned start, unsigned size)
+{
+	return off < start + size && start < off + len;
+}
+
+/* A BAR, the ROM BAR or Command's decode bits written: the bus decodes anew (§6.2.2). */
+static void bars_cfg_written(struct pci_dev *d, unsigned off, unsigned len, uint16_t old_cmd)
+{
+	bool decode = overlaps(off, len, PCI_COMMAND, 2) &&
+		      ((pci_cfg_get(d, PCI_COMMAND, 2) ^ old_cmd) & (PCI_CMD_IO | PCI_CMD_MEM));
+
+	if (decode || overlaps(off, len, PCI_BAR0, 24) || overlaps(off, len, PCI_ROM, 4))
+		pci_bus_remap(d->bus);
+}
+
+static const struct pci_part bar_part = {
+	.cfg_written = bars_cfg_written,
+	.bus_reset = pci_bus_remap,
+	.destroy = bars_destroy,
+};

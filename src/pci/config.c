@@ -1,5 +1,6 @@
 /* config.c - the PCI bus and configuration space model: functions on bus 0, per-byte write
- * masks (RO/RW/W1C), Command/Status semantics, the capability list and INTx wiring. */
+ * masks (RO/RW/W1C), Command/Status semantics, the capability list and INTx wiring. BARs, MSI
+ * and doorbells are parts it reaches only through their hooks (struct pci_part). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,10 +48,10 @@ void pci_bus_destroy(struct pci_bus *b)
 
 			if (!d)
 				continue;
-			pci_msi_release(d);
-			pci_dev_unmap_bars(d);
-			pci_doorbells_destroy(d);
-			pci_msi_destroy(d);
+			/* MSI routes released, then BARs unmapped, then doorbells closed. */
+			for (int id = 0; id < PCI_PARTS; id++)
+				if (d->parts[id] && d->parts[id]->destroy)
+					d->parts[id]->destroy(d);
 			if (d->ops && d->ops->destroy)
 				d->ops->destroy(d);
 			b->devs[s][f] = NULL;
@@ -120,6 +121,13 @@ struct pci_dev *pci_dev_new(uint16_t vendor, uint16_t device, uint32_t class_rev
 	return d;
 }
 
+void pci_part_add(struct pci_dev *d, enum pci_part_id id, const struct pci_part *p)
+{
+	d->parts[id] = p;
+	if (d->bus)
+		d->bus->parts[id] = p;
+}
+
 int pci_dev_attach(struct pci_bus *b, struct pci_dev *d, unsigned slot, unsigned fn)
 {
 	if (slot >= PCI_SLOTS || fn >= PCI_FUNCS)
@@ -130,6 +138,9 @@ int pci_dev_attach(struct pci_bus *b, struct pci_dev *d, unsigned slot, unsigned
 	d->slot = slot;
 	d->fn = fn;
 	b->devs[slot][fn] = d;
+	for (int id = 0; id < PCI_PARTS; id++)
+		if (d->parts[id])
+			b->parts[id] = d->parts[id];
 	return 0;
 }
 
@@ -172,13 +183,6 @@ static void cfg_write_bytes(struct pci_dev *d, unsigned off, unsigned len, uint3
 	}
 }
 
-static bool cap_touched(const struct pci_dev *d, unsigned off, unsigned len)
-{
-	if (d->msi.cap && overlaps(off, len, d->msi.cap, 24))
-		return true;
-	return d->msix.cap && overlaps(off, len, d->msix.cap, 12);
-}
-
 bool pci_config_access(struct pci_bus *b, unsigned bdf, unsigned off, uint32_t *data,
 		       unsigned len, bool is_write)
 {
@@ -199,20 +203,14 @@ bool pci_config_access(struct pci_bus *b, unsigned bdf, unsigned off, uint32_t *
 	}
 	old_cmd = pci_cfg_get(d, PCI_COMMAND, 2);
 	cfg_write_bytes(d, off, len, *data);
-	if (overlaps(off, len, PCI_COMMAND, 2)) {
-		uint16_t cmd = pci_cfg_get(d, PCI_COMMAND, 2);
-
-		if ((cmd ^ old_cmd) & PCI_CMD_INTX_DISABLE)
-			pci_intx_set(d, d->intx_level);
-		if ((cmd ^ old_cmd) & (PCI_CMD_IO | PCI_CMD_MEM))
-			pci_bus_remap(b);
-	}
-	if (overlaps(off, len, PCI_BAR0, 24) || overlaps(off, len, PCI_ROM, 4))
-		pci_bus_remap(b);
-	if (cap_touched(d, off, len)) {
-		pci_msi_cfg_written(d, off, len);
-		pci_intx_set(d, d->intx_level);		/* MSI(-X) Enable gates INTx */
-	}
+	if (overlaps(off, len, PCI_COMMAND, 2) &&
+	    ((pci_cfg_get(d, PCI_COMMAND, 2) ^ old_cmd) & PCI_CMD_INTX_DISABLE))
+		pci_intx_set(d, d->intx_level);
+	/* The BARs follow Command and BAR writes, MSI(-X) its capabilities' (one dword: never
+	 * both in one access). */
+	for (int id = 0; id < PCI_PARTS; id++)
+		if (d->parts[id] && d->parts[id]->cfg_written)
+			d->parts[id]->cfg_written(d, off, len, old_cmd);
 	if (d->ops && d->ops->cfg_write)
 		d->ops->cfg_write(d, off, len, *data);
 	return true;
@@ -294,16 +292,11 @@ void pci_dev_seal(struct pci_dev *d)
 
 void pci_dev_reset(struct pci_dev *d)
 {
-	pci_msi_release(d);
+	for (int id = 0; id < PCI_PARTS; id++)
+		if (d->parts[id] && d->parts[id]->reset)
+			d->parts[id]->reset(d);
 	pci_intx_set(d, false);
 	memcpy(d->cfg, d->cfg_init, PCI_CFG_SIZE);
-	if (d->msix.table) {
-		memset(d->msix.table, 0, d->msix.nvec * 16);
-		for (unsigned i = 0; i < d->msix.nvec; i++)
-			d->msix.table[i * 16 + 12] = 1;	/* §6.8.2.9: vectors reset masked */
-		memset(d->msix.pba, 0, ((d->msix.nvec + 63) / 64) * 8);
-	}
-	d->msi.pending = 0;
 	if (d->ops && d->ops->reset)
 		d->ops->reset(d);
 }
@@ -315,7 +308,10 @@ void pci_bus_reset(struct pci_bus *b)
 		for (unsigned f = 0; f < PCI_FUNCS; f++)
 			if (b->devs[s][f])
 				pci_dev_reset(b->devs[s][f]);
-	pci_bus_remap(b);
+	/* The BARs decode what the restored Command and BARs say. */
+	for (int id = 0; id < PCI_PARTS; id++)
+		if (b->parts[id] && b->parts[id]->bus_reset)
+			b->parts[id]->bus_reset(b);
 }
 
 unsigned pci_intx_route(unsigned slot, unsigned intx)
@@ -349,6 +345,15 @@ void pci_intx_pin_set(struct pci_dev *d, unsigned intx)
 		d->cfg[PCI_INT_LINE] = pci_intx_route(d->slot, intx - 1);
 }
 
+/* §6.8: a function with MSI or MSI-X enabled must not use INTx. */
+static bool intx_held_off(const struct pci_dev *d)
+{
+	for (int id = 0; id < PCI_PARTS; id++)
+		if (d->parts[id] && d->parts[id]->intx_off && d->parts[id]->intx_off(d))
+			return true;
+	return false;
+}
+
 void pci_intx_set(struct pci_dev *d, bool level)
 {
 	struct pci_bus *b = d->bus;
@@ -361,8 +366,7 @@ void pci_intx_set(struct pci_dev *d, bool level)
 		d->cfg[PCI_STATUS] |= PCI_STS_INTX;
 	else
 		d->cfg[PCI_STATUS] &= ~PCI_STS_INTX;
-	/* §6.8: a function with MSI or MSI-X enabled must not use INTx. */
-	want = level && intx >= 1 && intx <= 4 && !pci_msi_enabled(d) &&
+	want = level && intx >= 1 && intx <= 4 && !intx_held_off(d) &&
 	       !(pci_cfg_get(d, PCI_COMMAND, 2) & PCI_CMD_INTX_DISABLE);
 	if (want == d->intx_asserted || !b)
 		return;

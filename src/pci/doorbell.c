@@ -5,6 +5,9 @@
 #include <unistd.h>
 #include "pci_dev.h"
 
+static const struct pci_part doorbell_part;
+static void doorbells_sync(struct pci_dev *d);
+
 static void doorbell_cb(void *arg, uint64_t count)
 {
 	struct pci_doorbell *db = arg;
@@ -43,11 +46,13 @@ int pci_doorbell_add(struct pci_dev *d, int bar, uint64_t off, unsigned len, int
 		}
 	}
 	d->ndoorbells++;
-	pci_doorbells_sync(d);
+	pci_part_add(d, PCI_PART_DOORBELL, &doorbell_part);
+	doorbells_sync(d);
 	return 0;
 }
 
-void pci_doorbells_sync(struct pci_dev *d)
+/* (Re)assign every doorbell of @d to where its BAR is mapped now. */
+static void doorbells_sync(struct pci_dev *d)
 {
 	struct pci_host_ops *o = &d->bus->ops;
 
@@ -71,7 +76,7 @@ void pci_doorbells_sync(struct pci_dev *d)
 	}
 }
 
-void pci_doorbells_destroy(struct pci_dev *d)
+static void doorbells_destroy(struct pci_dev *d)
 {
 	struct pci_host_ops *o = &d->bus->ops;
 
@@ -87,3 +92,19 @@ void pci_doorbells_destroy(struct pci_dev *d)
 	}
 	d->ndoorbells = 0;
 }
+
+/* A RAM-backed part over a doorbell would take the writes meant for the ioeventfd. */
+static bool doorbells_trap(const struct pci_dev *d, int bar, uint64_t off, uint64_t len)
+{
+	for (unsigned k = 0; k < d->ndoorbells; k++)
+		if (d->doorbells[k].bar == bar && off < d->doorbells[k].off + d->doorbells[k].len &&
+		    d->doorbells[k].off < off + len)
+			return true;
+	return false;
+}
+
+static const struct pci_part doorbell_part = {
+	.destroy = doorbells_destroy,
+	.bar_traps = doorbells_trap,
+	.bars_moved = doorbells_sync,
+};

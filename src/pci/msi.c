@@ -15,6 +15,8 @@
 #define MSIX_ENTRY		16
 #define MSIX_VEC_MASKED		0x1
 
+static const struct pci_part msi_part;
+
 /* --- shared: one vector's route and eventfd --- */
 
 static void irq_changed(struct pci_dev *d)
@@ -138,6 +140,7 @@ int pci_msi_init(struct pci_dev *d, unsigned nvec, bool is64, bool maskable)
 	allmask = nvec == 32 ? 0xffffffffu : (1u << nvec) - 1;
 	if (maskable)
 		pci_wmask_set(d, msi_off_mask(m), 4, allmask);	/* pending bits stay RO */
+	pci_part_add(d, PCI_PART_MSI, &msi_part);
 	return 0;
 }
 
@@ -276,6 +279,7 @@ int pci_msix_init(struct pci_dev *d, unsigned nvec, int table_bar, uint32_t tabl
 	pci_wmask_set(d, x->cap + 2, 2, MSIX_CTRL_ENABLE | MSIX_CTRL_FMASK);
 	pci_cfg_set(d, x->cap + 4, 4, table_off | table_bar);
 	pci_cfg_set(d, x->cap + 8, 4, pba_off | pba_bar);
+	pci_part_add(d, PCI_PART_MSI, &msi_part);
 	return 0;
 fail:
 	free(x->table);
@@ -425,17 +429,38 @@ bool pci_msix_bar_access(struct pci_dev *d, int bar, uint64_t off, void *data, u
 	return true;
 }
 
+/* Must [off, off+len) of BAR @bar keep trapping? The MSI-X table and PBA do (§6.8.2). */
+static bool msix_traps(const struct pci_dev *d, int bar, uint64_t off, uint64_t len)
+{
+	const struct pci_msix *x = &d->msix;
+
+	if (!x->cap)
+		return false;
+	return (bar == x->table_bar && off < x->table_off + x->nvec * (uint64_t)MSIX_ENTRY &&
+		x->table_off < off + len) ||
+	       (bar == x->pba_bar && off < x->pba_off + pba_bytes(x->nvec) && x->pba_off < off + len);
+}
+
 /* --- entry points --- */
 
-void pci_msi_cfg_written(struct pci_dev *d, unsigned off, unsigned len)
+static bool overlaps(unsigned off, unsigned len, unsigned start, unsigned size)
 {
-	(void)off;
-	(void)len;
+	return off < start + size && start < off + len;
+}
+
+/* A config write touching either capability: routes follow, and MSI(-X) Enable gates INTx. */
+static void msi_cfg_written(struct pci_dev *d, unsigned off, unsigned len, uint16_t old_cmd)
+{
+	(void)old_cmd;
+	if (!(d->msi.cap && overlaps(off, len, d->msi.cap, 24)) &&
+	    !(d->msix.cap && overlaps(off, len, d->msix.cap, 12)))
+		return;
 	if (d->msi.cap)
 		msi_sync(d);
 	if (d->msix.cap)
 		msix_sync(d, 0, d->msix.nvec);
 	irq_changed(d);
+	pci_intx_set(d, d->intx_level);
 }
 
 bool pci_msi_enabled(const struct pci_dev *d)
@@ -459,7 +484,8 @@ int pci_msi_notify(struct pci_dev *d, unsigned n)
 	return msix ? msix_notify(d, n) : msi_notify(d, n);
 }
 
-void pci_msi_release(struct pci_dev *d)
+/* Release all MSI/MSI-X routes (MSI(-X) Enable cleared / reset). */
+static void msi_release_all(struct pci_dev *d)
 {
 	if (!d->bus)
 		return;
@@ -468,6 +494,27 @@ void pci_msi_release(struct pci_dev *d)
 	if (d->msix.cap)
 		msix_release(d);
 	irq_changed(d);
+}
+
+/* Power-on: no routes, MSI-X vectors masked (§6.8.2.9), nothing pending. */
+static void msi_reset(struct pci_dev *d)
+{
+	struct pci_msix *x = &d->msix;
+
+	msi_release_all(d);
+	if (x->table) {
+		memset(x->table, 0, x->nvec * MSIX_ENTRY);
+		for (unsigned i = 0; i < x->nvec; i++)
+			x->table[i * MSIX_ENTRY + 12] = MSIX_VEC_MASKED;
+		memset(x->pba, 0, pba_bytes(x->nvec));
+	}
+	d->msi.pending = 0;
+}
+
+static void msi_part_destroy(struct pci_dev *d)
+{
+	msi_release_all(d);
+	pci_msi_destroy(d);
 }
 
 void pci_msi_destroy(struct pci_dev *d)
@@ -479,3 +526,12 @@ void pci_msi_destroy(struct pci_dev *d)
 	d->msix.pba = NULL;
 	d->msix.vec = NULL;
 }
+
+static const struct pci_part msi_part = {
+	.cfg_written = msi_cfg_written,
+	.intx_off = pci_msi_enabled,
+	.reset = msi_reset,
+	.destroy = msi_part_destroy,
+	.bar_access = pci_msix_bar_access,
+	.bar_traps = msix_traps,
+};

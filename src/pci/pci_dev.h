@@ -206,6 +206,36 @@ struct pci_doorbell {
 
 #define PCI_MAX_DOORBELLS 4
 
+/*
+ * The parts of a function built on the config-space core (config.c): BARs (bar.c), MSI/MSI-X
+ * (msi.c), doorbells (doorbell.c). config.c and bar.c reach the parts only through these hooks,
+ * never by name, so calls between the four files point one way: msi.c and doorbell.c call
+ * bar.c and config.c, bar.c calls config.c, config.c calls none of them. A part registers its
+ * table with a function when the function first uses it (pci_part_add); hooks run in the order
+ * of enum pci_part_id. Every member may be NULL.
+ */
+enum pci_part_id { PCI_PART_MSI, PCI_PART_BAR, PCI_PART_DOORBELL, PCI_PARTS };
+
+struct pci_part {
+	/* config.c: after the generic write of [off, off+len); Command held @old_cmd before. */
+	void (*cfg_written)(struct pci_dev *d, unsigned off, unsigned len, uint16_t old_cmd);
+	/* config.c: does the part keep the function's INTx deasserted (MSI(-X) Enable, §6.8)? */
+	bool (*intx_off)(const struct pci_dev *d);
+	/* config.c: power-on state, before config space is restored (pci_dev_reset). */
+	void (*reset)(struct pci_dev *d);
+	/* config.c: every function on @b was reset (pci_bus_reset); once per part on the bus. */
+	void (*bus_reset)(struct pci_bus *b);
+	/* config.c: release and free what the part holds (pci_bus_destroy). */
+	void (*destroy)(struct pci_dev *d);
+	/* bar.c: an access to trapped BAR @bar at @off; true if the part handled it. */
+	bool (*bar_access)(struct pci_dev *d, int bar, uint64_t off, void *data, unsigned len,
+			   bool is_write);
+	/* bar.c: must [off, off+len) of BAR @bar keep trapping (no RAM-backed part over it)? */
+	bool (*bar_traps)(const struct pci_dev *d, int bar, uint64_t off, uint64_t len);
+	/* bar.c: @d's BARs were mapped, moved or unmapped. */
+	void (*bars_moved)(struct pci_dev *d);
+};
+
 struct pci_dev {
 	struct pci_bus *bus;
 	unsigned slot, fn;
@@ -227,6 +257,7 @@ struct pci_dev {
 	struct pci_doorbell doorbells[PCI_MAX_DOORBELLS];
 	unsigned ndoorbells;
 	uint64_t msi_dropped;			/* interrupts lost (bus master off, no route) */
+	const struct pci_part *parts[PCI_PARTS];	/* pci_part_add() */
 	const struct pci_dev_ops *ops;
 	void *priv;
 };
@@ -240,6 +271,7 @@ struct pci_bus {
 	uint64_t mem32_next, mem32_end;
 	uint64_t mem64_next, mem64_end;
 	uint64_t addr_limit;			/* memory BARs above this stay inactive */
+	const struct pci_part *parts[PCI_PARTS];	/* every part some function on the bus has */
 };
 
 /* --- config.c: the bus, functions and config space --- */
@@ -252,6 +284,8 @@ void pci_bus_destroy(struct pci_bus *b);
 /* Allocate a function with zeroed config and the default type 0 masks. Not yet on the bus. */
 struct pci_dev *pci_dev_new(uint16_t vendor, uint16_t device, uint32_t class_rev,
 			    const struct pci_dev_ops *ops, void *priv);
+/* Give @d part @id (idempotent): its hooks run from now on (struct pci_part). */
+void pci_part_add(struct pci_dev *d, enum pci_part_id id, const struct pci_part *p);
 /* Put @d on @b at slot/fn; -EEXIST if taken, -EINVAL if out of range. */
 int pci_dev_attach(struct pci_bus *b, struct pci_dev *d, unsigned slot, unsigned fn);
 /* First free slot >= 1, or -ENOSPC. */
@@ -317,10 +351,9 @@ int pci_dev_place_bars(struct pci_dev *d);
 uint64_t pci_bar_addr(const struct pci_dev *d, int i);
 /* Recompute what every BAR on the bus should decode and (un)map the difference. */
 void pci_bus_remap(struct pci_bus *b);
-/* A guest access to a trapped BAR, as the bus delivers it (ROM, MSI-X structures, device). */
+/* A guest access to a trapped BAR, as the bus delivers it (ROM, the parts' regions such as the
+ * MSI-X structures, then the device). */
 void pci_bar_io(struct pci_bar *bar, uint64_t off, void *data, unsigned len, bool is_write);
-/* Unmap every BAR of @d. */
-void pci_dev_unmap_bars(struct pci_dev *d);
 
 /* --- msi.c: MSI and MSI-X --- */
 /* MSI capability with @nvec vectors (1, 2, 4 ... 32), 64-bit address, per-vector masking. */
@@ -328,8 +361,6 @@ int pci_msi_init(struct pci_dev *d, unsigned nvec, bool is64, bool maskable);
 /* MSI-X capability: @nvec (1..2048) vectors, table and PBA inside BARs (already declared). */
 int pci_msix_init(struct pci_dev *d, unsigned nvec, int table_bar, uint32_t table_off,
 		  int pba_bar, uint32_t pba_off);
-/* Config space write hook (called by config.c after a write touching a capability). */
-void pci_msi_cfg_written(struct pci_dev *d, unsigned off, unsigned len);
 /* A BAR access inside the MSI-X table or PBA? Then handle it and return true. */
 bool pci_msix_bar_access(struct pci_dev *d, int bar, uint64_t off, void *data, unsigned len,
 			 bool is_write);
@@ -337,8 +368,7 @@ bool pci_msix_bar_access(struct pci_dev *d, int bar, uint64_t off, void *data, u
 bool pci_msi_enabled(const struct pci_dev *d);
 /* Fire vector @n: MSI-X if enabled, else MSI; masked vectors set their pending bit. */
 int pci_msi_notify(struct pci_dev *d, unsigned n);
-/* Release all MSI/MSI-X routes (MSI(-X) Enable cleared / reset). */
-void pci_msi_release(struct pci_dev *d);
+/* Free the MSI-X table and PBA (a function that never reached the bus; idempotent). */
 void pci_msi_destroy(struct pci_dev *d);
 /* The message of MSI-X / MSI vector @n (as programmed). */
 struct msi_msg pci_msix_msg(const struct pci_dev *d, unsigned n);
@@ -356,9 +386,6 @@ bool pci_msi_vec_masked(const struct pci_dev *d, unsigned n);
  */
 int pci_doorbell_add(struct pci_dev *d, int bar, uint64_t off, unsigned len, int64_t datamatch,
 		     void (*ring)(struct pci_dev *d, uint64_t count));
-/* (Re)assign every doorbell of @d to where its BAR is mapped now. */
-void pci_doorbells_sync(struct pci_dev *d);
-void pci_doorbells_destroy(struct pci_dev *d);
 
 /* --- iothread.c: the device thread serving doorbells (epoll over eventfds) --- */
 struct pci_iothread;

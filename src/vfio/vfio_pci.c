@@ -1,6 +1,7 @@
 /* vfio_pci.c - a VFIO device as a function on vfvm's PCI bus (see vfio_pci.h and
  * docs/passthrough.md for which config register does what). The model is QEMU's
- * hw/vfio/pci.c in spirit: emulate what the guest must not touch, forward the rest live. */
+ * hw/vfio/pci.c in spirit: emulate what the guest must not touch, forward the rest live.
+ * Its interrupts (INTx, MSI, MSI-X forwarding) are vfio_pci_irq.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 #include "../pci/pci_dev.h"
 #include "vfio_pci.h"
+#include "vfio_pci_irq.h"
 
 #define PAGE_SIZE_4K		4096ULL
 #define MAX_AREAS		8
@@ -33,14 +35,6 @@
 struct passcap {
 	unsigned off, dev_off, size;
 	uint8_t id;
-};
-
-struct vfio_pci;
-
-/* Which vector a watched eventfd belongs to. */
-struct vecref {
-	struct vfio_pci *vp;
-	unsigned n;
 };
 
 /* The mmap'ed parts of a BAR, handed to the PCI layer as RAM parts (pci_bar_add_ram). */
@@ -63,18 +57,7 @@ struct vfio_pci {
 	char reset_how[32];	/* host's reset_method, e.g. "flr,bus" (host_dev_reset_method) */
 	int resets_done;	/* VFIO_DEVICE_RESETs that succeeded (vfio_pci_resets) */
 	uint8_t *rom;
-	/* INTx: the kernel signals intx_fd (and masks the line) until we unmask at EOI. */
-	int intx_fd;
-	bool intx_on;
-	/* MSI/MSI-X: one eventfd per vector given to VFIO; bound to the vector's GSI with
-	 * irqfd while unmasked, watched by the device thread (sets the pending bit) while not. */
-	unsigned irq_index;	/* VFIO_PCI_MSI(X)_IRQ_INDEX when enabled, else ~0 */
-	unsigned nfds;
-	int *fds;
-	int *bound_gsi;		/* GSI each fd is bound to, -1 if none */
-	bool *watched;
-	bool watch_warned;	/* "cannot watch masked vector" said once */
-	struct vecref *refs;
+	struct vfio_pci_irq irq;	/* INTx, MSI, MSI-X (vfio_pci_irq.c) */
 };
 
 /* --- option parsing --- */
@@ -431,11 +414,6 @@ static int setup_caps(struct vfio_pci *vp, struct err *err)
 
 /* --- BARs: trapped as a whole, with the mmap-able areas laid over as memory slots --- */
 
-static struct pci_host_ops *host_ops(struct vfio_pci *vp)
-{
-	return &vp->pd->bus->ops;
-}
-
 static void vfio_bar_access(struct pci_dev *d, int bar, uint64_t off, void *data, unsigned len,
 			    bool is_write)
 {
@@ -611,208 +589,19 @@ static int setup_rom(struct vfio_pci *vp, const struct vfio_pci_opts *o, struct 
 	return 0;
 }
 
-/* --- INTx: the kernel masks the line when it fires; vfvm unmasks it at the guest's EOI --- */
-
-static void intx_fired(void *arg, uint64_t count)
-{
-	struct vfio_pci *vp = arg;
-
-	(void)count;
-	vp->state->user_irqs++;
-	pci_intx_set(vp->pd, true);
-}
-
-static void intx_enable(struct vfio_pci *vp)
-{
-	struct pci_host_ops *o = host_ops(vp);
-
-	if (vp->intx_on || !vp->dev.irq_count[VFIO_PCI_INTX_IRQ_INDEX] ||
-	    !vp->pd->cfg[PCI_INT_PIN] || !o->watch_fd)
-		return;
-	vp->intx_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (vp->intx_fd < 0)
-		return;
-	if (vfio_irq_set_fds(&vp->dev, VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &vp->intx_fd) ||
-	    o->watch_fd(o->opaque, vp->intx_fd, intx_fired, vp)) {
-		vfio_irq_disable(&vp->dev, VFIO_PCI_INTX_IRQ_INDEX);
-		close(vp->intx_fd);
-		vp->intx_fd = -1;
-		return;
-	}
-	vp->intx_on = true;
-}
-
-static void intx_disable(struct vfio_pci *vp)
-{
-	struct pci_host_ops *o = host_ops(vp);
-
-	if (!vp->intx_on)
-		return;
-	vfio_irq_disable(&vp->dev, VFIO_PCI_INTX_IRQ_INDEX);
-	if (o->unwatch_fd)
-		o->unwatch_fd(o->opaque, vp->intx_fd);
-	close(vp->intx_fd);
-	vp->intx_fd = -1;
-	vp->intx_on = false;
-	pci_intx_set(vp->pd, false);
-}
-
-/* The guest EOI'd the level interrupt on our pin: drop the line, let the device raise it
- * again (VFIO re-signals at once if the device still asserts INTx). */
+/* pci_dev_ops of the function: the interrupt side is vfio_pci_irq.c. */
 static void vfio_intx_eoi(struct pci_dev *d)
 {
 	struct vfio_pci *vp = d->priv;
 
-	if (!vp->intx_on || !d->intx_level)
-		return;
-	pci_intx_set(d, false);
-	vfio_intx_unmask(&vp->dev);
-}
-
-/* --- MSI / MSI-X: VFIO signals our eventfds; KVM's irqfd carries them to the guest --- */
-
-static void vec_fired(void *arg, uint64_t count)
-{
-	struct vecref *ref = arg;
-
-	(void)count;
-	ref->vp->state->user_irqs++;
-	/* Masked: the model sets the pending bit; unmasked without a route: it injects. */
-	pci_msi_notify(ref->vp->pd, ref->n);
-}
-
-static void msi_unbind(struct vfio_pci *vp, unsigned i)
-{
-	struct pci_host_ops *o = host_ops(vp);
-
-	if (vp->bound_gsi[i] >= 0 && o->irqfd)
-		o->irqfd(o->opaque, vp->fds[i], vp->bound_gsi[i], true);
-	vp->bound_gsi[i] = -1;
-	if (vp->watched[i] && o->unwatch_fd)
-		o->unwatch_fd(o->opaque, vp->fds[i]);
-	vp->watched[i] = false;
-}
-
-static void msi_release(struct vfio_pci *vp)
-{
-	if (vp->irq_index < VFIO_PCI_NUM_IRQS)
-		vfio_irq_disable(&vp->dev, vp->irq_index);
-	for (unsigned i = 0; i < vp->nfds; i++) {
-		msi_unbind(vp, i);
-		close(vp->fds[i]);
-	}
-	free(vp->fds);
-	free(vp->bound_gsi);
-	free(vp->watched);
-	free(vp->refs);
-	vp->refs = NULL;
-	vp->fds = NULL;
-	vp->bound_gsi = NULL;
-	vp->watched = NULL;
-	vp->nfds = 0;
-	vp->irq_index = ~0u;
-}
-
-static int msi_alloc(struct vfio_pci *vp, unsigned index, unsigned n)
-{
-	vp->fds = calloc(n, sizeof(int));
-	vp->bound_gsi = calloc(n, sizeof(int));
-	vp->watched = calloc(n, sizeof(bool));
-	vp->refs = calloc(n, sizeof(struct vecref));
-	if (!vp->fds || !vp->bound_gsi || !vp->watched || !vp->refs)
-		goto fail;
-	for (unsigned i = 0; i < n; i++) {
-		struct vecref *ref = &vp->refs[i];
-
-		vp->bound_gsi[i] = -1;
-		vp->fds[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		ref->vp = vp;
-		ref->n = i;
-		if (vp->fds[i] < 0) {
-			vp->nfds = i;
-			goto fail;
-		}
-	}
-	vp->nfds = n;
-	/* vfio-pci takes one interrupt type at a time: INTx off while MSI(-X) is on. */
-	intx_disable(vp);
-	if (vfio_irq_set_fds(&vp->dev, index, 0, n, vp->fds))
-		goto fail;
-	vp->irq_index = index;
-	return 0;
-fail:
-	msi_release(vp);
-	intx_enable(vp);
-	return -EIO;
-}
-
-/*
- * A masked (or unrouted) vector's eventfd is watched so that its interrupt sets the PBA bit
- * (PCI 3.0 §6.8.2.9). If that cannot be done the interrupt would vanish: say so, once per
- * device, rather than lose it without a word.
- */
-static void msi_watch(struct vfio_pci *vp, unsigned i)
-{
-	struct pci_host_ops *o = host_ops(vp);
-	int r = o->watch_fd(o->opaque, vp->fds[i], vec_fired, &vp->refs[i]);
-
-	vp->watched[i] = r == 0;
-	if (!r || vp->watch_warned)
-		return;
-	vp->watch_warned = true;
-	fprintf(stderr, "vfvm: warning: %s: cannot watch masked vector %u (%s); its interrupts "
-		"while masked are lost\n", vp->dev.name, i, strerror(-r));
-}
-
-static bool vec_masked(const struct pci_dev *d, bool msix, unsigned i)
-{
-	return msix ? pci_msix_vec_masked(d, i) : pci_msi_vec_masked(d, i);
-}
-
-static int vec_gsi(const struct pci_dev *d, bool msix, unsigned i)
-{
-	return msix ? d->msix.vec[i].gsi : d->msi.vec[i].gsi;
+	vfio_pci_intx_eoi(&vp->irq);
 }
 
 static void vfio_irq_changed(struct pci_dev *d)
 {
 	struct vfio_pci *vp = d->priv;
-	struct pci_host_ops *o = host_ops(vp);
-	bool msix = d->msix.cap && d->msix.active;
-	unsigned index = ~0u, n = 0;
 
-	if (msix) {
-		index = VFIO_PCI_MSIX_IRQ_INDEX;
-		n = d->msix.nvec;
-	} else if (d->msi.cap && d->msi.nactive) {
-		index = VFIO_PCI_MSI_IRQ_INDEX;
-		n = d->msi.nactive;
-	}
-	if (index != vp->irq_index || n != vp->nfds) {
-		msi_release(vp);
-		if (index == ~0u) {
-			intx_enable(vp);
-			return;
-		}
-		if (msi_alloc(vp, index, n))
-			return;
-	}
-	for (unsigned i = 0; i < n; i++) {
-		int gsi = vec_gsi(d, msix, i);
-		bool want = !vec_masked(d, msix, i) && gsi >= 0 && o->irqfd;
-
-		if (vp->bound_gsi[i] >= 0 && (!want || vp->bound_gsi[i] != gsi))
-			msi_unbind(vp, i);
-		if (want && vp->bound_gsi[i] < 0) {
-			if (vp->watched[i] && o->unwatch_fd)
-				o->unwatch_fd(o->opaque, vp->fds[i]);
-			vp->watched[i] = false;
-			if (!o->irqfd(o->opaque, vp->fds[i], gsi, false))
-				vp->bound_gsi[i] = gsi;
-		}
-		if (vp->bound_gsi[i] < 0 && !vp->watched[i] && o->watch_fd)
-			msi_watch(vp, i);
-	}
+	vfio_pci_irq_changed(&vp->irq);
 }
 
 /* --- life cycle --- */
@@ -849,10 +638,10 @@ static void vfio_dev_reset(struct pci_dev *d)
 {
 	struct vfio_pci *vp = d->priv;
 
-	msi_release(vp);
-	intx_disable(vp);
+	vfio_pci_msi_release(&vp->irq);
+	vfio_pci_intx_disable(&vp->irq);
 	vfio_hw_reset(vp);
-	intx_enable(vp);
+	vfio_pci_intx_enable(&vp->irq);
 }
 
 void vfio_state_print_resets(const struct vfio_state *s, FILE *out)
@@ -885,8 +674,8 @@ static void vfio_pci_free(struct vfio_pci *vp)
 							  PCI_CMD_IO));
 	}
 	if (vp->pd && vp->pd->bus) {
-		msi_release(vp);
-		intx_disable(vp);
+		vfio_pci_msi_release(&vp->irq);
+		vfio_pci_intx_disable(&vp->irq);
 	}
 	for (int i = 0; i < PCI_NUM_BARS; i++)
 		for (int a = 0; a < vp->bars[i].nareas; a++)
@@ -1026,8 +815,7 @@ struct pci_dev *vfio_pci_create(struct vfio_state *s, struct pci_bus *bus,
 		return NULL;
 	}
 	vp->state = s;
-	vp->intx_fd = -1;
-	vp->irq_index = ~0u;
+	vfio_pci_irq_init(&vp->irq, &vp->dev, &s->user_irqs);
 	if (vfio_device_open(&vp->dev, s->sys, gfd, &o->host, err))
 		goto fail;
 	if (host_dev_reset_method(&s->host, &o->host, vp->reset_how, sizeof(vp->reset_how)))
@@ -1039,6 +827,7 @@ struct pci_dev *vfio_pci_create(struct vfio_state *s, struct pci_bus *bus,
 		err_set(err, ENOMEM, "out of memory");
 		goto fail;
 	}
+	vp->irq.pd = vp->pd;
 	if (setup_bars(vp, err) || setup_caps(vp, err) || fd_budget(s, vp, err) ||
 	    setup_rom(vp, o, err) || setup_bar_maps(vp))
 		goto fail_pd;
@@ -1056,7 +845,7 @@ struct pci_dev *vfio_pci_create(struct vfio_state *s, struct pci_bus *bus,
 	/* Interrupt Line (the I/O APIC pin, as firmware would write it) needs the slot. */
 	pci_intx_pin_set(vp->pd, vp->pd->cfg[PCI_INT_PIN]);
 	pci_dev_seal(vp->pd);
-	intx_enable(vp);
+	vfio_pci_intx_enable(&vp->irq);
 	s->devs[s->ndevs++] = vp;
 	return vp->pd;
 fail_pd:

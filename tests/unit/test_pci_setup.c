@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "machine.h"
+#include "machine_irq.h"
 #include "pci/pci.h"
 #include "pci/pci_dev.h"
 #include "vm.h"
@@ -54,7 +54,7 @@ static void test_setup_devices(void **state)
 	vm->cfg.devices[0] = "testdev";
 	vm->cfg.devices[1] = "testdev,vectors=2";
 	vm->cfg.ndevices = 2;
-	assert_int_equal(pci_setup(vm, machine_gsi_line, &err), 0);
+	assert_int_equal(pci_setup(vm, machine_irq_gsi_line, &err), 0);
 	assert_int_equal(pio_cfg_read(vm, 0, 0), 0x12378086);
 	assert_int_equal(pio_cfg_read(vm, 1, 0), 0x7e571234);
 	assert_int_equal(pio_cfg_read(vm, 2, 0), 0x7e571234);
@@ -87,7 +87,7 @@ static void test_setup_bad_device(void **state)
 	vm->cfg.devices[0] = "testdev";
 	vm->cfg.devices[1] = "virtio-net";
 	vm->cfg.ndevices = 2;
-	assert_int_equal(pci_setup(vm, machine_gsi_line, &err), -EINVAL);
+	assert_int_equal(pci_setup(vm, machine_irq_gsi_line, &err), -EINVAL);
 	assert_int_equal(err.usage, 1);
 	assert_string_equal(err.msg, "--device virtio-net: unknown device type 'virtio-net' "
 			    "(known: testdev, vfio, virtio-rng)");
@@ -105,7 +105,7 @@ static void test_setup_too_many(void **state)
 		vm->cfg.devices[i] = "testdev,ram=4K";
 	vm->cfg.ndevices = VM_MAX_DEVICES;
 	/* 31 free slots: the 32nd device does not fit. */
-	assert_true(pci_setup(vm, machine_gsi_line, &err) < 0);
+	assert_true(pci_setup(vm, machine_irq_gsi_line, &err) < 0);
 	assert_non_null(strstr(err.msg, "testdev"));
 	vm_free(vm);
 }

@@ -65,7 +65,7 @@ LAB_BENCH_N	:= 5000
 LAB_BENCH_DIR	:= $(BUILD)/bench
 LAB_BENCH_FILES	:= $(LAB_BENCH_DIR)/labtime $(LAB_BENCH_DIR)/exit.elf $(LAB_BENCH_DIR)/pio-0.elf \
 		   $(LAB_BENCH_DIR)/pio-$(LAB_BENCH_N).elf $(LAB_BENCH_DIR)/mmio-0.elf \
-		   $(LAB_BENCH_DIR)/mmio-$(LAB_BENCH_N).elf
+		   $(LAB_BENCH_DIR)/mmio-$(LAB_BENCH_N).elf $(LAB_BENCH_DIR)/smp-exits.kernel
 
 $(LAB_BENCH_DIR)/labtime: bench/labtime.c
 	@mkdir -p $(dir $@)
