@@ -27,6 +27,8 @@
 #define MEM_PCI32_START		0xC0000000ULL
 #define MEM_PCI32_END		0xFEC00000ULL	/* exclusive */
 #define MEM_IOAPIC_BASE		0xFEC00000ULL
+#define MEM_ECAM_BASE		0xFED00000ULL	/* ECAM, bus 0 only: 1 MiB (--acpi; docs/pci.md) */
+#define MEM_ECAM_SIZE		0x100000ULL
 #define MEM_LAPIC_BASE		0xFEE00000ULL
 #define MEM_RESERVED_HIGH	0xFEC00000ULL	/* [this, 4 GiB) is e820-reserved */
 #define MEM_EBDA_START		0x9FC00ULL
