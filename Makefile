@@ -38,7 +38,7 @@ VFVM	:= $(BUILD)/vfvm
 .PHONY: all check unit deps-check run deps clean
 # The tiers `make check` runs, in order; each prints a closing "tier: N passed, N failed" line.
 # deps-check (no include or call circle between source files) is cheap and runs first.
-CHECK_TIERS ?= deps-check unit cli-check guest-check lab-check fuzz-check
+CHECK_TIERS ?= deps-check unit acpi-check cli-check guest-check lab-check fuzz-check
 all: $(VFVM)
 
 $(BUILD)/%.o: %.c
@@ -83,6 +83,7 @@ deps-check: $(BUILD)/src/main.o $(LIBOBJS)
 -include tools/lab/lab.mk
 -include bench/bench.mk
 -include tests/fuzz/fuzz.mk
+-include tests/acpi/acpi.mk
 
 # The Debian vmlinux for the unit tests, where a kernel is installed (lab.mk knows where).
 UNIT_VMLINUX := $(if $(LAB_KVER),$(LAB_VMLINUX))

@@ -20,6 +20,7 @@ const char cli_run_help[] =
 	"  --cpuid-compat       hide CPU features the nested KVM cannot emulate (XSAVE, AVX...)\n"
 	"  --serial SPEC        COM1 backend: stdio (default), file:PATH, none\n"
 	"  --debug-exit         isa-debug-exit at port 0xF4: a write of v exits with (v<<1)|1\n"
+	"  --acpi, --no-acpi    ACPI tables and ECAM besides the MP table (default: --no-acpi)\n"
 	"  --reboot             restart the guest on reset instead of exiting\n"
 	"  --stats              print VM exit counters on stderr at exit\n"
 	"  --watchdog SECONDS   no exit, no interrupt for SECONDS: print the VM's state, exit 4\n"
@@ -198,7 +199,7 @@ static void cli_defaults(struct vm_config *cfg)
 
 enum { OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_MODULE, OPT_MEMORY, OPT_CPUS, OPT_COMPAT,
        OPT_SERIAL, OPT_DEBUG_EXIT, OPT_REBOOT, OPT_STATS, OPT_DEVICE, OPT_SECCOMP, OPT_USER,
-       OPT_WATCHDOG, OPT_DISK, OPT_SHARE, OPT_VHOST_USER_FS, OPT_NET,
+       OPT_WATCHDOG, OPT_DISK, OPT_SHARE, OPT_VHOST_USER_FS, OPT_NET, OPT_ACPI, OPT_NO_ACPI,
        OPT_NR };
 
 static const struct {
@@ -225,6 +226,8 @@ static const struct {
 	[OPT_SHARE] = { "share", true, true },
 	[OPT_VHOST_USER_FS] = { "vhost-user-fs", true, true },
 	[OPT_NET] = { "net", true, true },
+	[OPT_ACPI] = { "acpi", false, false },
+	[OPT_NO_ACPI] = { "no-acpi", false, false },
 };
 
 /* Match "--name" or "--name=value"; returns the option index or -1. */
@@ -291,6 +294,10 @@ static int cli_apply(int opt, char *val, struct vm_config *cfg, struct err *err)
 		return 0;
 	case OPT_REBOOT:
 		cfg->reboot = true;
+		return 0;
+	case OPT_ACPI:
+	case OPT_NO_ACPI:
+		cfg->acpi = opt == OPT_ACPI;
 		return 0;
 	case OPT_STATS:
 		cfg->stats = true;

@@ -28,6 +28,7 @@
 #include "machine.h"
 #include "machine_irq.h"
 #include "mptable.h"
+#include "acpi/acpi.h"
 #include "pci/pci.h"
 #include "vcpu.h"
 #include "net/tap.h"
@@ -357,6 +358,40 @@ static int machine_mptable(struct vm *vm, struct err *err)
 	return r ? err_set(err, -r, "cannot write the MP table: %s", strerror(-r)) : 0;
 }
 
+/*
+ * --acpi: the ACPI tables at BOOT_ACPI_ADDR (e820-reserved BIOS area, where the RSDP scan of
+ * ACPI 6.5 §5.2.5.1 looks), describing what the MP table does; rewritten on every boot so a
+ * guest that scribbled over them gets them back after a reset.
+ */
+static int machine_acpi(struct vm *vm, struct err *err)
+{
+	struct acpi_config c = {
+		.base = BOOT_ACPI_ADDR, .ncpus = vm->ncpus,
+		.ioapic_id = mptable_ioapic_id(vm->ncpus),
+		.ioapic_addr = (uint32_t)MEM_IOAPIC_BASE, .lapic_addr = (uint32_t)MEM_LAPIC_BASE,
+	};
+	struct acpi_blob b;
+	int r;
+
+	pci_acpi_config(vm, &c);
+	r = acpi_build(&c, &b);
+	if (r)
+		return err_set(err, -r, "cannot build the ACPI tables: %s", strerror(-r));
+	r = gpa_write(&vm->mem, BOOT_ACPI_ADDR, b.buf, b.len);
+	acpi_blob_free(&b);
+	if (!r)
+		r = boot_set_acpi_rsdp(&vm->mem, &vm->entry, BOOT_ACPI_ADDR);
+	return r ? err_set(err, -r, "cannot write the ACPI tables: %s", strerror(-r)) : 0;
+}
+
+/* The MP table always (acpi=off guests, Multiboot kernels), ACPI with --acpi. */
+static int machine_tables(struct vm *vm, struct err *err)
+{
+	int r = machine_mptable(vm, err);
+
+	return r || !vm->cfg.acpi ? r : machine_acpi(vm, err);
+}
+
 /* KVM's in-kernel LAPIC implements the TSC-deadline timer mode (SDM vol. 3A §11.5.4.1) but
  * KVM_GET_SUPPORTED_CPUID does not list it; KVM_CAP_TSC_DEADLINE_TIMER says it may be
  * offered (QEMU does the same). Linux then needs no LAPIC timer calibration against the
@@ -585,7 +620,7 @@ static int machine_setup(struct vm *vm, struct err *err)
 	if ((r = kvm_vm_create(vm, err)) || (r = machine_slots(vm, err)) ||
 	    (r = machine_timers(vm, err)) || (r = machine_legacy(vm, err)) ||
 	    (r = machine_cpuid(vm, err)) ||	/* before PCI: its window needs phys bits */
-	    (r = pci_setup(vm, machine_irq_gsi_line, err)) || (r = machine_mptable(vm, err)) ||
+	    (r = pci_setup(vm, machine_irq_gsi_line, err)) || (r = machine_tables(vm, err)) ||
 	    (r = machine_vcpus(vm, err)))
 		return r;
 	return machine_lockdown(vm, err);
@@ -638,7 +673,7 @@ static void machine_reboot(struct vm *vm)
 	 */
 	for (unsigned i = 0; i < vm->mem.n && !vm->vfio && !vm->mem.shared; i++)
 		madvise(vm->mem.r[i].hva, vm->mem.r[i].size, MADV_DONTNEED);
-	if (machine_boot(vm, &err) || machine_mptable(vm, &err)) {
+	if (machine_boot(vm, &err) || machine_tables(vm, &err)) {
 		machine_fail(vm, "reboot: %s", err.msg);
 		return;
 	}

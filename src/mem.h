@@ -27,12 +27,15 @@
 #define MEM_PCI32_START		0xC0000000ULL
 #define MEM_PCI32_END		0xFEC00000ULL	/* exclusive */
 #define MEM_IOAPIC_BASE		0xFEC00000ULL
+#define MEM_ECAM_BASE		0xFED00000ULL	/* ECAM, bus 0 only: 1 MiB (--acpi; docs/pci.md) */
+#define MEM_ECAM_SIZE		0x100000ULL
 #define MEM_LAPIC_BASE		0xFEE00000ULL
 #define MEM_RESERVED_HIGH	0xFEC00000ULL	/* [this, 4 GiB) is e820-reserved */
 #define MEM_EBDA_START		0x9FC00ULL
 #define MEM_HIGH_START		0x100000ULL	/* 1 MiB */
 
-/* Fixed guest-physical addresses of boot structures (all below the EBDA). */
+/* Fixed guest-physical addresses of boot structures (below the EBDA, or in the e820-reserved
+ * BIOS area 0xE0000-0xFFFFF where the MP and ACPI RSDP scans look). */
 #define BOOT_GDT_ADDR		0x0500ULL	/* GDT: 0x10 code, 0x18 data (Linux boot.rst) */
 #define BOOT_PARAMS_ADDR	0x7000ULL	/* Linux zero page / Multiboot info, 4 KiB */
 #define BOOT_STACK_TOP		0x8ff0ULL	/* initial stack for guests that want one */
@@ -42,6 +45,7 @@
 #define BOOT_INFO_ADDR		0x30000ULL	/* Multiboot mmap, module list, strings... */
 #define BOOT_INFO_END		0x90000ULL
 #define BOOT_MPTABLE_ADDR	0xF0000ULL	/* MP floating pointer + config table (MPS 1.4 §4) */
+#define BOOT_ACPI_ADDR		0xE0000ULL	/* --acpi: RSDP, then the tables, below the MP table */
 
 #define MEM_MAX_REGIONS 4
 

@@ -46,6 +46,7 @@ struct vm_config {
 	bool cpuid_compat;
 	bool reboot;		/* restart the guest on reset instead of exiting */
 	bool debug_exit;	/* isa-debug-exit at 0xF4 */
+	bool acpi;		/* --acpi: ACPI tables and ECAM (docs/acpi.md) */
 	bool stats;		/* print exit counters at exit */
 	unsigned watchdog;	/* seconds without a vCPU exit before the dump; 0 = off */
 	const char *serial;	/* NULL/"stdio": stdin/stdout; "file:PATH" */

@@ -48,6 +48,10 @@ struct boot_entry {
 	uint64_t cr3;		/* LM64 only */
 };
 
+/* Linux entries: boot_params.acpi_rsdp_addr = @rsdp (zero-page.rst, 0x070), so the kernel
+ * needs no scan. Other kinds have no such field: nothing is written. */
+int boot_set_acpi_rsdp(const struct guest_mem *mem, const struct boot_entry *e, uint64_t rsdp);
+
 /* Guess from the first bytes of a file (needs at least 8 KiB or the whole file). */
 enum boot_kind boot_detect(const uint8_t *img, size_t len);
 

@@ -173,3 +173,16 @@ int boot_linux_initrd(const struct guest_mem *mem, const struct e820_table *e820
 	st32(bp + BP_EXT_RAMDISK_SIZE, (uint32_t)((uint64_t)len >> 32));
 	return 0;
 }
+
+int boot_set_acpi_rsdp(const struct guest_mem *mem, const struct boot_entry *e, uint64_t rsdp)
+{
+	uint8_t *bp;
+
+	if (e->kind != BOOT_KIND_BZIMAGE && e->kind != BOOT_KIND_VMLINUX)
+		return 0;
+	bp = gpa_ptr(mem, BOOT_PARAMS_ADDR, BP_SIZE);
+	if (!bp)
+		return -EFAULT;
+	st64(bp + BP_ACPI_RSDP_ADDR, rsdp);
+	return 0;
+}

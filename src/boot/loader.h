@@ -48,6 +48,7 @@ int boot_elf_phdrs(size_t len, uint64_t phoff, unsigned phnum, unsigned phentsiz
 long boot_mb_find(const uint8_t *img, size_t len);
 
 /* Linux zero page (boot_params) offsets, Documentation/arch/x86/zero-page.rst. */
+#define BP_ACPI_RSDP_ADDR	0x070
 #define BP_EXT_RAMDISK_IMAGE	0x0C0
 #define BP_EXT_RAMDISK_SIZE	0x0C4
 #define BP_EXT_CMD_LINE_PTR	0x0C8

@@ -14,6 +14,7 @@ struct pci_glue {
 	pci_gsi_line_fn *gsi_line;	/* the machine's GSI lines, given to pci_setup() */
 	struct pci_iothread *iot;	/* made by the first watch or pci_start() */
 	bool cf8_registered;
+	bool ecam_registered;
 };
 
 void pci_glue_ops(struct pci_glue *g, struct pci_host_ops *ops);

@@ -5,11 +5,13 @@
 
 #include "../err.h"
 #include "../mptable.h"
+#include "../acpi/acpi.h"
 
 struct vm;
 
 /*
- * Create the host bridge (0xCF8/0xCFC) and each device named in vm->cfg.devices[] ("testdev",
+ * Create the host bridge (0xCF8/0xCFC, and with --acpi the ECAM window at MEM_ECAM_BASE)
+ * and each device named in vm->cfg.devices[] ("testdev",
  * "vfio,host=0000:01:00.0", ...). Called once, after the legacy devices, before the vCPUs run.
  * Unknown or malformed device specs: err_input, -EINVAL.
  */
@@ -19,6 +21,8 @@ typedef void pci_gsi_line_fn(struct vm *vm, unsigned gsi, struct irq_line *out);
 int pci_setup(struct vm *vm, pci_gsi_line_fn *gsi_line, struct err *err);
 /* Append the PCI INTx → I/O APIC pin assignments to the MP table configuration. */
 void pci_mptable_intx(struct vm *vm, struct mptable_config *cfg);
+/* The PCI windows, bus range, ECAM and INTx routing the ACPI tables describe. */
+void pci_acpi_config(struct vm *vm, struct acpi_config *cfg);
 /* Guest reset: devices to power-on state, BARs unmapped, interrupts torn down. */
 void pci_reset(struct vm *vm);
 /* End of set-up: start the device thread (after --user, under its seccomp filter). */

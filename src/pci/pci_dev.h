@@ -272,7 +272,16 @@ struct pci_bus {
 	uint64_t mem64_next, mem64_end;
 	uint64_t addr_limit;			/* memory BARs above this stay inactive */
 	const struct pci_part *parts[PCI_PARTS];	/* every part some function on the bus has */
+	bool ecam_warned;			/* an undefined ECAM access was logged */
 };
+
+/* --- ecam.c: PCI Express ECAM (PCI Express Base 5.0 §7.2.2) --- */
+#define PCI_ECAM_MAX	(256ULL << 20)	/* 256 buses of 1 MiB */
+/* Window offset -> bdf and register; false unless a naturally aligned 1, 2 or 4 bytes. */
+bool pci_ecam_decode(uint64_t off, unsigned len, unsigned *bdf, unsigned *reg);
+/* The MMIO bus handler of the window (opaque: the pci_bus); undefined accesses read
+ * all-ones and drop writes, the first one logged. */
+void pci_ecam_io(void *opaque, uint64_t off, void *data, unsigned len, bool is_write);
 
 /* --- config.c: the bus, functions and config space --- */
 void pci_bus_init(struct pci_bus *b, const struct pci_host_ops *ops, uint64_t mem64_start);

@@ -72,6 +72,15 @@ int pci_setup(struct vm *vm, pci_gsi_line_fn *gsi_line, struct err *err)
 	if (r)
 		return err_set(err, -r, "PCI: ports 0xCF8-0xCFF are taken: %s", strerror(-r));
 	g->cf8_registered = true;
+	if (vm->cfg.acpi) {
+		/* Bus 0 only, 1 MiB: vfvm has no bridges (docs/pci.md, "ECAM"). */
+		r = bus_register(&vm->mmio, MEM_ECAM_BASE, MEM_ECAM_SIZE, pci_ecam_io, &g->bus,
+				 "pci-ecam");
+		if (r)
+			return err_set(err, -r, "PCI: cannot place ECAM at %#llx: %s",
+				       (unsigned long long)MEM_ECAM_BASE, strerror(-r));
+		g->ecam_registered = true;
+	}
 	if (vm->ioapic)
 		ioapic_set_eoi_notifier(vm->ioapic, pci_ioapic_eoi, &g->bus);
 	for (unsigned i = 0; i < vm->cfg.ndevices; i++) {
@@ -141,6 +150,21 @@ void pci_mptable_intx(struct vm *vm, struct mptable_config *cfg)
 	}
 }
 
+void pci_acpi_config(struct vm *vm, struct acpi_config *cfg)
+{
+	struct pci_bus *b = vm->pci;
+
+	cfg->ecam_base = (uint32_t)MEM_ECAM_BASE;
+	cfg->ecam_bus_end = (uint8_t)((MEM_ECAM_SIZE >> 20) - 1);
+	cfg->mem32_min = (uint32_t)MEM_PCI32_START;
+	cfg->mem32_max = (uint32_t)(MEM_PCI32_END - 1);
+	cfg->mem64_min = mem_pci64_start(&vm->mem);
+	cfg->mem64_max = b ? b->mem64_end - 1 : cfg->mem64_min + (64ULL << 30) - 1;
+	for (unsigned s = 0; s < ACPI_PCI_SLOTS; s++)
+		for (unsigned pin = 0; pin < 4; pin++)
+			cfg->intx_gsi[s][pin] = (uint8_t)pci_intx_route(s, pin);
+}
+
 void pci_reset(struct vm *vm)
 {
 	if (!vm->pci)
@@ -166,6 +190,8 @@ void pci_teardown(struct vm *vm)
 	pci_bus_destroy(&g->bus);
 	if (g->cf8_registered)
 		bus_unregister(&vm->pio, 0xcf8);
+	if (g->ecam_registered)
+		bus_unregister(&vm->mmio, MEM_ECAM_BASE);
 	vm->pci = NULL;
 	free(g);
 	vfio_vm_close(vm);

@@ -56,7 +56,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.boot.nmodules, 0);
 	assert_int_equal(c.ram_size, 256 * MiB);
 	assert_int_equal(c.ncpus, 1);
-	assert_false(c.cpuid_compat || c.reboot || c.debug_exit || c.stats);
+	assert_false(c.cpuid_compat || c.reboot || c.debug_exit || c.stats || c.acpi);
 	assert_null(c.serial);
 	assert_int_equal(c.ndevices, 0);
 }
@@ -82,6 +82,24 @@ static void test_all_options(void **state)
 	assert_int_equal(c.ndevices, 2);
 	assert_string_equal(c.devices[0], "testdev");
 	assert_string_equal(c.devices[1], "vfio,host=0000:01:00.0");
+}
+
+/* --acpi turns the ACPI tables and ECAM on, --no-acpi off; the last one given wins. */
+static void test_acpi(void **state)
+{
+	struct vm_config c;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(parse(&c, &e, "--kernel", "k", "--acpi", NULL), 0);
+	assert_true(c.acpi);
+	assert_int_equal(parse(&c, &e, "--kernel", "k", "--no-acpi", NULL), 0);
+	assert_false(c.acpi);
+	assert_int_equal(parse(&c, &e, "--kernel", "k", "--acpi", "--no-acpi", NULL), 0);
+	assert_false(c.acpi);
+	assert_int_equal(parse(&c, &e, "--kernel", "k", "--no-acpi", "--acpi", NULL), 0);
+	assert_true(c.acpi);
+	assert_int_not_equal(parse(&c, &e, "--kernel", "k", "--acpi=1", NULL), 0);
 }
 
 static void test_equals_form(void **state)
@@ -325,6 +343,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_all_options),
+		cmocka_unit_test(test_acpi),
 		cmocka_unit_test(test_equals_form),
 		cmocka_unit_test(test_modules),
 		cmocka_unit_test(test_module_limit),

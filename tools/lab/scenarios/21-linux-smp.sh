@@ -21,8 +21,12 @@ n=$(grep -c ^processor /proc/cpuinfo)
 t=$(dmesg | grep -o 'Total of [0-9]* processors activated')
 [ "$t" = "Total of 2 processors activated" ] && ok smpboot "$t" ||
 	no smpboot "'$t'; $(dmesg | grep -iE 'smp|apic' | tail -n 4 | tr '\n' ' ')"
-dmesg | grep -q 'MPTABLE\|MP-table\|found SMP MP-table' && ok mptable "$(dmesg | grep -i 'MP-table' | head -n 1)" ||
-	no mptable "no MP-table line in dmesg"
+if ! dmesg | grep -q 'ACPI (MADT) for SMP'; then
+	dmesg | grep -q 'MPTABLE\|MP-table\|found SMP MP-table' && ok mptable "$(dmesg | grep -i 'MP-table' | head -n 1)" ||
+		no mptable "no MP-table line in dmesg"
+else
+	ok mptable "vfvm --acpi: $(dmesg | grep 'ACPI (MADT) for SMP' | head -n 1)"
+fi
 sleep 1
 set -- $(awk '/LOC:/ { print $2, $3 }' /proc/interrupts)
 [ "${1:-0}" -gt 0 ] && [ "${2:-0}" -gt 0 ] && ok local_timers "LOC: $1 $2" ||
