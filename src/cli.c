@@ -20,7 +20,11 @@ const char cli_run_help[] =
 	"  --cpuid-compat       hide CPU features the nested KVM cannot emulate (XSAVE, AVX...)\n"
 	"  --serial SPEC        COM1 backend: stdio (default), file:PATH, none\n"
 	"  --debug-exit         isa-debug-exit at port 0xF4: a write of v exits with (v<<1)|1\n"
-	"  --acpi, --no-acpi    ACPI tables and ECAM besides the MP table (default: --no-acpi)\n"
+	"  --acpi, --no-acpi    ACPI tables, ECAM and the power button besides the MP table\n"
+	"                       (default: --acpi; --no-acpi: the MP table only)\n"
+	"  --shutdown-timeout SECONDS\n"
+	"                       SIGINT/SIGTERM press the ACPI power button and wait this long\n"
+	"                       for the guest to power off (default 10; 0: stop at once)\n"
 	"  --reboot             restart the guest on reset instead of exiting\n"
 	"  --stats              print VM exit counters on stderr at exit\n"
 	"  --watchdog SECONDS   no exit, no interrupt for SECONDS: print the VM's state, exit 4\n"
@@ -78,7 +82,9 @@ bad:
 			 VM_MAX_CPUS);
 }
 
-int cli_parse_watchdog(const char *s, unsigned *out, struct err *err)
+/* A whole number of seconds for option @opt ("--watchdog"), @min..@max. */
+static int cli_parse_seconds(const char *opt, const char *s, unsigned min, unsigned max,
+			     unsigned *out, struct err *err)
 {
 	char *end;
 	unsigned long v;
@@ -89,14 +95,24 @@ int cli_parse_watchdog(const char *s, unsigned *out, struct err *err)
 	v = strtoul(s, &end, 10);
 	if (errno || *end)
 		goto bad;
-	if (v < 1 || v > CLI_MAX_WATCHDOG)
-		return err_input(err, EINVAL, "--watchdog %s is out of range; use 1 to %d seconds",
-				 s, CLI_MAX_WATCHDOG);
+	if (v < min || v > max)
+		return err_input(err, EINVAL, "%s %s is out of range; use %u to %u seconds",
+				 opt, s, min, max);
 	*out = (unsigned)v;
 	return 0;
 bad:
-	return err_input(err, EINVAL, "--watchdog '%s' is not a number of seconds; use 1 to %d",
-			 s, CLI_MAX_WATCHDOG);
+	return err_input(err, EINVAL, "%s '%s' is not a number of seconds; use %u to %u",
+			 opt, s, min, max);
+}
+
+int cli_parse_watchdog(const char *s, unsigned *out, struct err *err)
+{
+	return cli_parse_seconds("--watchdog", s, 1, CLI_MAX_WATCHDOG, out, err);
+}
+
+int cli_parse_shutdown_timeout(const char *s, unsigned *out, struct err *err)
+{
+	return cli_parse_seconds("--shutdown-timeout", s, 0, CLI_MAX_SHUTDOWN_TIMEOUT, out, err);
 }
 
 int cli_parse_serial(const char *s, struct err *err)
@@ -195,11 +211,14 @@ static void cli_defaults(struct vm_config *cfg)
 	cfg->ncpus = 1;
 	cfg->boot.modules = cfg->modules;
 	cfg->seccomp = CLI_DEFAULT_SECCOMP;
+	cfg->acpi = true;
+	cfg->shutdown_timeout = CLI_DEFAULT_SHUTDOWN_TIMEOUT;
 }
 
 enum { OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_MODULE, OPT_MEMORY, OPT_CPUS, OPT_COMPAT,
        OPT_SERIAL, OPT_DEBUG_EXIT, OPT_REBOOT, OPT_STATS, OPT_DEVICE, OPT_SECCOMP, OPT_USER,
        OPT_WATCHDOG, OPT_DISK, OPT_SHARE, OPT_VHOST_USER_FS, OPT_NET, OPT_ACPI, OPT_NO_ACPI,
+       OPT_SHUTDOWN_TIMEOUT,
        OPT_NR };
 
 static const struct {
@@ -228,6 +247,7 @@ static const struct {
 	[OPT_NET] = { "net", true, true },
 	[OPT_ACPI] = { "acpi", false, false },
 	[OPT_NO_ACPI] = { "no-acpi", false, false },
+	[OPT_SHUTDOWN_TIMEOUT] = { "shutdown-timeout", true, false },
 };
 
 /* Match "--name" or "--name=value"; returns the option index or -1. */
@@ -319,6 +339,8 @@ static int cli_apply(int opt, char *val, struct vm_config *cfg, struct err *err)
 		return 0;
 	case OPT_WATCHDOG:
 		return cli_parse_watchdog(val, &cfg->watchdog, err);
+	case OPT_SHUTDOWN_TIMEOUT:
+		return cli_parse_shutdown_timeout(val, &cfg->shutdown_timeout, err);
 	case OPT_DISK:
 		return cli_parse_disk(val, cfg, err);
 	case OPT_SHARE:

@@ -9,6 +9,8 @@
 
 #define CLI_MAX_MODULES 16
 #define CLI_MAX_WATCHDOG 3600	/* seconds */
+#define CLI_MAX_SHUTDOWN_TIMEOUT 3600
+#define CLI_DEFAULT_SHUTDOWN_TIMEOUT 10	/* seconds a guest has after the power button */
 #define CLI_MIN_MEMORY (2 * MiB)
 #define CLI_MAX_MEMORY (1024 * GiB)
 #define CLI_DEFAULT_MEMORY (256 * MiB)
@@ -43,6 +45,8 @@ int cli_parse_memory(const char *s, uint64_t *out, struct err *err);
 int cli_parse_cpus(const char *s, unsigned *out, struct err *err);
 /* --watchdog: whole seconds, 1..CLI_MAX_WATCHDOG. */
 int cli_parse_watchdog(const char *s, unsigned *out, struct err *err);
+/* --shutdown-timeout SECONDS: 0 to CLI_MAX_SHUTDOWN_TIMEOUT. */
+int cli_parse_shutdown_timeout(const char *s, unsigned *out, struct err *err);
 int cli_parse_serial(const char *s, struct err *err);
 int cli_parse_module(char *s, struct boot_module *m, struct err *err);
 

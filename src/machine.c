@@ -26,9 +26,9 @@
 #include "legacy/rtc.h"
 #include "legacy/uart.h"
 #include "machine.h"
+#include "machine_acpi.h"
 #include "machine_irq.h"
 #include "mptable.h"
-#include "acpi/acpi.h"
 #include "pci/pci.h"
 #include "vcpu.h"
 #include "net/tap.h"
@@ -52,6 +52,11 @@ struct machine {
 	int epfd, evfd, sigfd;
 	struct mtimer timers[TIMER_NR];
 	struct machine_irq irq;
+	struct machine_acpi acpi;
+	/* SIGINT/SIGTERM pressed the power button: the signal, and when to stop regardless
+	 * (CLOCK_MONOTONIC ns; 0 = not pressed). Main thread only. */
+	int stop_signo;
+	int64_t stop_deadline;
 	struct err fail;
 	atomic_int failed;
 	atomic_int reset_exit;	/* reset without --reboot: say so at exit */
@@ -358,38 +363,12 @@ static int machine_mptable(struct vm *vm, struct err *err)
 	return r ? err_set(err, -r, "cannot write the MP table: %s", strerror(-r)) : 0;
 }
 
-/*
- * --acpi: the ACPI tables at BOOT_ACPI_ADDR (e820-reserved BIOS area, where the RSDP scan of
- * ACPI 6.5 §5.2.5.1 looks), describing what the MP table does; rewritten on every boot so a
- * guest that scribbled over them gets them back after a reset.
- */
-static int machine_acpi(struct vm *vm, struct err *err)
-{
-	struct acpi_config c = {
-		.base = BOOT_ACPI_ADDR, .ncpus = vm->ncpus,
-		.ioapic_id = mptable_ioapic_id(vm->ncpus),
-		.ioapic_addr = (uint32_t)MEM_IOAPIC_BASE, .lapic_addr = (uint32_t)MEM_LAPIC_BASE,
-	};
-	struct acpi_blob b;
-	int r;
-
-	pci_acpi_config(vm, &c);
-	r = acpi_build(&c, &b);
-	if (r)
-		return err_set(err, -r, "cannot build the ACPI tables: %s", strerror(-r));
-	r = gpa_write(&vm->mem, BOOT_ACPI_ADDR, b.buf, b.len);
-	acpi_blob_free(&b);
-	if (!r)
-		r = boot_set_acpi_rsdp(&vm->mem, &vm->entry, BOOT_ACPI_ADDR);
-	return r ? err_set(err, -r, "cannot write the ACPI tables: %s", strerror(-r)) : 0;
-}
-
 /* The MP table always (acpi=off guests, Multiboot kernels), ACPI with --acpi. */
 static int machine_tables(struct vm *vm, struct err *err)
 {
 	int r = machine_mptable(vm, err);
 
-	return r || !vm->cfg.acpi ? r : machine_acpi(vm, err);
+	return r || !vm->cfg.acpi ? r : machine_acpi_tables(vm, err);
 }
 
 /* KVM's in-kernel LAPIC implements the TSC-deadline timer mode (SDM vol. 3A §11.5.4.1) but
@@ -502,6 +481,15 @@ static void quit_cb(void *opaque)
 {
 	machine_exit(opaque, 0);
 }
+
+/* The guest wrote S5 to the ACPI sleep control register (a vCPU thread, under vm->lock). */
+static void machine_poweroff(void *opaque)
+{
+	fprintf(stderr, "vfvm: guest powered off (ACPI S5)\n");
+	machine_exit(opaque, 0);
+}
+
+static const struct acpi_pm_ops machine_pm_ops = { .poweroff = machine_poweroff };
 
 static int machine_boot(struct vm *vm, struct err *err)
 {
@@ -619,6 +607,7 @@ static int machine_setup(struct vm *vm, struct err *err)
 		return -EIO;
 	if ((r = kvm_vm_create(vm, err)) || (r = machine_slots(vm, err)) ||
 	    (r = machine_timers(vm, err)) || (r = machine_legacy(vm, err)) ||
+	    (r = machine_acpi_setup(vm, &vm->machine->acpi, &machine_pm_ops, err)) ||
 	    (r = machine_cpuid(vm, err)) ||	/* before PCI: its window needs phys bits */
 	    (r = pci_setup(vm, machine_irq_gsi_line, err)) || (r = machine_tables(vm, err)) ||
 	    (r = machine_vcpus(vm, err)))
@@ -664,6 +653,7 @@ static void machine_reboot(struct vm *vm)
 	rtc_reset(vm->rtc);
 	vm->machine->rcr = 0;
 	machine_irq_reset(&vm->machine->irq);
+	machine_acpi_reset(&vm->machine->acpi);
 	pthread_mutex_unlock(&vm->lock);
 	pci_reset(vm);
 	/*
@@ -768,6 +758,38 @@ static void machine_reap(struct vm *vm)
 	}
 }
 
+/*
+ * SIGINT/SIGTERM: with --acpi and a guest that listens to its power button, press it and
+ * give the guest --shutdown-timeout seconds to power off (S5 then ends vfvm with status 0);
+ * a second signal, the timeout, or a guest that does not listen end vfvm at once with
+ * 128 + the signal, as without ACPI.
+ */
+static void machine_stop_signal(struct vm *vm, int signo)
+{
+	struct machine *m = vm->machine;
+	unsigned t = vm->cfg.shutdown_timeout;
+
+	if (m->stop_deadline || !t || !machine_acpi_power_button(vm, &m->acpi)) {
+		machine_exit(vm, 128 + signo);
+		return;
+	}
+	m->stop_signo = signo;
+	m->stop_deadline = (int64_t)mclock_now(NULL) + (int64_t)t * 1000000000;
+	fprintf(stderr, "vfvm: %s: pressed the guest's ACPI power button; it has %u s to power "
+		"off (the signal again stops it at once)\n", strsignal(signo), t);
+}
+
+static void machine_stop_check(struct vm *vm)
+{
+	struct machine *m = vm->machine;
+
+	if (!m->stop_deadline || (int64_t)mclock_now(NULL) < m->stop_deadline)
+		return;
+	fprintf(stderr, "vfvm: the guest did not power off within %u s of the power button; "
+		"stopping it\n", vm->cfg.shutdown_timeout);
+	machine_exit(vm, 128 + m->stop_signo);
+}
+
 static void machine_event(struct vm *vm, void *ptr)
 {
 	struct machine *m = vm->machine;
@@ -787,7 +809,7 @@ static void machine_event(struct vm *vm, void *ptr)
 		else if (si.ssi_signo == SIGCHLD)
 			machine_reap(vm);
 		else
-			machine_exit(vm, 128 + (int)si.ssi_signo);
+			machine_stop_signal(vm, (int)si.ssi_signo);
 	} else {
 		struct mtimer *t = ptr;
 
@@ -815,10 +837,12 @@ static void machine_loop(struct vm *vm)
 	if (machine_start_vcpus(vm))
 		return;
 	while (!atomic_load(&vm->exit_requested)) {
-		int n = epoll_wait(m->epfd, evs, 8, vm->cfg.watchdog ? 1000 : -1);
+		bool tick = vm->cfg.watchdog || m->stop_deadline;
+		int n = epoll_wait(m->epfd, evs, 8, tick ? 1000 : -1);
 
 		for (int i = 0; i < n; i++)
 			machine_event(vm, evs[i].data.ptr);
+		machine_stop_check(vm);
 		if (vm->cfg.watchdog && !atomic_load(&vm->exit_requested))
 			machine_watchdog(vm, &w);
 		if (!atomic_load(&vm->exit_requested) && atomic_load(&vm->reset_requested))

@@ -21,6 +21,10 @@ struct acpi_config {
 	uint32_t mem32_min, mem32_max;	/* the 32-bit PCI window, inclusive */
 	uint64_t mem64_min, mem64_max;	/* the 64-bit PCI window, inclusive */
 	uint8_t intx_gsi[ACPI_PCI_SLOTS][4];	/* INTA#-INTD# of each bus 0 slot */
+	/* The sleep and GED registers (acpi/pm.h): 0 for none, then the FADT has no sleep
+	 * registers and the DSDT no \_S5, power button or GED. */
+	uint16_t pm_port;
+	uint8_t ged_gsi;	/* the GED's interrupt, edge-triggered active-high */
 };
 
 /* Offsets of each table inside the built buffer (for tests and the dump tool). */
@@ -37,7 +41,8 @@ struct acpi_blob {
  * tables cannot describe, -E2BIG if they outgrow ACPI_MAX_SIZE, -ENOMEM. Pure. */
 int acpi_build(const struct acpi_config *c, struct acpi_blob *b);
 void acpi_blob_free(struct acpi_blob *b);
-/* The DSDT's AML body (ACPI 6.5 §5.2.11.1): \_SB.PCI0, COM1, COM2, the ECAM reservation. */
+/* The DSDT's AML body (ACPI 6.5 §5.2.11.1): \_S5, \_SB.PCI0, COM1, COM2, the ECAM
+ * reservation, the power button and the GED. */
 int acpi_build_dsdt_aml(const struct acpi_config *c, struct aml *a);
 /* 8-bit sum of @len bytes: 0 for a table with a correct checksum (§5.2.6). */
 uint8_t acpi_sum(const void *p, size_t len);

@@ -313,6 +313,88 @@ void aml_return(struct aml *a)
 	aml_byte(a, 0xa4);
 }
 
+void aml_opregion(struct aml *a, const char *name, enum aml_region_space space,
+		  uint64_t offset, uint64_t len)
+{
+	aml_byte(a, 0x5b);	/* ExtOpPrefix */
+	aml_byte(a, 0x80);	/* OpRegionOp */
+	aml_namestring(a, name);
+	aml_byte(a, space);
+	aml_integer(a, offset);
+	aml_integer(a, len);
+}
+
+size_t aml_field_begin(struct aml *a, const char *region)
+{
+	size_t mark;
+
+	aml_byte(a, 0x5b);
+	aml_byte(a, 0x81);	/* FieldOp */
+	mark = a->len;
+	aml_namestring(a, region);
+	/* FieldFlags: AccessType bits 3:0 = 1 ByteAcc, LockRule bit 4 = 0 NoLock, UpdateRule
+	 * bits 6:5 = 0 Preserve. */
+	aml_byte(a, 0x01);
+	return mark;
+}
+
+/* NamedField := NameSeg PkgLength, where the PkgLength encoding carries the field's width
+ * in bits as it is (it does not count its own bytes, unlike a package's). */
+void aml_field_unit(struct aml *a, const char *name, unsigned bits)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > 4 || bits == 0 || bits >= 1u << 28 || aml_nameseg(a, name, n)) {
+		if (!a->err)
+			a->err = -EINVAL;
+		return;
+	}
+	if (bits <= 0x3f) {
+		aml_byte(a, bits);
+		return;
+	}
+	int nb = bits < 1u << 12 ? 2 : bits < 1u << 20 ? 3 : 4;
+
+	aml_byte(a, (nb - 1) << 6 | (bits & 0xf));
+	for (int i = 1; i < nb; i++)
+		aml_byte(a, bits >> (4 + 8 * (i - 1)));
+}
+
+size_t aml_if_begin(struct aml *a)
+{
+	aml_byte(a, 0xa0);	/* IfOp */
+	return a->len;
+}
+
+void aml_local(struct aml *a, unsigned n)
+{
+	if (n > 7 && !a->err)
+		a->err = -EINVAL;
+	aml_byte(a, 0x60 + (n & 7));	/* Local0Op-Local7Op */
+}
+
+void aml_store(struct aml *a)
+{
+	aml_byte(a, 0x70);
+}
+
+void aml_and(struct aml *a)
+{
+	aml_byte(a, 0x7b);
+}
+
+void aml_null_target(struct aml *a)
+{
+	aml_byte(a, 0x00);	/* NullName: the result is not stored */
+}
+
+void aml_notify(struct aml *a, const char *path, uint8_t value)
+{
+	aml_byte(a, 0x86);	/* NotifyOp */
+	aml_namestring(a, path);
+	aml_integer(a, value);
+}
+
 void aml_res_io(struct aml *a, uint16_t min, uint16_t max, uint8_t align, uint8_t len)
 {
 	aml_byte(a, 0x47);	/* small item 0x08, length 7 */

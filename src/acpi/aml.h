@@ -47,6 +47,26 @@ void aml_end(struct aml *a, size_t mark);
 /* ReturnOp (§20.2.5.3) followed by the caller's operand. */
 void aml_return(struct aml *a);
 
+/* OperationRegion (§19.6.100, §20.2.5.2 DefOpRegion): name, space, offset, length. */
+enum aml_region_space { AML_SYSTEM_MEMORY = 0, AML_SYSTEM_IO = 1 };
+void aml_opregion(struct aml *a, const char *name, enum aml_region_space space,
+		  uint64_t offset, uint64_t len);
+/* Field (§19.6.48, §20.2.5.2 DefField) over @region: ByteAcc, NoLock, Preserve; the named
+ * fields of aml_field_unit() follow, then aml_end(). */
+size_t aml_field_begin(struct aml *a, const char *region);
+void aml_field_unit(struct aml *a, const char *name, unsigned bits);
+/* If (§20.2.5.3 DefIfElse without Else): the predicate and the body follow, then aml_end. */
+size_t aml_if_begin(struct aml *a);
+/* Local0-Local7 and Arg0-Arg6 (§20.2.6.1, §20.2.6.2) as operands. */
+void aml_local(struct aml *a, unsigned n);
+/* Store (§20.2.5.4 DefStore): the source operand follows, then the target (aml_local...). */
+void aml_store(struct aml *a);
+/* And (§20.2.5.4 DefAnd) with no target: the two operands follow; the result is the value. */
+void aml_and(struct aml *a);
+void aml_null_target(struct aml *a);
+/* Notify (§19.6.94, §20.2.5.3 DefNotify) of the object at @path with @value. */
+void aml_notify(struct aml *a, const char *path, uint8_t value);
+
 /*
  * Resource data (§6.4): a ResourceTemplate() is a Buffer whose bytes are descriptors and
  * an End Tag. struct aml is used for the descriptor list too; aml_restemplate() appends

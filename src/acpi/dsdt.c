@@ -1,8 +1,10 @@
 /* dsdt.c - the DSDT's AML (ACPI 6.5 §5.2.11.1): the PCI Express host bridge \_SB.PCI0, the
- * two COM ports and the motherboard resource that reserves the ECAM window. */
+ * two COM ports, the motherboard resource that reserves the ECAM window, and \_S5 with the
+ * power button behind a Generic Event Device. */
 #include <errno.h>
 #include <stdio.h>
 #include "acpi/acpi.h"
+#include "acpi/pm.h"
 
 /* Name (n, EisaId (id)) */
 static void dsdt_name_eisaid(struct aml *a, const char *n, const char *id)
@@ -116,14 +118,85 @@ static void dsdt_mres(const struct acpi_config *c, struct aml *a)
 	aml_end(a, dev);
 }
 
+/* §7.4.2.5: \_S5 (soft off) gives the value the OS writes to SLP_TYPx; on a
+ * hardware-reduced platform only the first element is used (§4.8.3.7). */
+static void dsdt_s5(struct aml *a)
+{
+	size_t p;
+
+	aml_name(a, "_S5");
+	p = aml_package_begin(a, 2);
+	aml_integer(a, ACPI_PM_SLP_TYP_S5);
+	aml_integer(a, 0);
+	aml_end(a, p);
+}
+
+/* §4.8.2.2.1.2: a control-method power button (PNP0C0C); Notify 0x80 means "pressed". */
+static void dsdt_pwrb(struct aml *a)
+{
+	size_t dev = aml_device_begin(a, "PWRB");
+
+	dsdt_name_eisaid(a, "_HID", "PNP0C0C");
+	dsdt_name_int(a, "_UID", 0);
+	aml_end(a, dev);
+}
+
+/*
+ * §5.6.9: the Generic Event Device (ACPI0013) of a hardware-reduced platform. Its one
+ * interrupt calls _EVT, which reads the event register (read clears it, acpi/pm.c) and
+ * notifies the power button when its bit is set:
+ *   OperationRegion (GEDR, SystemIO, pm_port + 2, 1)
+ *   Field (GEDR, ByteAcc, NoLock, Preserve) { GEVT, 8 }
+ *   Method (_EVT, 1, Serialized) { Local0 = GEVT
+ *                                  If (Local0 & 1) { Notify (\_SB.PWRB, 0x80) } }
+ */
+static void dsdt_ged(const struct acpi_config *c, struct aml *a)
+{
+	size_t dev = aml_device_begin(a, "GED0"), m, f, i;
+	struct aml r;
+
+	aml_name(a, "_HID");
+	aml_string(a, "ACPI0013");
+	dsdt_name_int(a, "_UID", 0);
+	aml_init(&r);
+	aml_res_ext_irq(&r, c->ged_gsi, 0, 0, 0);
+	aml_name(a, "_CRS");
+	aml_restemplate(a, &r);
+	aml_free(&r);
+	aml_opregion(a, "GEDR", AML_SYSTEM_IO, c->pm_port + ACPI_PM_GED_EVT, 1);
+	f = aml_field_begin(a, "GEDR");
+	aml_field_unit(a, "GEVT", 8);
+	aml_end(a, f);
+	m = aml_method_begin(a, "_EVT", 1, 1);
+	aml_store(a);
+	aml_namestring(a, "GEVT");
+	aml_local(a, 0);
+	i = aml_if_begin(a);
+	aml_and(a);
+	aml_local(a, 0);
+	aml_integer(a, ACPI_PM_EVT_PWRBTN);
+	aml_null_target(a);
+	aml_notify(a, "\\_SB.PWRB", 0x80);
+	aml_end(a, i);
+	aml_end(a, m);
+	aml_end(a, dev);
+}
+
 int acpi_build_dsdt_aml(const struct acpi_config *c, struct aml *a)
 {
-	size_t sb = aml_scope_begin(a, "\\_SB");
+	size_t sb;
 
+	if (c->pm_port)
+		dsdt_s5(a);
+	sb = aml_scope_begin(a, "\\_SB");
 	dsdt_pci0(c, a);
 	dsdt_com(a, "COM1", 1, 0x3f8, 4);
 	dsdt_com(a, "COM2", 2, 0x2f8, 3);
 	dsdt_mres(c, a);
+	if (c->pm_port) {
+		dsdt_pwrb(a);
+		dsdt_ged(c, a);
+	}
 	aml_end(a, sb);
 	return a->err;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "acpi/acpi.h"
+#include "acpi/pm.h"
 
 #define ACPI_OEM_ID	"VFVM  "
 #define ACPI_OEM_TABLE	"VFVMPC  "
@@ -198,11 +199,11 @@ static void acpi_build_madt(const struct acpi_config *c, uint8_t *p)
 
 /*
  * FADT (§5.2.9) of a hardware-reduced platform (§4.1): no PM1/GPE blocks, no SCI, no
- * FACS; the one fixed register is the reset register, port 0xCF9 written with 0x06 (hard
- * reset, as vfvm's 0xCF9 implements). SCI_INT is ignored on such a platform (§5.2.9); it
+ * FACS; the fixed registers are the reset register, port 0xCF9 written with 0x06 (hard
+ * reset, as vfvm's 0xCF9 implements), and the sleep control/status registers (acpi/pm.h). SCI_INT is ignored on such a platform (§5.2.9); it
  * says 9, the PC's, so that an OS that sets up an SCI anyway does not touch IRQ 0.
  */
-static void acpi_build_fadt(uint8_t *p, uint64_t dsdt)
+static void acpi_build_fadt(const struct acpi_config *c, uint8_t *p, uint64_t dsdt)
 {
 	struct acpi_fadt *f = (struct acpi_fadt *)p;
 
@@ -214,6 +215,13 @@ static void acpi_build_fadt(uint8_t *p, uint64_t dsdt)
 	f->reset_reg = (struct acpi_gas){ .space = 1, .bit_width = 8, .access_size = 1,
 					  .addr = 0xcf9 };
 	f->reset_value = 0x06;
+	/* §4.8.3.7: the sleep registers through which the OS enters \_S5 (acpi/pm.h). */
+	if (c->pm_port) {
+		f->sleep_control = (struct acpi_gas){ .space = 1, .bit_width = 8,
+			.access_size = 1, .addr = c->pm_port + ACPI_PM_SLEEP_CTL };
+		f->sleep_status = (struct acpi_gas){ .space = 1, .bit_width = 8,
+			.access_size = 1, .addr = c->pm_port + ACPI_PM_SLEEP_STS };
+	}
 	f->dsdt = (uint32_t)dsdt;	/* below 4 GiB: both DSDT fields, §5.2.9 Table 5.9 */
 	f->x_dsdt = dsdt;
 	acpi_finish(p);
@@ -327,7 +335,7 @@ int acpi_build(const struct acpi_config *c, struct acpi_blob *b)
 	acpi_header((struct acpi_sdt *)p, "DSDT", b->size[ACPI_DSDT], 2);
 	memcpy(p + sizeof(struct acpi_sdt), dsdt.buf, dsdt.len);
 	acpi_finish(p);
-	acpi_build_fadt(b->buf + b->off[ACPI_FADT], c->base + b->off[ACPI_DSDT]);
+	acpi_build_fadt(c, b->buf + b->off[ACPI_FADT], c->base + b->off[ACPI_DSDT]);
 	acpi_build_madt(c, b->buf + b->off[ACPI_MADT]);
 	acpi_build_mcfg(c, b->buf + b->off[ACPI_MCFG]);
 	acpi_build_xsdt(c, b);

@@ -53,6 +53,11 @@ struct ioapic {
 	void *eoi_opaque;
 };
 
+bool ioapic_pin_masked(const struct ioapic *io, unsigned pin)
+{
+	return pin >= IOAPIC_PINS || (io->rte[pin] & RTE_MASK);
+}
+
 static unsigned rte_delmode(uint64_t rte)
 {
 	return (rte >> RTE_DELMODE_SHIFT) & 7;

@@ -28,6 +28,8 @@ struct ioapic;
 struct ioapic *ioapic_new(const struct ioapic_ops *ops, uint8_t id);
 void ioapic_free(struct ioapic *io);
 void ioapic_set_irq(struct ioapic *io, unsigned pin, int level);
+/* Whether pin @pin's redirection entry is masked (§3.2.4 bit 16); out-of-range pins are. */
+bool ioapic_pin_masked(const struct ioapic *io, unsigned pin);
 /* A local APIC EOI'd @vector (KVM_EXIT_IOAPIC_EOI): clear remote IRR, re-deliver if still high. */
 void ioapic_eoi(struct ioapic *io, uint8_t vector);
 /*

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "acpi/acpi.h"
+#include "acpi/pm.h"
 #include "mem.h"
 
 static const char *const names[ACPI_NTABLES] = { "RSDP", "XSDT", "FACP", "APIC", "MCFG",
@@ -36,6 +37,7 @@ int main(int argc, char **argv)
 		.ecam_base = MEM_ECAM_BASE, .ecam_bus_end = 0,
 		.mem32_min = MEM_PCI32_START, .mem32_max = MEM_PCI32_END - 1,
 		.mem64_min = MEM_4G, .mem64_max = (1ull << 40) - 1,
+		.pm_port = ACPI_PM_PORT, .ged_gsi = ACPI_PM_GED_GSI,
 	};
 	struct acpi_blob b;
 	int r;

@@ -267,6 +267,54 @@ static void test_res_descriptors(void **s)
 	aml_free(&r);
 }
 
+/* OperationRegion (GEDR, SystemIO, 0x602, One) and Field (GEDR, ByteAcc, NoLock, Preserve)
+ * { GEVT, 8 } (§20.2.5.2), as the GED in the DSDT; a 100-bit field takes two length bytes. */
+static void test_opregion_field(void **s)
+{
+	struct aml a;
+	size_t f;
+	static const uint8_t want[] = { 0x5b, 0x80, 'G', 'E', 'D', 'R', 0x01, 0x0b, 0x02, 0x06,
+		0x01, 0x5b, 0x81, 0x0b, 'G', 'E', 'D', 'R', 0x01, 'G', 'E', 'V', 'T', 0x08 };
+	static const uint8_t wide[] = { 'W', 'I', 'D', 'E', 0x44, 0x06 };
+
+	(void)s;
+	aml_init(&a);
+	aml_opregion(&a, "GEDR", AML_SYSTEM_IO, 0x602, 1);
+	f = aml_field_begin(&a, "GEDR");
+	aml_field_unit(&a, "GEVT", 8);
+	aml_end(&a, f);
+	check(&a, want, sizeof(want));
+	aml_init(&a); aml_field_unit(&a, "WIDE", 100); check(&a, wide, sizeof(wide));
+	aml_init(&a); aml_field_unit(&a, "X", 0); assert_int_equal(a.err, -EINVAL); aml_free(&a);
+	aml_init(&a); aml_field_unit(&a, "TOOLONG", 8); assert_int_equal(a.err, -EINVAL);
+	aml_free(&a);
+}
+
+/* Store (GEVT, Local0); If (And (Local0, One)) { Notify (\_SB.PWRB, 0x80) } (§20.2.5.3/4) */
+static void test_if_notify(void **s)
+{
+	struct aml a;
+	size_t i;
+	static const uint8_t want[] = { 0x70, 'G', 'E', 'V', 'T', 0x60,
+		0xa0, 0x12, 0x7b, 0x60, 0x01, 0x00,
+		0x86, 0x5c, 0x2e, '_', 'S', 'B', '_', 'P', 'W', 'R', 'B', 0x0a, 0x80 };
+
+	(void)s;
+	aml_init(&a);
+	aml_store(&a);
+	aml_namestring(&a, "GEVT");
+	aml_local(&a, 0);
+	i = aml_if_begin(&a);
+	aml_and(&a);
+	aml_local(&a, 0);
+	aml_integer(&a, 1);
+	aml_null_target(&a);
+	aml_notify(&a, "\\_SB.PWRB", 0x80);
+	aml_end(&a, i);
+	check(&a, want, sizeof(want));
+	aml_init(&a); aml_local(&a, 8); assert_int_equal(a.err, -EINVAL); aml_free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -278,6 +326,8 @@ int main(void)
 		cmocka_unit_test(test_scope_device),
 		cmocka_unit_test(test_method),
 		cmocka_unit_test(test_package),
+		cmocka_unit_test(test_opregion_field),
+		cmocka_unit_test(test_if_notify),
 		cmocka_unit_test(test_end_long),
 		cmocka_unit_test(test_buffer),
 		cmocka_unit_test(test_restemplate_com1),

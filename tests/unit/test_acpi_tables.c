@@ -8,6 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "acpi/acpi.h"
+#include "acpi/pm.h"
 
 #define BASE 0xe0000ull
 
@@ -44,6 +45,8 @@ static void config(struct acpi_config *c, unsigned ncpus)
 	for (unsigned s = 0; s < ACPI_PCI_SLOTS; s++)
 		for (unsigned p = 0; p < 4; p++)
 			c->intx_gsi[s][p] = 16 + (s + p) % 8;
+	c->pm_port = ACPI_PM_PORT;
+	c->ged_gsi = ACPI_PM_GED_GSI;
 }
 
 /* Table at guest address gpa: inside the blob, its signature, length and checksum. */
@@ -111,8 +114,65 @@ static void test_fadt(void **s)
 	assert_int_equal(rd32(f + 40), BASE + b.off[ACPI_DSDT]);
 	d = table_at(&b, rd64(f + 140), "DSDT");
 	assert_int_equal(d[8], 2);
-	/* the AML starts with Scope (\_SB) */
+	/* the AML starts with Name (_S5, ...), then Scope (\_SB) */
+	assert_int_equal(d[36], 0x08);
+	assert_memory_equal(d + 37, "_S5_", 4);
+	/* SLEEP_CONTROL_REG at 244, SLEEP_STATUS_REG at 256 (Table 5.9): ports 0x600, 0x601 */
+	assert_int_equal(f[244], 1);
+	assert_int_equal(f[245], 8);
+	assert_int_equal(f[247], 1);
+	assert_int_equal(rd64(f + 248), 0x600);
+	assert_int_equal(f[256], 1);
+	assert_int_equal(rd64(f + 260), 0x601);
+	acpi_blob_free(&b);
+
+	/* Without the PM registers: no sleep registers, and the DSDT opens with \_SB. */
+	c.pm_port = 0;
+	assert_int_equal(acpi_build(&c, &b), 0);
+	f = table_at(&b, BASE + b.off[ACPI_FADT], "FACP");
+	assert_int_equal(rd64(f + 248), 0);
+	assert_int_equal(rd64(f + 260), 0);
+	d = table_at(&b, rd64(f + 140), "DSDT");
 	assert_int_equal(d[36], 0x10);
+	acpi_blob_free(&b);
+}
+
+static const uint8_t *find(const uint8_t *h, size_t hn, const void *n, size_t nn)
+{
+	for (size_t i = 0; i + nn <= hn; i++)
+		if (!memcmp(h + i, n, nn))
+			return h + i;
+	return NULL;
+}
+
+/* The GED (§5.6.9): HID "ACPI0013", its interrupt on ged_gsi edge/high, the event register at
+ * pm_port + 2, and _EVT notifying \_SB.PWRB; and the power button PNP0C0C. */
+static void test_dsdt_ged(void **s)
+{
+	struct acpi_config c;
+	struct acpi_blob b;
+	const uint8_t *d;
+	size_t n;
+	static const uint8_t hid[] = { 0x08, '_', 'H', 'I', 'D', 0x0d, 'A', 'C', 'P', 'I', '0', '0',
+		'1', '3', 0 };
+	static const uint8_t irq[] = { 0x89, 0x06, 0x00, 0x03, 0x01, 0x05, 0, 0, 0 };
+	static const uint8_t region[] = { 0x5b, 0x80, 'G', 'E', 'D', 'R', 0x01, 0x0b, 0x02, 0x06,
+		0x01 };
+	static const uint8_t notify[] = { 0x86, 0x5c, 0x2e, '_', 'S', 'B', '_', 'P', 'W', 'R', 'B',
+		0x0a, 0x80 };
+	static const uint8_t pnp0c0c[] = { 0x0c, 0x41, 0xd0, 0x0c, 0x0c };
+
+	(void)s;
+	config(&c, 2);
+	assert_int_equal(acpi_build(&c, &b), 0);
+	d = b.buf + b.off[ACPI_DSDT];
+	n = b.size[ACPI_DSDT];
+	assert_non_null(find(d, n, hid, sizeof(hid)));
+	assert_non_null(find(d, n, irq, sizeof(irq)));
+	assert_non_null(find(d, n, region, sizeof(region)));
+	assert_non_null(find(d, n, notify, sizeof(notify)));
+	assert_non_null(find(d, n, pnp0c0c, sizeof(pnp0c0c)));
+	assert_non_null(find(d, n, "_EVT", 4));
 	acpi_blob_free(&b);
 }
 
@@ -272,6 +332,7 @@ int main(void)
 		cmocka_unit_test(test_mcfg),
 		cmocka_unit_test(test_all_sizes),
 		cmocka_unit_test(test_dsdt_prt),
+		cmocka_unit_test(test_dsdt_ged),
 		cmocka_unit_test(test_invalid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -56,7 +56,9 @@ static void test_defaults(void **state)
 	assert_int_equal(c.boot.nmodules, 0);
 	assert_int_equal(c.ram_size, 256 * MiB);
 	assert_int_equal(c.ncpus, 1);
-	assert_false(c.cpuid_compat || c.reboot || c.debug_exit || c.stats || c.acpi);
+	assert_false(c.cpuid_compat || c.reboot || c.debug_exit || c.stats);
+	assert_true(c.acpi);	/* ACPI is the default machine (docs/acpi.md) */
+	assert_int_equal(c.shutdown_timeout, 10);
 	assert_null(c.serial);
 	assert_int_equal(c.ndevices, 0);
 }
@@ -100,6 +102,26 @@ static void test_acpi(void **state)
 	assert_int_equal(parse(&c, &e, "--kernel", "k", "--no-acpi", "--acpi", NULL), 0);
 	assert_true(c.acpi);
 	assert_int_not_equal(parse(&c, &e, "--kernel", "k", "--acpi=1", NULL), 0);
+}
+
+/* --shutdown-timeout: 0 (stop at once) to 3600 s; anything else is bad usage naming it. */
+static void test_shutdown_timeout(void **state)
+{
+	struct vm_config c;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(parse(&c, &e, "--kernel", "k", "--shutdown-timeout", "0", NULL), 0);
+	assert_int_equal(c.shutdown_timeout, 0);
+	assert_int_equal(parse(&c, &e, "--kernel", "k", "--shutdown-timeout=3600", NULL), 0);
+	assert_int_equal(c.shutdown_timeout, 3600);
+	assert_int_not_equal(parse(&c, &e, "--kernel", "k", "--shutdown-timeout", "3601", NULL), 0);
+	assert_true(e.usage);
+	assert_non_null(strstr(e.msg, "--shutdown-timeout 3601 is out of range"));
+	assert_int_not_equal(parse(&c, &e, "--kernel", "k", "--shutdown-timeout", "-1", NULL), 0);
+	assert_non_null(strstr(e.msg, "is not a number of seconds"));
+	assert_int_not_equal(parse(&c, &e, "--kernel", "k", "--shutdown-timeout", "5s", NULL), 0);
+	assert_int_not_equal(parse(&c, &e, "--kernel", "k", "--shutdown-timeout", NULL), 0);
 }
 
 static void test_equals_form(void **state)
@@ -344,6 +366,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_all_options),
 		cmocka_unit_test(test_acpi),
+		cmocka_unit_test(test_shutdown_timeout),
 		cmocka_unit_test(test_equals_form),
 		cmocka_unit_test(test_modules),
 		cmocka_unit_test(test_module_limit),
