@@ -776,7 +776,7 @@ static void machine_stop_signal(struct vm *vm, int signo)
 	m->stop_signo = signo;
 	m->stop_deadline = (int64_t)mclock_now(NULL) + (int64_t)t * 1000000000;
 	fprintf(stderr, "vfvm: %s: pressed the guest's ACPI power button; it has %u s to power "
-		"off (the signal again stops it at once)\n", strsignal(signo), t);
+		"off (the signal again stops it at once)\n", signo == SIGINT ? "SIGINT" : "SIGTERM", t);
 }
 
 static void machine_stop_check(struct vm *vm)

@@ -17,9 +17,9 @@ lab_param() {
 
 # lab.guest_kernel=bzImage (LAB_APPEND on the host) picks the other guest kernel for one run.
 guest_kernel=$(lab_param lab.guest_kernel || echo "$guest_kernel")
-# lab.acpi=1 (LAB_APPEND=lab.acpi=1 on the host) boots every Linux guest with vfvm's --acpi:
-# the linux, smp and passthrough scenarios then run on the ACPI machine (docs/acpi.md).
-[ "$(lab_param lab.acpi)" = 1 ] && guest_vfvm_args="$guest_vfvm_args --acpi"
+# lab.acpi=0 (LAB_APPEND=lab.acpi=0 on the host) boots every Linux guest with vfvm's --no-acpi:
+# the linux, smp and passthrough scenarios then run on the MP-table machine (docs/acpi.md).
+[ "$(lab_param lab.acpi)" = 0 ] && guest_vfvm_args="$guest_vfvm_args --no-acpi"
 
 # lab_fail WHY...: records the reason a scenario fails (printed on its FAIL line); returns 1.
 lab_fail() {

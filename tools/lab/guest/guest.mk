@@ -46,7 +46,7 @@ LAB_VFIO_MODS	= crypto/crct10dif_common lib/crc-t10dif lib/crc64 lib/crc64-rocks
 		  drivers/char/hw_random/virtio-rng \
 		  drivers/block/virtio_blk lib/crc16 fs/mbcache fs/jbd2/jbd2 crypto/crc32c_generic \
 		  fs/ext4/ext4 fs/fuse/fuse fs/fuse/virtiofs net/core/failover drivers/net/net_failover \
-		  drivers/net/virtio_net
+		  drivers/net/virtio_net drivers/acpi/button drivers/input/evdev
 LAB_EXTRA_FILES	+= $(foreach m,$(LAB_VFIO_MODS),$(LAB_VFIO_KMOD)/$(m).ko:guest/modules/$(notdir $(m)).ko)
 
 # virtio-blk (tools/lab/scenarios/48-virtio-blk.sh): Debian's mke2fs and e2fsck (e2fsprogs) with

@@ -2,8 +2,11 @@
 # Linux must take vfvm's ACPI tables (RSDP, XSDT, FADT, MADT, MCFG, DSDT: docs/acpi.md), bring
 # up both CPUs from the MADT, use ECAM ("PCI: MMCONFIG ... reserved as ACPI motherboard
 # resource" or "as E820 entry") for the extended configuration space and find \_SB.PCI0 as
-# its host bridge, with the windows and the COM ports the DSDT lists.
-lab_timeout=90
+# its host bridge, with the windows and the COM ports the DSDT lists. Then SIGTERM to vfvm
+# presses the power button (GED -> PNP0C0C -> an input event) and the guest's `poweroff`
+# (S5) ends vfvm with status 0; a guest that ignores the button is stopped after
+# --shutdown-timeout with 128 + SIGTERM.
+lab_timeout=150
 lab_devices=""
 
 VL_LOG=/tmp/linux-acpi.log
@@ -50,5 +53,80 @@ EOF2
 	why=$(vl_initrd /tmp/linux-acpi.cpio /tmp/acpi-check.sh) || { lab_fail "$why"; return; }
 	vl_boot /tmp/linux-acpi.cpio --cpus 2 --acpi
 	vl_judge rsdp mcfg madt dsdt madt_smp mmconfig host_bridge root_window serial serial_gsi smpboot \
-		ext_ecam acpi_errors
+		ext_ecam acpi_errors || return
+	acpi_button || return
+	acpi_ignored
+}
+
+# The guest's side of the power button: find the button's input device (button.ko, evdev.ko),
+# say READY, wait for one input event (the press) and power off. Without button.ko (the
+# ignored case) there is no such device: it says READY and sleeps.
+cat >/tmp/acpi-button.sh <<'EOF2'
+grep -E 'IO-APIC +5-edge +ACPI:Ged' /proc/interrupts >/tmp/hit &&
+	echo "vt: PASS ged_irq: $(tr -s ' ' </tmp/hit)" ||
+	echo "vt: FAIL ged_irq: no 'IO-APIC 5-edge ACPI:Ged' in /proc/interrupts"
+dev=""
+for e in /sys/class/input/event*; do
+	[ "$(cat $e/device/name 2>/dev/null)" = "Power Button" ] && dev=/dev/input/${e##*/}
+done
+if [ -z "$dev" ]; then
+	echo "vt: READY (no Power Button input device)"
+	sleep 120
+	exit
+fi
+echo "vt: READY $dev"
+dd if=$dev of=/dev/null bs=24 count=1 2>/dev/null
+echo "vt: PASS button: an input event on $dev ($(cat /sys/class/input/${dev##*/}/device/name))"
+poweroff -f
+EOF2
+
+# acpi_boot_signal LOG VFVM-ARGS...: boots /tmp/linux-acpi-btn.cpio in the background, waits
+# for the guest's READY, sends SIGTERM to vfvm and waits for it; the seconds from the signal
+# to vfvm's exit go to $LOG.secs.
+acpi_boot_signal() {
+	VL_LOG=$1
+	shift
+	rm -f $VL_LOG $VL_LOG.st
+	vl_boot /tmp/linux-acpi-btn.cpio "$@" &
+	_b=$!
+	for _i in $(seq 1 120); do
+		grep -q '^vt: READY' $VL_LOG 2>/dev/null && break
+		[ -f $VL_LOG.st ] && break
+		sleep 1
+	done
+	_t0=$(date +%s)
+	kill -TERM $(pidof vfvm) 2>/dev/null
+	wait $_b
+	echo $(($(date +%s) - _t0)) >$VL_LOG.secs
+	echo "lab: vfvm ended $(cat $VL_LOG.secs) s after SIGTERM, status $(cat $VL_LOG.st)"
+}
+
+acpi_button() {
+	why=$(vl_initrd /tmp/linux-acpi-btn.cpio /tmp/acpi-button.sh button evdev) ||
+		{ lab_fail "$why"; return; }
+	acpi_boot_signal /tmp/linux-acpi-btn.log --cpus 2
+	_f=""
+	grep -q '^vt: PASS ged_irq' $VL_LOG || _f="$_f ged_irq"
+	grep -q "^vfvm: SIGTERM: pressed the guest's ACPI power button" $VL_LOG || _f="$_f pressed"
+	grep -q '^vt: PASS button' $VL_LOG || _f="$_f button"
+	grep -q '^vfvm: guest powered off (ACPI S5)' $VL_LOG || _f="$_f s5"
+	[ "$(cat $VL_LOG.st)" = 0 ] || _f="$_f status"
+	[ "$(cat $VL_LOG.secs)" -lt 10 ] || _f="$_f in-time"
+	[ -z "$_f" ] && return 0
+	lab_fail "power button:$_f; $(grep -E '^vt: FAIL|^vfvm: ' $VL_LOG | head -n 3 | tr '\n' ' ')"
+}
+
+# No button driver: the GED still claims its interrupt, nothing acts on the press, and vfvm
+# stops the guest itself after --shutdown-timeout 2, with 128 + SIGTERM = 143.
+acpi_ignored() {
+	why=$(vl_initrd /tmp/linux-acpi-btn.cpio /tmp/acpi-button.sh) || { lab_fail "$why"; return; }
+	acpi_boot_signal /tmp/linux-acpi-ign.log --shutdown-timeout 2
+	_f=""
+	grep -q "^vfvm: SIGTERM: pressed the guest's ACPI power button; it has 2 s" $VL_LOG ||
+		_f="$_f pressed"
+	grep -q '^vfvm: the guest did not power off within 2 s' $VL_LOG || _f="$_f timeout"
+	[ "$(cat $VL_LOG.st)" = 143 ] || _f="$_f status"
+	[ "$(cat $VL_LOG.secs)" -ge 2 ] && [ "$(cat $VL_LOG.secs)" -lt 8 ] || _f="$_f timing"
+	[ -z "$_f" ] && return 0
+	lab_fail "ignored button:$_f; $(grep -E '^vt: FAIL|^vfvm: ' $VL_LOG | head -n 3 | tr '\n' ' ')"
 }
