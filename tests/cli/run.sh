@@ -35,6 +35,12 @@ check "--seccomp strict" "--seccomp 'strict' is not valid; use on, log or off" \
 	run --kernel "$mb" --seccomp strict
 check "--seccomp twice" "--seccomp given twice" run --kernel "$mb" --seccomp on --seccomp=off
 check "--user empty" "--user needs a user name" run --kernel "$mb" --user ""
+# ACPI's power button wait (docs/acpi.md): seconds 0..3600, nothing else.
+check "--shutdown-timeout big" "--shutdown-timeout 3601 is out of range; use 0 to 3600 seconds" \
+	run --kernel "$mb" --shutdown-timeout 3601
+check "--shutdown-timeout word" "--shutdown-timeout 'soon' is not a number of seconds" \
+	run --kernel "$mb" --shutdown-timeout soon
+check "--acpi with a value" "--acpi takes no value" run --kernel "$mb" --acpi=on
 # vfvm bind/unbind as an ordinary user: refused before touching sysfs, saying root is needed.
 if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
 	# A copy nobody can reach: the build tree may sit under a directory only root can enter.
