@@ -130,6 +130,15 @@ static void mark(struct walk *w, unsigned off)
 	w->seen[i / 64] |= 1ull << (i % 64);
 }
 
+/* A dword of a capability's body: the reads past a header stay inside 4 KiB whatever the
+ * capability's registers say (-ERANGE: the capability does not fit). */
+static int body(struct walk *w, unsigned off, uint32_t *val)
+{
+	if (off > EXTCAP_END - 4)
+		return -ERANGE;
+	return w->rd(w->ctx, off, val);
+}
+
 /* Where the first header after @off lies (by offset, not chain order), or the end of config
  * space: a capability's structure must end before it. */
 static unsigned limit_after(const struct walk *w, unsigned off)
@@ -147,8 +156,11 @@ static int rebar_setup(struct walk *w, struct extcap *c, const uint64_t bar_size
 	uint32_t ctrl;
 	unsigned n;
 
-	if (w->rd(w->ctx, c->off + 8, &ctrl))
+	if (body(w, c->off + 8, &ctrl)) {
+		problem(w->l, "Resizable BAR at 0x%x: its control register is past 4 KiB or "
+			"cannot be read; hidden", c->off);
 		return -EIO;
+	}
 	n = REBAR_CTRL_NBAR(ctrl);
 	if (n < 1 || n > EXTCAP_REBAR_MAX) {
 		problem(w->l, "Resizable BAR at 0x%x: %u resizable BARs (1-6 allowed); hidden",
@@ -159,8 +171,11 @@ static int rebar_setup(struct walk *w, struct extcap *c, const uint64_t bar_size
 	for (unsigned i = 0; i < n; i++) {
 		unsigned idx, sz;
 
-		if (w->rd(w->ctx, c->off + 8 + 8 * i, &ctrl))
+		if (body(w, c->off + 8 + 8 * i, &ctrl)) {
+			problem(w->l, "Resizable BAR at 0x%x: entry %u is past 4 KiB or cannot be "
+				"read; hidden", c->off, i);
 			return -EIO;
+		}
 		idx = ctrl & REBAR_CTRL_IDX;
 		sz = REBAR_CTRL_SIZE(ctrl);
 		if (idx >= 6 || sz > REBAR_SIZE_MAX || bar_size[idx] != 1ull << (20 + sz)) {
@@ -188,7 +203,7 @@ static unsigned cap_size(struct walk *w, struct extcap *c, const uint64_t bar_si
 	case EXTCAP_ID_VNDR:
 		/* VSEC Length, bits 31:20 of the vendor-specific header, counts both
 		 * headers (§7.9.5.2). */
-		if (w->rd(w->ctx, c->off + 4, &v))
+		if (body(w, c->off + 4, &v))
 			return 0;
 		return (v >> 20) >= 8 ? v >> 20 : 0;
 	case EXTCAP_ID_REBAR:

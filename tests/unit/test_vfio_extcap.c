@@ -413,6 +413,100 @@ static void test_fill_clears(void **state)
 	assert_int_equal(copy[0xfff], 0);
 }
 
+/* A deterministic random walk over many malformed spaces (fixed seed, so it runs in make unit
+ * without libFuzzer): headers with random IDs, versions and next pointers at random offsets.
+ * After every walk: the kept capabilities are aligned, inside 4 KiB and never overlap; the
+ * guest's chain from 0x100 visits exactly them, in order, and ends; no hidden ID is in it; the
+ * device was read a bounded number of times. */
+static uint32_t rnd(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x >> 16;
+}
+
+static void test_random_spaces(void **state)
+{
+	static const uint16_t ids[] = { EXTCAP_ID_DSN, EXTCAP_ID_VNDR, EXTCAP_ID_LTR,
+					EXTCAP_ID_REBAR, EXTCAP_ID_AER, EXTCAP_ID_SRIOV,
+					EXTCAP_ID_NULL, 0x7777 };
+	uint64_t x = 0x5eed1234abcdull, bars[6] = { 1 << 20, 0, 256 << 20, 0, 0, 0 };
+	struct extcap_layout l;
+	struct space s;
+	unsigned kept2 = 0, bad = 0, hidden_head = 0;
+
+	(void)state;
+	for (int iter = 0; iter < 20000; iter++) {
+		unsigned off = 0x100, n = 1 + rnd(&x) % 24, seen_hops = 0;
+
+		memset(&s, 0, sizeof(s));
+		for (unsigned b = 0x100; b < 0x1000; b += 4)
+			if (rnd(&x) % 4 == 0)
+				put(&s, b, rnd(&x) << 16 | rnd(&x));
+		for (unsigned i = 0; i < n; i++) {
+			unsigned next = rnd(&x) % 8 ? 0x100 + 4 * (rnd(&x) % 960) : rnd(&x) & 0xfff;
+
+			if (i == n - 1 && rnd(&x) % 2)
+				next = 0;
+			hdr(&s, off, ids[rnd(&x) % 8], rnd(&x) & 0xf, next);
+			if (rnd(&x) % 3 == 0)	/* a VSEC length or ReBAR control that may fit */
+				put(&s, off + 4 < 0x1000 ? off + 4 : off,
+				    (rnd(&x) % 64) << 20 | (rnd(&x) & 0x3fff));
+			if (next < 0x100)
+				break;
+			off = next & 0xffc;
+		}
+		s.fail_at = rnd(&x) % 16 == 0 ? 0x100 + 4 * (rnd(&x) % 960) : 0;
+		s.reads = 0;
+		extcap_walk(rd, &s, bars, &l);
+		assert_true(s.reads <= EXTCAP_SLOTS + 1 + 8 * l.nwalked);
+		assert_true(l.nkept <= EXTCAP_MAX_KEPT && l.nkept <= l.nwalked);
+		for (unsigned i = 0; i < l.nkept; i++) {
+			const struct extcap *c = &l.kept[i];
+
+			assert_true(c->off >= 0x100 && !(c->off & 3));
+			assert_true(c->size >= 8 && c->off + c->size <= 0x1000);
+			assert_int_not_equal(extcap_policy(c->id)->action, EXTCAP_HIDE);
+			for (unsigned j = i + 1; j < l.nkept; j++)
+				assert_true(c->off + c->size <= l.kept[j].off ||
+					    l.kept[j].off + l.kept[j].size <= c->off);
+		}
+		/* The guest's chain. */
+		off = 0x100;
+		{
+			uint32_t h = guest(&l, &s, off);
+			unsigned k = 0;
+
+			if (h && (h & 0xffff) == EXTCAP_ID_NULL) {
+				assert_int_equal(h & 0xfffff, 0);
+				assert_true(l.nkept && l.kept[0].off != 0x100);
+				off = h >> 20;
+				h = guest(&l, &s, off);
+			}
+			while (h) {
+				assert_true(k < l.nkept);
+				assert_int_equal(off, l.kept[k].off);
+				assert_int_equal(h & 0xffff, l.kept[k].id);
+				k++;
+				off = h >> 20;
+				if (!off)
+					break;
+				assert_true(++seen_hops <= EXTCAP_MAX_KEPT);
+				h = guest(&l, &s, off);
+			}
+			assert_int_equal(k, l.nkept);
+		}
+		kept2 += l.nkept >= 2;
+		bad += l.problems > 0;
+		hidden_head += l.nkept && l.kept[0].off != 0x100;
+	}
+	/* The spaces did exercise the interesting cases. */
+	print_message("20000 spaces: %u with 2+ kept, %u with a problem, %u with a Null head\n",
+		      kept2, bad, hidden_head);
+	assert_true(kept2 > 500 && bad > 2000 && hidden_head > 500);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -428,6 +522,7 @@ int main(void)
 		cmocka_unit_test(test_rebar),
 		cmocka_unit_test(test_policy),
 		cmocka_unit_test(test_fill_clears),
+		cmocka_unit_test(test_random_spaces),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
