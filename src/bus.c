@@ -7,11 +7,18 @@
 void bus_init(struct bus *b)
 {
 	memset(b, 0, sizeof(*b));
+	pthread_rwlock_init(&b->rw, NULL);
+}
+
+void bus_set_default_lock(struct bus *b, pthread_mutex_t *lock)
+{
+	b->dflt = lock;
 }
 
 void bus_free(struct bus *b)
 {
 	free(b->ranges);
+	pthread_rwlock_destroy(&b->rw);
 	bus_init(b);
 }
 
@@ -42,13 +49,11 @@ const struct bus_range *bus_find(const struct bus *b, uint64_t addr)
 	return addr - r->base < r->len ? r : NULL;
 }
 
-int bus_register(struct bus *b, uint64_t base, uint64_t len, bus_io_fn fn, void *opaque,
-		 const char *name)
+static int range_insert(struct bus *b, uint64_t base, uint64_t len, bus_io_fn fn, void *opaque,
+			const char *name, pthread_mutex_t *lock)
 {
 	size_t i;
 
-	if (!len || !fn || base + len - 1 < base)
-		return -EINVAL;
 	i = bus_upper(b, base);
 	/* Previous range must end before @base, the next one must start after our end. */
 	if (i && base - b->ranges[i - 1].base < b->ranges[i - 1].len)
@@ -66,39 +71,76 @@ int bus_register(struct bus *b, uint64_t base, uint64_t len, bus_io_fn fn, void 
 	}
 	memmove(&b->ranges[i + 1], &b->ranges[i], (b->n - i) * sizeof(*b->ranges));
 	b->ranges[i] = (struct bus_range){ .base = base, .len = len, .fn = fn, .opaque = opaque,
-					   .name = name };
+					   .name = name, .lock = lock };
 	b->n++;
 	return 0;
 }
 
+int bus_register_locked(struct bus *b, uint64_t base, uint64_t len, bus_io_fn fn, void *opaque,
+			const char *name, pthread_mutex_t *lock)
+{
+	int r;
+
+	if (!len || !fn || base + len - 1 < base)
+		return -EINVAL;
+	pthread_rwlock_wrlock(&b->rw);
+	r = range_insert(b, base, len, fn, opaque, name, lock);
+	pthread_rwlock_unlock(&b->rw);
+	return r;
+}
+
+int bus_register(struct bus *b, uint64_t base, uint64_t len, bus_io_fn fn, void *opaque,
+		 const char *name)
+{
+	return bus_register_locked(b, base, len, fn, opaque, name, NULL);
+}
+
 int bus_unregister(struct bus *b, uint64_t base)
 {
-	size_t i = bus_upper(b, base);
+	size_t i;
+	int r = -ENOENT;
 
-	if (!i || b->ranges[i - 1].base != base)
-		return -ENOENT;
-	i--;
-	memmove(&b->ranges[i], &b->ranges[i + 1], (b->n - i - 1) * sizeof(*b->ranges));
-	b->n--;
-	return 0;
+	pthread_rwlock_wrlock(&b->rw);
+	i = bus_upper(b, base);
+	if (i && b->ranges[i - 1].base == base) {
+		i--;
+		memmove(&b->ranges[i], &b->ranges[i + 1], (b->n - i - 1) * sizeof(*b->ranges));
+		b->n--;
+		r = 0;
+	}
+	pthread_rwlock_unlock(&b->rw);
+	return r;
 }
 
 bool bus_access(struct bus *b, uint64_t addr, void *data, unsigned len, bool is_write)
 {
-	/* bus_find hands out const ranges; this bus is ours to count on. */
-	struct bus_range *r = len ? (struct bus_range *)bus_find(b, addr) : NULL;
+	struct bus_range *r, hit;
+	pthread_mutex_t *lock;
 
+	/* Copy the range out under the read lock: a vCPU moving a BAR may (un)register ranges
+	 * meanwhile, and the handler must not run with the bus locked (it may be that vCPU). */
+	pthread_rwlock_rdlock(&b->rw);
+	/* bus_find hands out const ranges; this bus is ours to count on. */
+	r = len ? (struct bus_range *)bus_find(b, addr) : NULL;
 	/* The whole access must fit in the range: (addr - base) + len <= range len. */
 	if (r && len <= r->len - (addr - r->base)) {
-		r->hits++;
-		r->fn(r->opaque, addr - r->base, data, len, is_write);
+		__atomic_fetch_add(&r->hits, 1, __ATOMIC_RELAXED);
+		hit = *r;
+		pthread_rwlock_unlock(&b->rw);
+		lock = hit.lock ? hit.lock : b->dflt;
+		if (lock)
+			pthread_mutex_lock(lock);
+		hit.fn(hit.opaque, addr - hit.base, data, len, is_write);
+		if (lock)
+			pthread_mutex_unlock(lock);
 		return true;
 	}
+	pthread_rwlock_unlock(&b->rw);
 	if (is_write) {
-		b->unclaimed_writes++;
+		__atomic_fetch_add(&b->unclaimed_writes, 1, __ATOMIC_RELAXED);
 	} else {
 		memset(data, 0xff, len);
-		b->unclaimed_reads++;
+		__atomic_fetch_add(&b->unclaimed_reads, 1, __ATOMIC_RELAXED);
 	}
 	return false;
 }

@@ -45,6 +45,7 @@ struct mtimer {
 	int fd;
 	void (*tick)(void *dev);
 	void *dev;
+	pthread_mutex_t *lock;	/* the device's lock, held around tick */
 	struct clock_ops ops;
 };
 
@@ -57,6 +58,13 @@ struct machine {
 	 * (CLOCK_MONOTONIC ns; 0 = not pressed). Main thread only. */
 	int stop_signo;
 	int64_t stop_deadline;
+	/*
+	 * Device locks (docs/architecture.md "Threads and locking"): the PIT (with port 0x61),
+	 * the RTC and each UART are touched by vCPUs, their timer or the console thread under
+	 * their own lock; their interrupt lines then take vm->lock. Lock order: device lock,
+	 * vm->lock, vm->kvm_lock.
+	 */
+	pthread_mutex_t pit_lock, rtc_lock, uart_lock[2];
 	struct err fail;
 	atomic_int failed;
 	atomic_int reset_exit;	/* reset without --reboot: say so at exit */
@@ -224,9 +232,12 @@ static int machine_timers(struct vm *vm, struct err *err)
 			return err_set(err, errno, "timerfd: %s", strerror(errno));
 	}
 	m->timers[TIMER_PIT].tick = tick_pit;
+	m->timers[TIMER_PIT].lock = &m->pit_lock;
 	m->timers[TIMER_RTC].tick = tick_rtc;
+	m->timers[TIMER_RTC].lock = &m->rtc_lock;
 	m->timers[TIMER_EOI].tick = machine_irq_eoi_tick;
 	m->timers[TIMER_EOI].dev = &m->irq;
+	m->timers[TIMER_EOI].lock = &vm->lock;
 	return 0;
 }
 
@@ -289,13 +300,20 @@ static int machine_slots(struct vm *vm, struct err *err)
 	return 0;
 }
 
-static int reg(struct bus *b, uint64_t base, uint64_t len, bus_io_fn fn, void *opaque,
-	       const char *name, struct err *err)
+/* A range under the platform lock (vm->lock) or, with @lock, under its device's own. */
+static int reg_locked(struct bus *b, uint64_t base, uint64_t len, bus_io_fn fn, void *opaque,
+		      const char *name, pthread_mutex_t *lock, struct err *err)
 {
-	int r = bus_register(b, base, len, fn, opaque, name);
+	int r = bus_register_locked(b, base, len, fn, opaque, name, lock);
 
 	return r ? err_set(err, -r, "cannot place %s at %#llx", name,
 			   (unsigned long long)base) : 0;
+}
+
+static int reg(struct bus *b, uint64_t base, uint64_t len, bus_io_fn fn, void *opaque,
+	       const char *name, struct err *err)
+{
+	return reg_locked(b, base, len, fn, opaque, name, NULL, err);
 }
 
 static int machine_uarts(struct vm *vm, struct err *err)
@@ -311,7 +329,8 @@ static int machine_uarts(struct vm *vm, struct err *err)
 		vm->uart[i] = uart_new(&vm->machine->irq.isa[com[i].irq], i ? &none : &ops);
 		if (!vm->uart[i])
 			return err_set(err, ENOMEM, "out of memory for the UART");
-		r = reg(&vm->pio, com[i].port, 8, uart_io, vm->uart[i], i ? "COM2" : "COM1", err);
+		r = reg_locked(&vm->pio, com[i].port, 8, uart_io, vm->uart[i], i ? "COM2" : "COM1",
+			       &vm->machine->uart_lock[i], err);
 		if (r)
 			return r;
 	}
@@ -335,9 +354,10 @@ static int machine_legacy(struct vm *vm, struct err *err)
 	if ((r = reg(&vm->pio, 0x20, 2, pic_master_io, vm->pic, "PIC master", err)) ||
 	    (r = reg(&vm->pio, 0xa0, 2, pic_slave_io, vm->pic, "PIC slave", err)) ||
 	    (r = reg(&vm->pio, 0x4d0, 2, pic_elcr_io, vm->pic, "ELCR", err)) ||
-	    (r = reg(&vm->pio, 0x40, 4, pit_io, vm->pit, "PIT", err)) ||
-	    (r = reg(&vm->pio, 0x61, 1, pit_port61_io, vm->pit, "port 0x61", err)) ||
-	    (r = reg(&vm->pio, 0x70, 2, rtc_io, vm->rtc, "RTC", err)) ||
+	    (r = reg_locked(&vm->pio, 0x40, 4, pit_io, vm->pit, "PIT", &m->pit_lock, err)) ||
+	    (r = reg_locked(&vm->pio, 0x61, 1, pit_port61_io, vm->pit, "port 0x61", &m->pit_lock,
+			    err)) ||
+	    (r = reg_locked(&vm->pio, 0x70, 2, rtc_io, vm->rtc, "RTC", &m->rtc_lock, err)) ||
 	    (r = reg(&vm->pio, 0x64, 1, kbd_io, vm, "8042 reset", err)) ||
 	    (r = reg(&vm->pio, 0x80, 1, sink_io, vm, "port 0x80", err)) ||
 	    (r = reg(&vm->mmio, MEM_IOAPIC_BASE, 0x1000, ioapic_mmio, vm->ioapic, "I/O APIC", err)))
@@ -599,7 +619,7 @@ static int machine_setup(struct vm *vm, struct err *err)
 		return r;
 	if (vm->cfg.user && (r = sandbox_user_check(vm->cfg.user, err)))
 		return r;
-	vm->console = console_new(vm->cfg.serial, &vm->lock, quit_cb, vm, err);
+	vm->console = console_new(vm->cfg.serial, &m->uart_lock[0], quit_cb, vm, err);
 	if (!vm->console)
 		return -EINVAL;
 	vm->sandbox = sandbox_new(vm->cfg.seccomp, err);
@@ -641,20 +661,29 @@ static int machine_start_vcpus(struct vm *vm)
 /* Guest reset with --reboot: devices to power-on state, fresh RAM, kernel reloaded. */
 static void machine_reboot(struct vm *vm)
 {
+	struct machine *m = vm->machine;
 	struct err err = { 0 };
 
 	machine_stop_vcpus(vm);
 	pthread_mutex_lock(&vm->lock);
 	pic_reset(vm->pic);
 	ioapic_reset(vm->ioapic);
-	pit_reset(vm->pit);
-	uart_reset(vm->uart[0]);
-	uart_reset(vm->uart[1]);
-	rtc_reset(vm->rtc);
 	vm->machine->rcr = 0;
 	machine_irq_reset(&vm->machine->irq);
 	machine_acpi_reset(&vm->machine->acpi);
 	pthread_mutex_unlock(&vm->lock);
+	/* Each under its own lock (their lines take vm->lock inside: the lock order). */
+	pthread_mutex_lock(&m->pit_lock);
+	pit_reset(vm->pit);
+	pthread_mutex_unlock(&m->pit_lock);
+	for (int i = 0; i < 2; i++) {
+		pthread_mutex_lock(&m->uart_lock[i]);
+		uart_reset(vm->uart[i]);
+		pthread_mutex_unlock(&m->uart_lock[i]);
+	}
+	pthread_mutex_lock(&m->rtc_lock);
+	rtc_reset(vm->rtc);
+	pthread_mutex_unlock(&m->rtc_lock);
 	pci_reset(vm);
 	/*
 	 * Fresh zero pages for the next boot, except with VFIO: its IOMMU mappings pin the
@@ -701,9 +730,15 @@ static void machine_dump(struct vm *vm, const char *why)
 	}
 	pic_dump(vm->pic, stderr);
 	ioapic_dump(vm->ioapic, stderr);
-	pit_dump(vm->pit, stderr);
 	machine_irq_dump(&m->irq, stderr);
 	pthread_mutex_unlock(&vm->lock);
+	/* After vm->lock, not inside it: the PIT's lock comes first in the lock order. */
+	if (pthread_mutex_timedlock(&m->pit_lock, &ts)) {
+		fprintf(stderr, "vfvm: the PIT's lock held elsewhere for over 1 s: PIT not dumped\n");
+		return;
+	}
+	pit_dump(vm->pit, stderr);
+	pthread_mutex_unlock(&m->pit_lock);
 	fprintf(stderr, "vfvm: --- end of state dump ---\n");
 	fflush(stderr);
 }
@@ -814,9 +849,9 @@ static void machine_event(struct vm *vm, void *ptr)
 		struct mtimer *t = ptr;
 
 		if (read(t->fd, &v, sizeof(v)) == sizeof(v) && t->tick && t->dev) {
-			pthread_mutex_lock(&vm->lock);
+			pthread_mutex_lock(t->lock);
 			t->tick(t->dev);
-			pthread_mutex_unlock(&vm->lock);
+			pthread_mutex_unlock(t->lock);
 		}
 	}
 }
@@ -940,7 +975,30 @@ static void machine_teardown(struct vm *vm)
 		if (vm->boot_fds[i] >= 0)
 			close(vm->boot_fds[i]);
 	sandbox_free(vm->sandbox);
+	pthread_mutex_destroy(&m->pit_lock);
+	pthread_mutex_destroy(&m->rtc_lock);
+	for (int i = 0; i < 2; i++)
+		pthread_mutex_destroy(&m->uart_lock[i]);
 	pthread_mutex_destroy(&vm->lock);
+}
+
+/*
+ * vm->lock is recursive: a device's interrupt line takes it, and lines are raised both by
+ * devices under their own lock (PIT, RTC, UARTs) and by code already under it (PCI INTx).
+ */
+static void machine_locks_init(struct vm *vm)
+{
+	struct machine *m = vm->machine;
+	pthread_mutexattr_t a;
+
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&vm->lock, &a);
+	pthread_mutexattr_destroy(&a);
+	pthread_mutex_init(&m->pit_lock, NULL);
+	pthread_mutex_init(&m->rtc_lock, NULL);
+	for (int i = 0; i < 2; i++)
+		pthread_mutex_init(&m->uart_lock[i], NULL);
 }
 
 int machine_run(const struct vm_config *cfg, struct err *err)
@@ -964,9 +1022,12 @@ int machine_run(const struct vm_config *cfg, struct err *err)
 	m->epfd = m->evfd = m->sigfd = -1;
 	for (int i = 0; i < TIMER_NR; i++)
 		m->timers[i].fd = -1;
-	pthread_mutex_init(&vm->lock, NULL);
+	machine_locks_init(vm);
 	bus_init(&vm->pio);
 	bus_init(&vm->mmio);
+	/* What a range registered without its own lock runs under: the platform lock. */
+	bus_set_default_lock(&vm->pio, &vm->lock);
+	bus_set_default_lock(&vm->mmio, &vm->lock);
 	r = machine_setup(vm, err);
 	ran = r == 0;
 	if (ran) {

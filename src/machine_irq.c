@@ -166,23 +166,31 @@ void machine_irq_dump(struct machine_irq *q, FILE *f)
 		atomic_load(&q->eoi_wait), q->pin_routed);
 }
 
-/* ISA IRQ n: PIC input n and I/O APIC pin n, except IRQ0 on pin 2 (MPS 1.4 §5, override). */
+/*
+ * ISA IRQ n: PIC input n and I/O APIC pin n, except IRQ0 on pin 2 (MPS 1.4 §5, override).
+ * The interrupt controllers are the platform's: the line takes vm->lock (recursive, as PCI
+ * raises INTx with it held already), after the device's own lock (the PIT's, RTC's, UART's).
+ */
 static void isa_irq_set(void *opaque, unsigned irq, int level)
 {
 	struct vm *vm = opaque;
 
+	pthread_mutex_lock(&vm->lock);
 	pic_set_irq(vm->pic, irq, level);
 	ioapic_set_irq(vm->ioapic, irq == 0 ? IOAPIC_PIN_IRQ0 : irq, level);
+	pthread_mutex_unlock(&vm->lock);
 }
 
 static void gsi_set(void *opaque, unsigned gsi, int level)
 {
 	struct vm *vm = opaque;
 
+	pthread_mutex_lock(&vm->lock);
 	if (gsi < MACHINE_ISA_IRQS && gsi != 2)
 		pic_set_irq(vm->pic, gsi, level);
 	if (gsi < IOAPIC_PINS)
 		ioapic_set_irq(vm->ioapic, gsi, level);
+	pthread_mutex_unlock(&vm->lock);
 }
 
 void machine_irq_gsi_line(struct vm *vm, unsigned gsi, struct irq_line *out)

@@ -293,15 +293,17 @@ static void vcpu_io(struct vcpu *v)
 	/* count > 1 for rep ins/outs: the data area holds count items back to back. */
 	if (run->io.data_offset + (uint64_t)size * run->io.count > (uint64_t)vm->vcpu_mmap_size)
 		return;
-	pthread_mutex_lock(&vm->lock);
+	/* bus_access takes the lock of the device it reaches (bus.h). */
 	for (unsigned i = 0; i < run->io.count; i++, p += size) {
-		if (run->io.port == 0xcf9 && size == 1)
+		if (run->io.port == 0xcf9 && size == 1) {
+			pthread_mutex_lock(&vm->lock);
 			v->ops->rcr_io(vm, p, wr);
-		else if (!bus_access(&vm->pio, run->io.port, p, size, wr))
+			pthread_mutex_unlock(&vm->lock);
+		} else if (!bus_access(&vm->pio, run->io.port, p, size, wr)) {
 			atomic_fetch_add(wr ? &vm->stats.unclaimed_writes :
 					 &vm->stats.unclaimed_reads, 1);
+		}
 	}
-	pthread_mutex_unlock(&vm->lock);
 }
 
 static void vcpu_mmio(struct vcpu *v)
@@ -316,11 +318,9 @@ static void vcpu_mmio(struct vcpu *v)
 			memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
 		return;
 	}
-	pthread_mutex_lock(&vm->lock);
 	if (!bus_access(&vm->mmio, run->mmio.phys_addr, run->mmio.data, len, run->mmio.is_write))
 		atomic_fetch_add(run->mmio.is_write ? &vm->stats.unclaimed_writes :
 				 &vm->stats.unclaimed_reads, 1);
-	pthread_mutex_unlock(&vm->lock);
 }
 
 static void vcpu_fail(struct vcpu *v, const char *fmt, ...)
