@@ -6,8 +6,15 @@
 
 void bus_init(struct bus *b)
 {
+	pthread_rwlockattr_t a;
+
 	memset(b, 0, sizeof(*b));
-	pthread_rwlock_init(&b->rw, NULL);
+	/* Writers first: a vCPU moving a BAR must not starve behind other vCPUs' lookups (no
+	 * thread takes the read lock twice, which writer preference would deadlock). */
+	pthread_rwlockattr_init(&a);
+	pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&b->rw, &a);
+	pthread_rwlockattr_destroy(&a);
 }
 
 void bus_set_default_lock(struct bus *b, pthread_mutex_t *lock)
