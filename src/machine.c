@@ -68,6 +68,7 @@ struct machine {
 	struct err fail;
 	atomic_int failed;
 	atomic_int reset_exit;	/* reset without --reboot: say so at exit */
+	char reset_why[64];	/* what asked for it, written before reset_exit */
 	uint8_t rcr;
 };
 
@@ -113,7 +114,7 @@ void machine_fail(struct vm *vm, const char *fmt, ...)
 	va_end(ap);
 }
 
-void machine_reset(struct vm *vm)
+void machine_reset(struct vm *vm, const char *why)
 {
 	if (!vm->cfg.reboot) {
 		int zero = 0;
@@ -121,6 +122,7 @@ void machine_reset(struct vm *vm)
 		/* Only say "reset" if the reset is what ends the VM (first request wins). */
 		if (atomic_compare_exchange_strong(&vm->exit_requested, &zero, 1)) {
 			atomic_store(&vm->exit_status, 0);
+			snprintf(vm->machine->reset_why, sizeof(vm->machine->reset_why), "%s", why);
 			atomic_store(&vm->machine->reset_exit, 1);
 		}
 		machine_notify(vm);
@@ -145,7 +147,7 @@ static void machine_rcr_io(struct vm *vm, uint8_t *data, bool is_write)
 	/* RST_CPU going 0→1 resets; SYS_RST picks hard vs soft, both are a full reset here. */
 	if ((*data & RCR_RST_CPU) && !(m->rcr & RCR_RST_CPU)) {
 		m->rcr = 0;
-		machine_reset(vm);
+		machine_reset(vm, "0xCF9 RST_CPU");
 		return;
 	}
 	m->rcr = *data & RCR_SYS_RST;
@@ -162,7 +164,7 @@ static void kbd_io(void *opaque, uint64_t off, void *data, unsigned len, bool is
 {
 	(void)off;
 	if (is_write && *(uint8_t *)data == 0xfe)
-		machine_reset(opaque);
+		machine_reset(opaque, "8042 command 0xFE");
 	else if (!is_write)
 		memset(data, 0xfd, len);
 }
@@ -1047,7 +1049,8 @@ int machine_run(const struct vm_config *cfg, struct err *err)
 		r = -EIO;
 	}
 	if (r >= 0 && atomic_load(&m->reset_exit))
-		fprintf(stderr, "vfvm: guest requested a reset; exiting\n");
+		fprintf(stderr, "vfvm: guest requested a reset (%s); exiting\n",
+			m->reset_why);
 	if (ran && vm->cfg.stats)
 		machine_print_stats(vm);
 	free(m);

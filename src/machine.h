@@ -22,7 +22,9 @@ int machine_run(const struct vm_config *cfg, struct err *err);
 void machine_exit(struct vm *vm, int status);
 /* Stop the VM because of an error in a vCPU: message for main(), exit status 1. */
 void machine_fail(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* The guest asked for a reset (0x64, 0xCF9, triple fault): reboot or exit per --reboot. */
-void machine_reset(struct vm *vm);
+/* The guest asked for a reset (0x64, 0xCF9, triple fault): reboot or exit per --reboot. @why
+ * ("8042 command 0xFE", "triple fault on vCPU 1", ...) is said at exit when the reset ends
+ * vfvm (copied: it may be the caller's buffer). */
+void machine_reset(struct vm *vm, const char *why);
 
 #endif

@@ -341,6 +341,31 @@ static uint64_t vcpu_rip(struct vcpu *v)
 	return ioctl(v->fd, KVM_GET_REGS, &r) < 0 ? 0 : r.rip;
 }
 
+static void vcpu_dump_self(struct vcpu *v);
+
+/*
+ * KVM_EXIT_SHUTDOWN. Without --reboot the triple fault ends vfvm, and is then a guest crash
+ * worth its evidence: each vCPU's state goes to stderr while the others still run (on SVM KVM
+ * has already reset this vCPU's registers, svm.c shutdown_interception, so its last exits are
+ * what tells), and the exit line names the vCPU.
+ */
+static void vcpu_shutdown(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	char why[48];
+
+	snprintf(why, sizeof(why), "triple fault on vCPU %u", v->id);
+	if (!vm->cfg.reboot && !atomic_load(&vm->exit_requested)) {
+		fprintf(stderr, "vfvm: vCPU %u: triple fault (KVM_EXIT_SHUTDOWN); state of every "
+			"vCPU follows\n", v->id);
+		vcpu_dump_self(v);
+		for (unsigned i = 0; i < vm->ncpus; i++)
+			if (vm->vcpus[i] != v && !vcpu_dump(vm->vcpus[i], 1000))
+				fprintf(stderr, "vfvm: vCPU %u: no answer within 1 s\n", i);
+	}
+	v->ops->reset(vm, why);
+}
+
 /* Returns false when the thread must stop. */
 static bool vcpu_dispatch(struct vcpu *v)
 {
@@ -369,12 +394,12 @@ static bool vcpu_dispatch(struct vcpu *v)
 	case KVM_EXIT_SHUTDOWN:
 		/* Triple fault: a PC resets (SDM vol. 3A §6.15, shutdown → INIT via the chipset). */
 		atomic_fetch_add(&vm->stats.exits_other, 1);
-		v->ops->reset(vm);
+		vcpu_shutdown(v);
 		return false;
 	case KVM_EXIT_SYSTEM_EVENT:
 		atomic_fetch_add(&vm->stats.exits_other, 1);
 		if (run->system_event.type == KVM_SYSTEM_EVENT_RESET)
-			v->ops->reset(vm);
+			v->ops->reset(vm, "KVM system event");
 		else
 			v->ops->exit(vm, 0);
 		return false;

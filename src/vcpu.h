@@ -23,9 +23,10 @@ struct vcpu_ops {
 	 * against the vCPU's LAPIC registers (KVM_GET_LAPIC). */
 	bool (*eoi_pending)(struct vm *vm, unsigned id);
 	void (*eoi_poll)(struct vm *vm, unsigned id, const char *lapic_regs);
-	/* The guest reset (triple fault, KVM system event); stop with @status; stop with an
-	 * error message. The vCPU thread ends after each. */
-	void (*reset)(struct vm *vm);
+	/* The guest reset (triple fault, KVM system event; @why says which, for the exit
+	 * line); stop with @status; stop with an error message. The vCPU thread ends after
+	 * each. */
+	void (*reset)(struct vm *vm, const char *why);
 	void (*exit)(struct vm *vm, int status);
 	void (*fail)(struct vm *vm, const char *fmt, va_list ap);
 };

@@ -10,7 +10,7 @@ lab_default=no
 lab_devices=""
 
 BS_DIR=/tmp/bench-smp
-BS_REPS=2			# runs of each layout
+BS_REPS=2			# runs of each layout (LAB_APPEND=lab.bench_smp_reps=N: N)
 BS_ITERS=5000			# rounds per vCPU (2, 2, 3, 1 exits a round)
 
 # bs_table FILE: each vCPU's exits/s in one run, from the guest's "T|smp" lines (the TSC rate
@@ -43,6 +43,7 @@ bs_total() {
 run() {
 	[ -c /dev/kvm ] || { lab_fail "no /dev/kvm"; return; }
 	[ -f /bench/smp-exits.kernel ] || { lab_fail "no /bench/smp-exits.kernel in the lab image"; return; }
+	BS_REPS=$(lab_param lab.bench_smp_reps || echo $BS_REPS)
 	rm -rf $BS_DIR && mkdir -p $BS_DIR
 	bad=""
 	echo "T|multi-vCPU exits: vfvm in the lab ($(grep -c ^processor /proc/cpuinfo) lab CPUs, TCG), $BS_ITERS rounds per vCPU, $BS_REPS runs each"
@@ -58,7 +59,10 @@ run() {
 			tr -d '\r' <$f.raw >$f
 			if [ $st != 1 ] || grep -q '^FAIL' $f; then
 				bad="$bad cpus=$n,same=$same/run$r(status $st)"
-				grep '^FAIL\|^vfvm:' $f | head -3
+				# The whole output: the guest's lines and vfvm's (a triple fault
+				# dumps every vCPU), the evidence of a run that did not complete.
+				echo "T|run $r, --cpus $n, same=$same did not complete (status $st):"
+				head -200 $f
 				continue
 			fi
 			echo "T|run $r, --cpus $n$([ $same = 1 ] && echo ', all on the RTC (same=1)'):"
