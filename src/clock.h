@@ -11,8 +11,9 @@ struct clock_ops {
 	/* Current time in nanoseconds on a monotonic clock. */
 	uint64_t (*now_ns)(void *opaque);
 	/*
-	 * Ask to be called back (the device's tick function, under vm->lock) at absolute time
-	 * @deadline_ns; CLOCK_NEVER disarms. Replaces any earlier request of the same device.
+	 * Ask to be called back (the device's tick function, on the main thread under the lock
+	 * its bus ranges run under: machine.c) at absolute time @deadline_ns; CLOCK_NEVER
+	 * disarms. Replaces any earlier request of the same device.
 	 */
 	void (*arm)(void *opaque, uint64_t deadline_ns);
 	void *opaque;

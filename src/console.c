@@ -24,7 +24,7 @@ enum console_kind { CONSOLE_STDIO, CONSOLE_FILE, CONSOLE_NONE };
 
 struct console {
 	enum console_kind kind;
-	pthread_mutex_t *lock;		/* vm->lock, around uart_rx() */
+	pthread_mutex_t *lock;		/* COM1's lock, around uart_rx() */
 	void (*quit)(void *opaque);
 	void *quit_opaque;
 	struct uart *uart;
@@ -161,7 +161,7 @@ static void console_wake(struct console *c)
 	}
 }
 
-/* uart_ops.tx: runs on a vCPU thread with vm->lock held. */
+/* uart_ops.tx: runs on a vCPU thread with COM1's lock held. */
 static void console_tx(void *opaque, uint8_t byte)
 {
 	struct console *c = opaque;
@@ -182,7 +182,7 @@ static void console_tx(void *opaque, uint8_t byte)
 		console_wake(c);
 }
 
-/* uart_ops.rx_room: runs with vm->lock held; only pokes the input thread. */
+/* uart_ops.rx_room: runs with COM1's lock held; only pokes the input thread. */
 static void console_rx_room(void *opaque)
 {
 	console_wake(opaque);

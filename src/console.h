@@ -12,7 +12,7 @@ struct console;
 
 /*
  * @spec: NULL or "stdio" (stdin/stdout), "file:PATH" (output appended to PATH, no input),
- * "none". @lock is vm->lock, taken around uart_rx(). @quit is called (without the lock)
+ * "none". @lock is COM1's device lock, taken around uart_rx(). @quit is called (without the lock)
  * when the user types Ctrl-A X. Bad @spec: err_input and -EINVAL.
  */
 struct console *console_new(const char *spec, pthread_mutex_t *lock,

@@ -40,6 +40,25 @@ bs_total() {
 	' "$1"
 }
 
+# bs_wait PID RAW: vfvm's status. A run takes seconds; one still going after BS_LIMIT s is stuck:
+# SIGUSR1 has vfvm dump every vCPU's registers and last exits into RAW (docs/cli.md), then it is
+# stopped (status 143).
+BS_LIMIT=60
+bs_wait() {
+	_t=0
+	while kill -0 $1 2>/dev/null && [ $_t -lt $BS_LIMIT ]; do
+		sleep 1
+		_t=$((_t + 1))
+	done
+	if kill -0 $1 2>/dev/null; then
+		echo "bench-smp: still running after $BS_LIMIT s: state dump (SIGUSR1), then SIGTERM" >>$2
+		kill -USR1 $1
+		sleep 8
+		kill $1 2>/dev/null
+	fi
+	wait $1
+}
+
 run() {
 	[ -c /dev/kvm ] || { lab_fail "no /dev/kvm"; return; }
 	[ -f /bench/smp-exits.kernel ] || { lab_fail "no /bench/smp-exits.kernel in the lab image"; return; }
@@ -48,13 +67,18 @@ run() {
 	bad=""
 	echo "T|multi-vCPU exits: vfvm in the lab ($(grep -c ^processor /proc/cpuinfo) lab CPUs, TCG), $BS_ITERS rounds per vCPU, $BS_REPS runs each"
 	echo "T|vCPU 0: RTC 0x70/0x71; 1: PCI config 0xCF8/0xCFC; 2: PIT latch+read; 3: testdev MMIO BAR read"
+	# A heartbeat on the console (not a T| line): if it stops too, the whole lab is stuck, not vfvm.
+	(while sleep 10; do echo "bench-smp: alive, lab uptime $(cut -d' ' -f1 /proc/uptime)"; done) &
+	hb=$!
 	for r in $(seq 1 $BS_REPS); do
 		for c in 1:0 2:0 4:0 2:1 4:1; do
 			n=${c%:*} same=${c#*:}
 			f=$BS_DIR/run-$n-$same-$r
-			timeout 300 "$VFVM" run --kernel /bench/smp-exits.kernel --memory 32M --cpus $n \
-				--device testdev --debug-exit --serial stdio \
-				--cmdline "cpus=$n iters=$BS_ITERS same=$same" </dev/null >$f.raw 2>&1
+			echo "bench-smp: run $r --cpus $n same=$same"
+			"$VFVM" run --kernel /bench/smp-exits.kernel --memory 32M --cpus $n \
+				--device testdev --debug-exit --serial stdio --stats \
+				--cmdline "cpus=$n iters=$BS_ITERS same=$same" </dev/null >$f.raw 2>&1 &
+			bs_wait $! $f.raw
 			st=$?
 			tr -d '\r' <$f.raw >$f
 			if [ $st != 1 ] || grep -q '^FAIL' $f; then
@@ -70,5 +94,6 @@ run() {
 			bs_total $f
 		done
 	done
+	kill $hb
 	[ -z "$bad" ] || lab_fail "runs that did not complete:$bad"
 }
