@@ -102,6 +102,17 @@ int bus_register(struct bus *b, uint64_t base, uint64_t len, bus_io_fn fn, void 
 	return bus_register_locked(b, base, len, fn, opaque, name, NULL);
 }
 
+bool bus_overlaps(struct bus *b, uint64_t base, uint64_t len)
+{
+	bool hit = false;
+
+	pthread_rwlock_rdlock(&b->rw);
+	for (size_t i = 0; i < b->n && !hit; i++)
+		hit = base < b->ranges[i].base + b->ranges[i].len && b->ranges[i].base < base + len;
+	pthread_rwlock_unlock(&b->rw);
+	return hit;
+}
+
 int bus_unregister(struct bus *b, uint64_t base)
 {
 	size_t i;

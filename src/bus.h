@@ -48,6 +48,9 @@ int bus_register_locked(struct bus *b, uint64_t base, uint64_t len, bus_io_fn fn
 			const char *name, pthread_mutex_t *lock);
 /* Removes the range registered at exactly @base; -ENOENT if there is none. */
 int bus_unregister(struct bus *b, uint64_t base);
+/* Whether any range overlaps [base, base+len), under the read lock (any thread, no handler's
+ * lock needed). */
+bool bus_overlaps(struct bus *b, uint64_t base, uint64_t len);
 /* The range holding @addr, or NULL. Unlocked: for set-up, tests and --stats only. */
 const struct bus_range *bus_find(const struct bus *b, uint64_t addr);
 /*

@@ -59,15 +59,8 @@ static bool g_mem_free(void *o, uint64_t gpa, uint64_t len)
 {
 	struct vm *vm = vmof(o);
 
-	if (!mem_range_is_free(&vm->mem, gpa, len))
-		return false;
-	for (size_t i = 0; i < vm->mmio.n; i++) {
-		const struct bus_range *r = &vm->mmio.ranges[i];
-
-		if (gpa < r->base + r->len && r->base < gpa + len)
-			return false;
-	}
-	return true;
+	/* The bus's read lock, not vm->lock: ranges may be (un)registered under other locks. */
+	return mem_range_is_free(&vm->mem, gpa, len) && !bus_overlaps(&vm->mmio, gpa, len);
 }
 
 static void g_intx(void *o, unsigned pin, int level)
