@@ -723,7 +723,7 @@ static void machine_dump(struct vm *vm, const char *why)
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		if (!vcpu_dump(vm->vcpus[i], 1000))
 			fprintf(stderr, "vfvm: vCPU %u: no answer within 1 s (not in KVM_RUN: "
-				"waiting for vm->lock or inside a device?)\n", i);
+				"waiting for a device's lock or inside a device?)\n", i);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += 1;
 	if (pthread_mutex_timedlock(&vm->lock, &ts)) {
@@ -889,20 +889,25 @@ static void machine_loop(struct vm *vm)
 
 /* Which handlers the exits went to, e.g. to show that a passed-through BAR traps only its
  * MSI-X page. Ranges unregistered before exit (a moved BAR's old range) are not listed. */
-static void machine_print_ranges(const char *space, const struct bus *b)
+static void machine_print_ranges(const char *space, struct bus *b)
 {
 	bool any = false;
 
+	/* The bus's read lock and atomic loads: bus_access() counts hits under neither vm->lock
+	 * nor the handler's lock, and a vCPU thread that has ended is not joined yet. */
+	pthread_rwlock_rdlock(&b->rw);
 	for (size_t i = 0; i < b->n; i++) {
 		const struct bus_range *r = &b->ranges[i];
+		uint64_t hits = __atomic_load_n(&r->hits, __ATOMIC_RELAXED);
 
-		if (!r->hits)
+		if (!hits)
 			continue;
 		fprintf(stderr, "%s%s 0x%llx+0x%llx %s %llu", any ? ", " : "vfvm: ", space,
 			(unsigned long long)r->base, (unsigned long long)r->len,
-			r->name ? r->name : "?", (unsigned long long)r->hits);
+			r->name ? r->name : "?", (unsigned long long)hits);
 		any = true;
 	}
+	pthread_rwlock_unlock(&b->rw);
 	if (any)
 		fputc('\n', stderr);
 }

@@ -46,7 +46,7 @@ void vcpu_kick(struct vcpu *v);
 /*
  * Have the vCPU thread print its registers, LAPIC and last exits on stderr (dump.h), and wait
  * up to @timeout_ms for it. False if it did not answer: not running, or stuck outside
- * KVM_RUN (e.g. waiting for vm->lock).
+ * KVM_RUN (e.g. waiting for a device's lock).
  */
 bool vcpu_dump(struct vcpu *v, unsigned timeout_ms);
 /*
