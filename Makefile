@@ -23,8 +23,8 @@ endif
 # order vfvm's accesses against the guest's, which TSan cannot see anyway.
 CFLAGS	+= -fsanitize=thread -fno-omit-frame-pointer -DVFVM_SANITIZE -Wno-tsan
 LDFLAGS	+= -fsanitize=thread
-# The races TSan finds are in the threads the unit tests start (device thread, console, vCPU
-# kicks); the guest and lab tiers run vfvm under KVM, which TSan cannot see into.
+# make check TSAN=1 runs the tiers whose threads TSan sees on this host (device thread, console,
+# vCPU kicks); for guests, a TSan vfvm in the lab (docs/testing.md: LAB_OUT=tools/lab/out-tsan).
 CHECK_TIERS ?= deps-check unit
 endif
 
