@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "../pci/pci_dev.h"
+#include "extcap.h"
 #include "vfio_pci.h"
 #include "vfio_pci_irq.h"
 
@@ -53,6 +54,8 @@ struct vfio_pci {
 	int ncaps;
 	bool rciep;		/* PCIe endpoint shown as a root-complex integrated endpoint */
 	unsigned af_off;	/* the hidden Advanced Features capability, 0 if none */
+	bool has_ext;		/* extended config space walked (a PCIe device, 4 KiB region) */
+	struct extcap_layout ext;	/* what the guest sees at 0x100-0xFFF (extcap.c) */
 	bool reset_warned;	/* "no reset method" said once */
 	char reset_how[32];	/* host's reset_method, e.g. "flr,bus" (host_dev_reset_method) */
 	int resets_done;	/* VFIO_DEVICE_RESETs that succeeded (vfio_pci_resets) */
@@ -169,7 +172,8 @@ static bool in_msi_cap(const struct pci_dev *d, unsigned b)
  * offsets), read and written through as QEMU does. */
 static bool dev_specific(const struct vfio_pci *vp, unsigned b)
 {
-	return b >= PCI_CAP_MIN && !passcap_at(vp, b) && !in_msi_cap(vp->pd, b);
+	return b >= PCI_CAP_MIN && b < PCI_CFG_SIZE && !passcap_at(vp, b) &&
+	       !in_msi_cap(vp->pd, b);
 }
 
 static void vfio_cfg_read_hook(struct pci_dev *d, unsigned off, unsigned len, uint32_t *val)
@@ -182,7 +186,14 @@ static void vfio_cfg_read_hook(struct pci_dev *d, unsigned off, unsigned len, ui
 		const struct passcap *pc = passcap_at(vp, b);
 		uint32_t byte;
 
-		if (b == PCI_STATUS) {
+		if (b >= PCI_CFG_SIZE) {
+			/* Extended space: the bodies of the capabilities passed read-only come
+			 * live from the device; headers, virtualised registers and everything
+			 * hidden are vfvm's copy (extcap_fill), zeros for a device without any. */
+			if (!vp->has_ext || !extcap_live(&vp->ext, b))
+				continue;
+			byte = dev_cfg(vp, b, 1);
+		} else if (b == PCI_STATUS) {
 			/* Live from the device, but the capability-list bit is ours. */
 			byte = (dev_cfg(vp, b, 1) & ~PCI_STS_CAP_LIST) |
 			       (d->cfg[b] & PCI_STS_CAP_LIST);
@@ -212,6 +223,10 @@ static void vfio_cfg_write_hook(struct pci_dev *d, unsigned off, unsigned len, u
 		uint8_t byte = val >> (8 * i);
 		const struct passcap *pc = passcap_at(vp, b);
 
+		/* Extended space (0x100-0xFFF): every capability shown there is read-only and the
+		 * rest is hidden, so no guest write reaches the device (docs/passthrough.md 4a). */
+		if (b >= PCI_CFG_SIZE)
+			continue;
 		if (b == PCI_COMMAND || b == PCI_COMMAND + 1) {
 			uint16_t cmd = dev_cfg(vp, PCI_COMMAND, 2) & ~CMD_FORWARD;
 
@@ -410,6 +425,41 @@ static int setup_caps(struct vfio_pci *vp, struct err *err)
 		off = next;
 	}
 	return 0;
+}
+
+/* The device's config dword at @off, for the extended capability walk (extcap.h). */
+static int ext_read(void *ctx, unsigned off, uint32_t *val)
+{
+	struct vfio_pci *vp = ctx;
+
+	return vfio_cfg_read(&vp->dev, off, val, 4);
+}
+
+/*
+ * The extended capabilities (PCIe Base 5.0 §7.6) the guest sees through vfvm's ECAM: walked
+ * from 0x100 once, here, by extcap.c's policy. Only for a PCI Express function whose VFIO
+ * config region covers 4 KiB (as QEMU, which adds none to a conventional device): otherwise
+ * 0x100-0xFFF read 0. A malformed chain is cut where it goes wrong, said once.
+ */
+static void setup_extcaps(struct vfio_pci *vp)
+{
+	uint64_t bar_size[PCI_NUM_BARS];
+	bool express = false;
+
+	for (int i = 0; i < vp->ncaps; i++)
+		express |= vp->caps[i].id == PCI_CAP_ID_EXP;
+	if (!express || vp->dev.regions[VFIO_PCI_CONFIG_REGION_INDEX].size < PCI_CFG_EXT_SIZE)
+		return;
+	for (int i = 0; i < PCI_NUM_BARS; i++)
+		bar_size[i] = vp->pd->bars[i].size;
+	extcap_walk(ext_read, vp, bar_size, &vp->ext);
+	extcap_fill(&vp->ext, vp->pd->cfg);
+	vp->has_ext = true;
+	if (vp->ext.problems)
+		fprintf(stderr, "vfvm: warning: %s: extended capabilities: %s%s; the guest sees "
+			"%u of the %u walked\n", vp->dev.name, vp->ext.why,
+			vp->ext.problems > 1 ? " (and more problems after it)" : "",
+			vp->ext.nkept, vp->ext.nwalked);
 }
 
 /* --- BARs: trapped as a whole, with the mmap-able areas laid over as memory slots --- */
@@ -831,6 +881,7 @@ struct pci_dev *vfio_pci_create(struct vfio_state *s, struct pci_bus *bus,
 	if (setup_bars(vp, err) || setup_caps(vp, err) || fd_budget(s, vp, err) ||
 	    setup_rom(vp, o, err) || setup_bar_maps(vp))
 		goto fail_pd;
+	setup_extcaps(vp);
 	slot = o->slot >= 0 ? o->slot : pci_bus_free_slot(bus);
 	if (slot < 0) {
 		err_input(err, ENOSPC, "%s: no free PCI slot left", name);

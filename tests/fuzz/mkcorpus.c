@@ -482,6 +482,28 @@ static void vfio_pci_seeds(void)
 	emit("vfio_pci", "bridge");
 }
 
+/* --- extcap (fuzz_extcap.c): u8 BAR size selector x6, u16 failing read, config from 0x100 --- */
+static void ext_hdr(unsigned id, unsigned ver, unsigned next)
+{
+	put(id | ver << 16 | next << 20, 4);
+}
+
+static void extcap_seeds(void)
+{
+	/* The lab's e1000e: AER v2 at 0x100 (0x48 bytes), DSN at 0x140. */
+	put(0, 6), put(0, 2);
+	ext_hdr(0x0001, 2, 0x140);
+	for (unsigned i = 4; i < 0x40; i += 4)
+		put(0, 4);
+	ext_hdr(0x0003, 1, 0), put(0xff123456, 4), put(0x525400ff, 4);
+	emit("extcap", "e1000e");
+	/* ReBAR for BAR0 (256 MB: selector 17) and a VSEC, then a loop back to 0x100. */
+	put(17, 1), put(0, 5), put(0, 2);
+	ext_hdr(0x0015, 1, 0x110), put(0x00fffff0, 4), put(0 | 1 << 5 | 8 << 8, 4), put(0, 4);
+	ext_hdr(0x000b, 1, 0x100), put(0x010 << 20 | 0x0001, 4), put(0xdeadbeef, 4), put(0, 4);
+	emit("extcap", "rebar-vsec-loop");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -495,5 +517,6 @@ int main(int argc, char **argv)
 	legacy_seeds();
 	vfio_plan_seeds();
 	vfio_pci_seeds();
+	extcap_seeds();
 	return 0;
 }

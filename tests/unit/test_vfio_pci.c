@@ -417,6 +417,72 @@ static void test_config_loop(void **state)
 	assert_int_equal(cfg_read(d, 0x51, 1), 0x70);
 }
 
+/* Issue 11: the extended capabilities through ECAM offsets. The lab's e1000e has AER at 0x100
+ * and DSN at 0x140; here an SR-IOV capability follows. AER and SR-IOV are hidden (0x100 becomes
+ * a Null capability pointing at DSN), DSN reads the device's serial, and no guest write to
+ * 0x100-0xFFF reaches the device. A conventional device shows none, whatever its region has. */
+static void test_extcaps(void **state)
+{
+	struct pci_dev *d;
+	uint8_t before[4096];
+
+	(void)state;
+	cfg32(0x100, 0x0001 | 2 << 16 | 0x140 << 20);	/* AER v2 -> 0x140 */
+	cfg32(0x104, 0x00100000);			/* uncorrectable error status */
+	cfg32(0x140, 0x0003 | 1 << 16 | 0x160 << 20);	/* DSN v1 -> 0x160 */
+	cfg32(0x144, 0x00123456);
+	cfg32(0x148, 0x525400ff);
+	cfg32(0x160, 0x0010 | 1 << 16);			/* SR-IOV v1, end */
+	cfg32(0x168, 0x00000001);			/* SR-IOV control: VF Enable */
+	cfg32(0x800, 0xfeedface);			/* bytes in no capability */
+	d = create("0000:01:00.0");
+	assert_non_null(d);
+	assert_int_equal(cfg_read(d, 0x100, 4), 0x140 << 20);
+	assert_int_equal(cfg_read(d, 0x104, 4), 0);
+	assert_int_equal(cfg_read(d, 0x140, 4), 0x0003 | 1 << 16);	/* next: SR-IOV skipped */
+	assert_int_equal(cfg_read(d, 0x144, 4), 0x00123456);
+	assert_int_equal(cfg_read(d, 0x148, 2), 0x00ff);
+	assert_int_equal(cfg_read(d, 0x14a, 2), 0x5254);
+	assert_int_equal(cfg_read(d, 0x160, 4), 0);
+	assert_int_equal(cfg_read(d, 0x168, 4), 0);
+	assert_int_equal(cfg_read(d, 0x800, 4), 0);
+	/* The body is live: what the device says now. */
+	cfg32(0x144, 0x00654321);
+	assert_int_equal(cfg_read(d, 0x144, 4), 0x00654321);
+	/* Writes anywhere in the extended space are dropped: hidden, read-only or unused. */
+	memcpy(before, fk.config, sizeof(before));
+	cfg_write(d, 0x104, 4, 0xffffffff);		/* AER status: W1C on the device */
+	cfg_write(d, 0x144, 4, 0);
+	cfg_write(d, 0x168, 2, 0);			/* SR-IOV VF Enable off */
+	cfg_write(d, 0x100, 4, 0xffffffff);
+	cfg_write(d, 0xffc, 1, 0x55);
+	assert_memory_equal(before + 0x100, fk.config + 0x100, 4096 - 0x100);
+	assert_int_equal(cfg_read(d, 0x100, 4), 0x140 << 20);
+	/* A guest reset restores the same view. */
+	pci_dev_reset(d);
+	assert_int_equal(cfg_read(d, 0x100, 4), 0x140 << 20);
+	assert_int_equal(cfg_read(d, 0x140, 4), 0x0003 | 1 << 16);
+	teardown(state);
+	setup(state);
+	/* No PCIe capability in the device's list (MSI-X -> end): extended space reads 0. */
+	fk.config[0x51] = 0xa0;
+	cfg32(0x100, 0x0003 | 1 << 16);
+	cfg32(0x104, 0x00123456);
+	d = create("0000:01:00.0");
+	assert_non_null(d);
+	assert_int_equal(cfg_read(d, 0x100, 4), 0);
+	assert_int_equal(cfg_read(d, 0x104, 4), 0);
+	teardown(state);
+	setup(state);
+	/* A chain that loops: the device still comes up, the chain ends in the guest's view. */
+	cfg32(0x100, 0x0003 | 1 << 16 | 0x10c << 20);
+	cfg32(0x10c, 0x0018 | 1 << 16 | 0x100 << 20);	/* LTR -> back to DSN */
+	d = create("0000:01:00.0");
+	assert_non_null(d);
+	assert_int_equal(cfg_read(d, 0x100, 4), 0x0003 | 1 << 16 | 0x10c << 20);
+	assert_int_equal(cfg_read(d, 0x10c, 4), 0x0018 | 1 << 16);
+}
+
 /* A version 1 PCIe capability near the end of config space (the e1000e's at 0xE0) is shown,
  * clipped to the 256 bytes, not dropped. */
 static void test_config_pcie_v1_at_end(void **state)
@@ -882,6 +948,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_config_layout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_pcie_v1_at_end, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_loop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_extcaps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rom_after_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bars, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_msix, setup, teardown),
