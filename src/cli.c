@@ -218,7 +218,7 @@ static void cli_defaults(struct vm_config *cfg)
 enum { OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_MODULE, OPT_MEMORY, OPT_CPUS, OPT_COMPAT,
        OPT_SERIAL, OPT_DEBUG_EXIT, OPT_REBOOT, OPT_STATS, OPT_DEVICE, OPT_SECCOMP, OPT_USER,
        OPT_WATCHDOG, OPT_DISK, OPT_SHARE, OPT_VHOST_USER_FS, OPT_NET, OPT_ACPI, OPT_NO_ACPI,
-       OPT_SHUTDOWN_TIMEOUT,
+       OPT_SHUTDOWN_TIMEOUT, OPT_TEST_FAULT,
        OPT_NR };
 
 static const struct {
@@ -248,6 +248,7 @@ static const struct {
 	[OPT_ACPI] = { "acpi", false, false },
 	[OPT_NO_ACPI] = { "no-acpi", false, false },
 	[OPT_SHUTDOWN_TIMEOUT] = { "shutdown-timeout", true, false },
+	[OPT_TEST_FAULT] = { "test-fault", true, false },
 };
 
 /* Match "--name" or "--name=value"; returns the option index or -1. */
@@ -339,6 +340,13 @@ static int cli_apply(int opt, char *val, struct vm_config *cfg, struct err *err)
 		return 0;
 	case OPT_WATCHDOG:
 		return cli_parse_watchdog(val, &cfg->watchdog, err);
+	case OPT_TEST_FAULT:
+		/* Not in --help: a fault for the tests to provoke (docs/testing.md). */
+		if (strcmp(val, "main-stall"))
+			return err_input(err, EINVAL, "--test-fault '%s' is not known; the one fault "
+					 "is main-stall", val);
+		cfg->test_fault = val;
+		return 0;
 	case OPT_SHUTDOWN_TIMEOUT:
 		return cli_parse_shutdown_timeout(val, &cfg->shutdown_timeout, err);
 	case OPT_DISK:
