@@ -10,6 +10,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 #include "net/tap.h"
+#include "optlist.h"
 #include "pci/pci_dev.h"
 #include "virtio/net.h"
 #include "virtio/vhost.h"
@@ -122,23 +123,30 @@ static int opt_apply(const char *spec, const char *p, size_t n, struct net_opts 
 			 "mac=MAC, vhost=on|off)", spec, (int)n, p);
 }
 
+struct net_opt_ctx {
+	const char *spec;
+	struct net_opts *o;
+	struct err *err;
+};
+
+static int opt_item(void *ctx, const char *p, size_t n)
+{
+	struct net_opt_ctx *c = ctx;
+
+	return opt_apply(c->spec, p, n, c->o, c->err) ? -EINVAL : 0;
+}
+
 int net_opts_parse(const char *spec, struct net_opts *o, struct err *err)
 {
-	size_t n = strcspn(spec, ",");
-	const char *p;
+	size_t n = optlist_head(spec);
+	struct net_opt_ctx c = { spec, o, err };
 
 	memset(o, 0, sizeof(*o));
 	if (n != 3 || strncmp(spec, "tap", 3))
 		return err_input(err, EINVAL, "--net %s: unknown network back end '%.*s'; use "
 				 "--net tap[,ifname=NAME][,mac=MAC][,vhost=on|off]", spec, (int)n,
 				 spec);
-	for (p = spec + n; *p; p += n) {
-		p++;
-		n = strcspn(p, ",");
-		if (opt_apply(spec, p, n, o, err))
-			return -EINVAL;
-	}
-	return 0;
+	return optlist_each(spec, opt_item, &c);
 }
 
 /* --- the tap --- */
