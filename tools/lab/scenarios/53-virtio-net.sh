@@ -227,15 +227,29 @@ run() {
 # vhost=on where the lab has no /dev/vhost-net must be one line naming it, exit 1, no tap left;
 # the default there: one info line and the user-space path (vfvm ends at once: no kernel).
 lab_vhost_errors() {
+	_k="--kernel /guests/exit.kernel --memory 32M --debug-exit --net tap,ifname=$NET_IF"
+	# The default with /dev/vhost-net: nothing said; without it: one line, the same ending.
+	"${VFVM:-vfvm}" run $_k >/dev/null 2>/tmp/vh.def1
+	_st1=$?
 	mv /dev/vhost-net /dev/vhost-net.lab
-	"${VFVM:-vfvm}" run --kernel /guests/exit.kernel --debug-exit --net tap,ifname=$NET_IF,vhost=on >/tmp/vh.out 2>&1
+	"${VFVM:-vfvm}" run $_k >/dev/null 2>/tmp/vh.def2
+	_st2=$?
+	"${VFVM:-vfvm}" run $_k,vhost=on >/tmp/vh.out 2>&1
 	_st=$?
 	mv /dev/vhost-net.lab /dev/vhost-net
+	if [ ! -s /tmp/vh.def1 ] && [ $_st1 = $_st2 ] && [ "$(wc -l </tmp/vh.def2)" = 1 ] &&
+		grep -q "^vfvm: --net tap,ifname=$NET_IF: /dev/vhost-net unavailable (No such file or directory); using the user-space data path" /tmp/vh.def2; then
+		echo "lab: the default: status $_st1 with /dev/vhost-net and nothing said, $_st2 without and: $(cat /tmp/vh.def2)"
+	else
+		lab_fail "the default --net: status $_st1 ($(cat /tmp/vh.def1 | tr '\n' ' ')) with /dev/vhost-net, $_st2 ($(cat /tmp/vh.def2 | tr '\n' ' ')) without"
+		return 1
+	fi
 	_n=$(wc -l </tmp/vh.out)
 	if [ $_st = 1 ] && [ $_n = 1 ] && grep -q "^vfvm: --net .*vhost=on: /dev/vhost-net does not exist.*modprobe vhost_net" /tmp/vh.out &&
 		[ ! -e /sys/class/net/$NET_IF ]; then
 		echo "lab: vhost=on without /dev/vhost-net: status 1, $(cat /tmp/vh.out)"
 	else
 		lab_fail "vhost=on without /dev/vhost-net: status $_st, $_n lines: $(cat /tmp/vh.out | tr '\n' ' ')"
+		return 1
 	fi
 }
