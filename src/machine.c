@@ -582,10 +582,6 @@ static int machine_nets(struct vm *vm, struct err *err)
 
 		if ((r = net_opts_parse(vm->cfg.nets[i], &o, err)))
 			return r;
-		if (o.vhost == NET_VHOST_ON)
-			return err_input(err, ENOTSUP, "--net %s: vhost=on: this vfvm has no vhost-net "
-					 "data path yet; leave vhost= out or use vhost=off",
-					 vm->cfg.nets[i]);
 		if ((r = tap_open(&o, &vm->taps[i], err)))
 			return r;
 	}

@@ -297,6 +297,8 @@ static void test_share(void **state)
 	assert_string_equal(c.fs[2].tag, "t3");
 	BAD("--share needs a directory", "--kernel", "k", "--share", "");
 	BAD("unknown option 'cache=none'", "--kernel", "k", "--share", "/srv,cache=none");
+	BAD("tag= given twice", "--kernel", "k", "--share", "/srv,tag=a,tag=b");
+	BAD("unknown option ''", "--kernel", "k", "--share", "/srv,tag=a,");
 	BAD("give the tag", "--kernel", "k", "--vhost-user-fs", "/run/fs.sock");
 	BAD("after the first a tag", "--kernel", "k", "--share", "/a", "--share", "/b");
 	BAD("used twice", "--kernel", "k", "--share", "/a,tag=x", "--share", "/b,tag=x");
