@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "optlist.h"
 #include "net/tap.h"
 #include "virtio/blk.h"
 #include "virtio/fs.h"
@@ -150,24 +151,49 @@ static int cli_parse_disk(const char *val, struct vm_config *cfg, struct err *er
 	return 0;
 }
 
+struct fs_opt_ctx {
+	const char *opt, *val;
+	size_t head;
+	char tag[FS_TAG_MAX + 2];	/* one more than a tag may have: too long is seen */
+	bool has_tag;
+	struct err *err;
+};
+
+static int fs_opt_item(void *ctx, const char *p, size_t n)
+{
+	struct fs_opt_ctx *c = ctx;
+
+	if (!optlist_key(p, n, "tag="))
+		return err_input(c->err, EINVAL, "%s %.*s: unknown option '%.*s'; the only one is "
+				 "tag=TAG", c->opt, (int)c->head, c->val, (int)n, p);
+	if (c->has_tag)
+		return err_input(c->err, EINVAL, "%s %.*s: tag= given twice", c->opt,
+				 (int)c->head, c->val);
+	n -= 4;
+	if (n > FS_TAG_MAX + 1)
+		n = FS_TAG_MAX + 1;
+	memcpy(c->tag, p + 4, n);
+	c->tag[n] = '\0';
+	c->has_tag = true;
+	return 0;
+}
+
 /* --share DIR[,tag=T] and --vhost-user-fs SOCKET,tag=T: one virtio-fs device each. */
 static int cli_parse_fs(char *val, bool share, struct vm_config *cfg, struct err *err)
 {
 	const char *opt = share ? "--share" : "--vhost-user-fs";
-	char *comma = strchr(val, ',');
+	struct fs_opt_ctx c = { .opt = opt, .val = val, .head = optlist_head(val), .err = err };
 	const char *tag = NULL;
 	unsigned i = cfg->nfs;
 
 	if (i >= VM_MAX_FS)
 		return err_input(err, E2BIG, "too many --share/--vhost-user-fs; at most %d",
 				 VM_MAX_FS);
-	if (comma) {
-		*comma = '\0';
-		if (strncmp(comma + 1, "tag=", 4))
-			return err_input(err, EINVAL, "%s %s: unknown option '%s'; the only one is "
-					 "tag=TAG", opt, val, comma + 1);
-		tag = comma + 5;
-	}
+	if (optlist_each(val, fs_opt_item, &c))
+		return -EINVAL;
+	val[c.head] = '\0';
+	if (c.has_tag)
+		tag = c.tag;
 	if (!*val)
 		return err_input(err, EINVAL, "%s needs a %s", opt, share ? "directory" : "socket");
 	if (!tag && !share)
@@ -218,7 +244,7 @@ static void cli_defaults(struct vm_config *cfg)
 enum { OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_MODULE, OPT_MEMORY, OPT_CPUS, OPT_COMPAT,
        OPT_SERIAL, OPT_DEBUG_EXIT, OPT_REBOOT, OPT_STATS, OPT_DEVICE, OPT_SECCOMP, OPT_USER,
        OPT_WATCHDOG, OPT_DISK, OPT_SHARE, OPT_VHOST_USER_FS, OPT_NET, OPT_ACPI, OPT_NO_ACPI,
-       OPT_SHUTDOWN_TIMEOUT,
+       OPT_SHUTDOWN_TIMEOUT, OPT_TEST_FAULT,
        OPT_NR };
 
 static const struct {
@@ -248,6 +274,7 @@ static const struct {
 	[OPT_ACPI] = { "acpi", false, false },
 	[OPT_NO_ACPI] = { "no-acpi", false, false },
 	[OPT_SHUTDOWN_TIMEOUT] = { "shutdown-timeout", true, false },
+	[OPT_TEST_FAULT] = { "test-fault", true, false },
 };
 
 /* Match "--name" or "--name=value"; returns the option index or -1. */
@@ -339,6 +366,13 @@ static int cli_apply(int opt, char *val, struct vm_config *cfg, struct err *err)
 		return 0;
 	case OPT_WATCHDOG:
 		return cli_parse_watchdog(val, &cfg->watchdog, err);
+	case OPT_TEST_FAULT:
+		/* Not in --help: a fault for the tests to provoke (docs/testing.md). */
+		if (strcmp(val, "main-stall"))
+			return err_input(err, EINVAL, "--test-fault '%s' is not known; the one fault "
+					 "is main-stall", val);
+		cfg->test_fault = val;
+		return 0;
 	case OPT_SHUTDOWN_TIMEOUT:
 		return cli_parse_shutdown_timeout(val, &cfg->shutdown_timeout, err);
 	case OPT_DISK:

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -70,6 +71,15 @@ struct machine {
 	atomic_int reset_exit;	/* reset without --reboot: say so at exit */
 	char reset_why[64];	/* what asked for it, written before reset_exit */
 	uint8_t rcr;
+	/* --watchdog runs on a thread of its own (machine_watch), so that a main thread that
+	 * hangs (waiting for a lock, say) is reported too: the main loop's heartbeat, the
+	 * thread, the eventfd that stops it, and who may dump at a time. */
+	atomic_uint_fast64_t beats;
+	int main_tid;
+	int wd_fd;
+	pthread_t wd_thread;
+	bool wd_running;
+	pthread_mutex_t dump_lock;
 };
 
 /* --- requests from any thread --- */
@@ -594,10 +604,6 @@ static int machine_nets(struct vm *vm, struct err *err)
 
 		if ((r = net_opts_parse(vm->cfg.nets[i], &o, err)))
 			return r;
-		if (o.vhost == NET_VHOST_ON)
-			return err_input(err, ENOTSUP, "--net %s: vhost=on: this vfvm has no vhost-net "
-					 "data path yet; leave vhost= out or use vhost=off",
-					 vm->cfg.nets[i]);
 		if ((r = tap_open(&o, &vm->taps[i], err)))
 			return r;
 	}
@@ -611,7 +617,8 @@ static int machine_setup(struct vm *vm, struct err *err)
 
 	m->epfd = epoll_create1(EPOLL_CLOEXEC);
 	m->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (m->epfd < 0 || m->evfd < 0)
+	m->wd_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (m->epfd < 0 || m->evfd < 0 || m->wd_fd < 0)
 		return err_set(err, errno, "epoll/eventfd: %s", strerror(errno));
 	/* Everything that can be bad input is checked before /dev/kvm is opened. */
 	if ((r = machine_signals(vm, err)) || (r = machine_ram(vm, err)) ||
@@ -714,7 +721,48 @@ static void machine_reboot(struct vm *vm)
  * or a lock that does not answer within a second is itself the finding (a thread stuck
  * outside KVM_RUN, a lock never released), so the dump says so and goes on.
  */
-static void machine_dump(struct vm *vm, const char *why)
+/* Which of vfvm's threads kernel thread @tid is, in words. */
+static const char *machine_tid_name(struct vm *vm, int tid, char *buf, size_t n)
+{
+	if (tid == vm->machine->main_tid)
+		return "the main thread";
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		if (vm->vcpus[i] && vcpu_tid(vm->vcpus[i]) == tid) {
+			snprintf(buf, n, "vCPU %u's thread", i);
+			return buf;
+		}
+	}
+	return "a device or console thread";
+}
+
+/*
+ * Who holds vm->lock: glibc's mutex records its holder's TID (nptl's pthread_mutex_lock
+ * stores it in __data.__owner for every mutex type). Read without the lock, for the dump
+ * only: it tells a lock-order deadlock (two threads waiting on each other) from a thread
+ * that took the lock and went on to block elsewhere.
+ */
+static void machine_dump_owner(struct vm *vm, pthread_mutex_t *lock, const char *name)
+{
+#ifdef __GLIBC__
+	int tid = __atomic_load_n(&lock->__data.__owner, __ATOMIC_RELAXED);
+	char buf[32];
+
+	if (tid)
+		fprintf(stderr, "vfvm: %s is held by TID %d, %s\n", name, tid,
+			machine_tid_name(vm, tid, buf, sizeof(buf)));
+	else
+		fprintf(stderr, "vfvm: %s is free\n", name);
+#else
+	(void)vm, (void)lock, (void)name;
+#endif
+}
+
+static void machine_dump_lock_owner(struct vm *vm)
+{
+	machine_dump_owner(vm, &vm->lock, "vm->lock");
+}
+
+static void machine_dump_locked(struct vm *vm, const char *why)
 {
 	struct machine *m = vm->machine;
 	struct timespec ts;
@@ -728,6 +776,9 @@ static void machine_dump(struct vm *vm, const char *why)
 	ts.tv_sec += 1;
 	if (pthread_mutex_timedlock(&vm->lock, &ts)) {
 		fprintf(stderr, "vfvm: vm->lock held elsewhere for over 1 s: devices not dumped\n");
+		machine_dump_lock_owner(vm);
+		fprintf(stderr, "vfvm: --- end of state dump ---\n");
+		fflush(stderr);
 		return;
 	}
 	pic_dump(vm->pic, stderr);
@@ -737,12 +788,24 @@ static void machine_dump(struct vm *vm, const char *why)
 	/* After vm->lock, not inside it: the PIT's lock comes first in the lock order. */
 	if (pthread_mutex_timedlock(&m->pit_lock, &ts)) {
 		fprintf(stderr, "vfvm: the PIT's lock held elsewhere for over 1 s: PIT not dumped\n");
+		machine_dump_owner(vm, &m->pit_lock, "the PIT's lock");
+		fprintf(stderr, "vfvm: --- end of state dump ---\n");
+		fflush(stderr);
 		return;
 	}
 	pit_dump(vm->pit, stderr);
 	pthread_mutex_unlock(&m->pit_lock);
 	fprintf(stderr, "vfvm: --- end of state dump ---\n");
 	fflush(stderr);
+}
+
+static void machine_dump(struct vm *vm, const char *why)
+{
+	struct machine *m = vm->machine;
+
+	pthread_mutex_lock(&m->dump_lock);
+	machine_dump_locked(vm, why);
+	pthread_mutex_unlock(&m->dump_lock);
 }
 
 /*
@@ -775,6 +838,86 @@ static void machine_watchdog(struct vm *vm, struct watchdog *w)
 		"is stuck (state above); "
 		"exiting with status %d\n", vm->cfg.watchdog, MACHINE_EXIT_WATCHDOG);
 	machine_exit(vm, MACHINE_EXIT_WATCHDOG);
+}
+
+/*
+ * The main thread has not come round its event loop (which wakes at least once a second
+ * with --watchdog) for cfg.watchdog + MACHINE_MAIN_GRACE seconds: it is blocked, most likely
+ * on a lock. Nothing can tear the VM down any more (teardown is the main thread's), so after
+ * the dump the process ends at once: taps vfvm created and memfds go with it, virtiofsd gets
+ * its parent-death signal.
+ */
+#define MACHINE_MAIN_GRACE 5
+
+static void machine_watch_main_stuck(struct vm *vm, uint64_t ns)
+{
+	fprintf(stderr, "vfvm: watchdog: the main thread (TID %d) has not run its event loop for "
+		"%llu s\n", vm->machine->main_tid, (unsigned long long)(ns / 1000000000));
+	machine_dump_lock_owner(vm);
+	machine_dump(vm, "watchdog: main thread stuck");
+	fprintf(stderr, "vfvm: watchdog: vfvm is stuck (state above); exiting with status %d "
+		"without teardown\n", MACHINE_EXIT_WATCHDOG);
+	fflush(stderr);
+	_exit(MACHINE_EXIT_WATCHDOG);
+}
+
+/* --watchdog's thread: once a second, the guest's progress and the main loop's heartbeat;
+ * ends when wd_fd is written. */
+static void *machine_watch(void *arg)
+{
+	struct vm *vm = arg;
+	struct machine *m = vm->machine;
+	struct watchdog w = { 0 };
+	struct pollfd p = { .fd = m->wd_fd, .events = POLLIN };
+	uint64_t beats = atomic_load(&m->beats), beat_ns = mclock_now(NULL);
+	uint64_t grace = (vm->cfg.watchdog + MACHINE_MAIN_GRACE) * 1000000000ULL;
+
+	for (;;) {
+		int n = poll(&p, 1, 1000);
+		uint64_t now = mclock_now(NULL), b = atomic_load(&m->beats);
+
+		if (n > 0 || (n < 0 && errno != EINTR))
+			break;
+		if (b != beats) {
+			beats = b;
+			beat_ns = now;
+		} else if (now - beat_ns >= grace) {
+			machine_watch_main_stuck(vm, now - beat_ns);
+		}
+		if (!atomic_load(&vm->exit_requested))
+			machine_watchdog(vm, &w);
+	}
+	return NULL;
+}
+
+static int machine_watch_start(struct vm *vm)
+{
+	struct machine *m = vm->machine;
+	int r;
+
+	if (!vm->cfg.watchdog)
+		return 0;
+	r = sandbox_thread_start(&m->wd_thread, NULL, machine_watch, vm, vm->sandbox, SB_MAIN);
+	if (r) {
+		machine_fail(vm, "cannot start the watchdog thread: %s", strerror(-r));
+		return r;
+	}
+	m->wd_running = true;
+	return 0;
+}
+
+static void machine_watch_stop(struct vm *vm)
+{
+	struct machine *m = vm->machine;
+	uint64_t one = 1;
+
+	if (!m->wd_running)
+		return;
+	if (write(m->wd_fd, &one, sizeof(one)) < 0) {
+		/* an eventfd write of 1 cannot fail here; join regardless */
+	}
+	pthread_join(m->wd_thread, NULL);
+	m->wd_running = false;
 }
 
 /* A --share daemon that ends while the guest runs is said once; the guest's requests on that
@@ -858,33 +1001,48 @@ static void machine_event(struct vm *vm, void *ptr)
 	}
 }
 
+/*
+ * --test-fault main-stall (testing only, docs/testing.md): the main thread takes vm->lock and
+ * never gives it back, the hang --watchdog must explain (tests/guest/watchdog_main.args).
+ */
+static void machine_test_fault(struct vm *vm)
+{
+	if (!vm->cfg.test_fault || strcmp(vm->cfg.test_fault, "main-stall"))
+		return;
+	fprintf(stderr, "vfvm: --test-fault main-stall: the main thread takes vm->lock and stops\n");
+	pthread_mutex_lock(&vm->lock);
+	for (;;)
+		poll(NULL, 0, -1);
+}
+
 static void machine_loop(struct vm *vm)
 {
 	struct machine *m = vm->machine;
 	struct epoll_event evs[8];
-	struct watchdog w = { 0 };
 	int r;
 
+	m->main_tid = (int)gettid();
 	r = sandbox_enter(vm->sandbox, SB_MAIN);
 	if (r) {
 		machine_fail(vm, "seccomp: cannot install the main thread's filter: %s",
 			     strerror(-r));
 		return;
 	}
-	if (machine_start_vcpus(vm))
+	if (machine_start_vcpus(vm) || machine_watch_start(vm))
 		return;
+	machine_test_fault(vm);
 	while (!atomic_load(&vm->exit_requested)) {
 		bool tick = vm->cfg.watchdog || m->stop_deadline;
 		int n = epoll_wait(m->epfd, evs, 8, tick ? 1000 : -1);
 
+		atomic_fetch_add(&m->beats, 1);
 		for (int i = 0; i < n; i++)
 			machine_event(vm, evs[i].data.ptr);
 		machine_stop_check(vm);
-		if (vm->cfg.watchdog && !atomic_load(&vm->exit_requested))
-			machine_watchdog(vm, &w);
 		if (!atomic_load(&vm->exit_requested) && atomic_load(&vm->reset_requested))
 			machine_reboot(vm);
 	}
+	machine_watch_stop(vm);
 }
 
 /* Which handlers the exits went to, e.g. to show that a passed-through BAR traps only its
@@ -973,6 +1131,8 @@ static void machine_teardown(struct vm *vm)
 		close(m->sigfd);
 	if (m->evfd >= 0)
 		close(m->evfd);
+	if (m->wd_fd >= 0)
+		close(m->wd_fd);
 	if (m->epfd >= 0)
 		close(m->epfd);
 	bus_free(&vm->pio);
@@ -1026,7 +1186,8 @@ int machine_run(const struct vm_config *cfg, struct err *err)
 	vm->kvm_fd = vm->vm_fd = -1;
 	for (int i = 0; i < BOOT_KEEP_FDS; i++)
 		vm->boot_fds[i] = -1;
-	m->epfd = m->evfd = m->sigfd = -1;
+	m->epfd = m->evfd = m->sigfd = m->wd_fd = -1;
+	pthread_mutex_init(&m->dump_lock, NULL);
 	for (int i = 0; i < TIMER_NR; i++)
 		m->timers[i].fd = -1;
 	machine_locks_init(vm);

@@ -4,6 +4,7 @@
 #include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <linux/vfio.h>
+#include <linux/vhost.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -68,6 +69,13 @@ static const struct sb_rule sb_rules[] = {
 	 * queue's notification and read (read) on the device thread; the offloads the guest
 	 * negotiated are set (TUNSETOFFLOAD) on the vCPU that wrote FEATURES_OK. */
 	SC(V | I, writev), IOC(V, TUNSETOFFLOAD),
+	/* vhost-net takes the receive and transmit rings at DRIVER_OK and gives them back at a
+	 * reset (a vCPU's status write; the main thread's --reboot and tear-down); /dev/vhost-net
+	 * was opened and made vfvm's (SET_OWNER, GET_FEATURES) during set-up (src/virtio/vhost.c). */
+	IOC(V, VHOST_SET_FEATURES), IOC(V, VHOST_SET_MEM_TABLE), IOC(V, VHOST_SET_VRING_NUM),
+	IOC(V, VHOST_SET_VRING_BASE), IOC(V, VHOST_SET_VRING_ADDR), IOC(V, VHOST_SET_VRING_CALL),
+	IOC(V, VHOST_SET_VRING_ERR), IOC(V, VHOST_SET_VRING_KICK), IOC(V, VHOST_NET_SET_BACKEND),
+	IOC(V, VHOST_GET_VRING_BASE),
 
 	/* Raising interrupts: from whichever thread a device model runs on. */
 	IOC(ALL, KVM_IRQ_LINE), IOC(ALL, KVM_SIGNAL_MSI),

@@ -59,6 +59,7 @@ struct vcpu {
 	sem_t dump_done;
 	/* KVM's own counters of what it delivered without an exit to vfvm (kvm_stats.h). */
 	struct kvm_stats stats;
+	atomic_int tid;		/* gettid() of the vCPU thread, once it runs */
 };
 
 int vcpu_kick_signal(void)
@@ -484,6 +485,11 @@ static void vcpu_dump_stats(struct vcpu *v)
 	fputc('\n', stderr);
 }
 
+int vcpu_tid(const struct vcpu *v)
+{
+	return atomic_load(&v->tid);
+}
+
 uint64_t vcpu_progress(const struct vcpu *v)
 {
 	return kvm_stats_sum(&v->stats);
@@ -508,6 +514,7 @@ static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
 
+	atomic_store(&v->tid, (int)gettid());
 	while (!vcpu_should_stop(v)) {
 		if (atomic_exchange(&v->dump_req, 0)) {
 			vcpu_dump_self(v);

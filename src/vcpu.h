@@ -54,6 +54,8 @@ bool vcpu_dump(struct vcpu *v, unsigned timeout_ms);
  * wake-ups from HLT: kvm_stats.h), callable from any thread; 0 where KVM has no statistics.
  */
 uint64_t vcpu_progress(const struct vcpu *v);
+/* The vCPU thread's kernel thread ID, 0 before it runs (for the watchdog's lock owner). */
+int vcpu_tid(const struct vcpu *v);
 /* Signal used for kicks; blocked in every thread outside KVM_RUN. */
 int vcpu_kick_signal(void);
 

@@ -49,6 +49,7 @@ struct vm_config {
 	bool acpi;		/* --acpi: ACPI tables and ECAM (docs/acpi.md) */
 	bool stats;		/* print exit counters at exit */
 	unsigned watchdog;	/* seconds without a vCPU exit before the dump; 0 = off */
+	const char *test_fault;	/* --test-fault NAME (testing only, docs/testing.md) */
 	unsigned shutdown_timeout;	/* SIGINT/SIGTERM: seconds the guest has after the power button */
 	const char *serial;	/* NULL/"stdio": stdin/stdout; "file:PATH" */
 	const char *devices[VM_MAX_DEVICES];	/* raw --device arguments, for pci/vfio */

@@ -10,8 +10,10 @@
 #include <sys/uio.h>
 #include <unistd.h>
 #include "net/tap.h"
+#include "optlist.h"
 #include "pci/pci_dev.h"
 #include "virtio/net.h"
+#include "virtio/vhost.h"
 #include "virtio/virtio_pci.h"
 
 #define TUN_PATH	"/dev/net/tun"
@@ -121,23 +123,30 @@ static int opt_apply(const char *spec, const char *p, size_t n, struct net_opts 
 			 "mac=MAC, vhost=on|off)", spec, (int)n, p);
 }
 
+struct net_opt_ctx {
+	const char *spec;
+	struct net_opts *o;
+	struct err *err;
+};
+
+static int opt_item(void *ctx, const char *p, size_t n)
+{
+	struct net_opt_ctx *c = ctx;
+
+	return opt_apply(c->spec, p, n, c->o, c->err) ? -EINVAL : 0;
+}
+
 int net_opts_parse(const char *spec, struct net_opts *o, struct err *err)
 {
-	size_t n = strcspn(spec, ",");
-	const char *p;
+	size_t n = optlist_head(spec);
+	struct net_opt_ctx c = { spec, o, err };
 
 	memset(o, 0, sizeof(*o));
 	if (n != 3 || strncmp(spec, "tap", 3))
 		return err_input(err, EINVAL, "--net %s: unknown network back end '%.*s'; use "
 				 "--net tap[,ifname=NAME][,mac=MAC][,vhost=on|off]", spec, (int)n,
 				 spec);
-	for (p = spec + n; *p; p += n) {
-		p++;
-		n = strcspn(p, ",");
-		if (opt_apply(spec, p, n, o, err))
-			return -EINVAL;
-	}
-	return 0;
+	return optlist_each(spec, opt_item, &c);
 }
 
 /* --- the tap --- */
@@ -312,25 +321,80 @@ static void tap_be_destroy(void *be)
 	tap_close(be);
 }
 
+static int tap_be_fd(void *be)
+{
+	return tap_fd(be);
+}
+
 static const struct vnet_backend_ops tap_be_ops = {
 	.recv = tap_recv,
 	.send = tap_send,
 	.set_offload = tap_offload,
 	.rx_wait = tap_rx_wait,
+	.fd = tap_be_fd,
 	.destroy = tap_be_destroy,
 };
 
 int tap_net_create(struct tap *t, struct pci_bus *b, const struct guest_mem *mem,
-		   const uint8_t mac[6], struct virtio_net **out)
+		   const uint8_t mac[6], struct vhost_net *vh, struct virtio_net **out)
 {
 	int r;
 
 	t->host = &b->ops;
-	r = virtio_net_create(b, mem, mac, &tap_be_ops, t, out);
+	r = virtio_net_create(b, mem, mac, &tap_be_ops, t, vh, out);
 	if (r)
 		return r;
 	t->dev = *out;
 	snprintf(vnet_transport(*out)->d->name, sizeof(vnet_transport(*out)->d->name),
 		 "virtio-net %s", t->ifname);
+	return 0;
+}
+
+/* --- vhost-net --- */
+
+static int vhost_refused(const char *spec, const char *path, int e, struct err *err)
+{
+	if (e == -ENOENT || e == -ENXIO || e == -ENODEV)
+		return err_set(err, -e, "--net %s: %s does not exist (%s); load the vhost_net "
+			       "module (modprobe vhost_net), or use vhost=off", spec, path,
+			       strerror(-e));
+	if (e == -EACCES || e == -EPERM)
+		return err_set(err, -e, "--net %s: cannot open %s: %s; run vfvm as root or give "
+			       "its user access to %s, or use vhost=off", spec, path, strerror(-e),
+			       path);
+	if (e == -EPROTO)
+		return err_set(err, EPROTO, "--net %s: %s does not offer VIRTIO_F_VERSION_1 (a "
+			       "kernel older than 4.0); use vhost=off", spec, path);
+	return err_set(err, -e, "--net %s: %s refused to be set up: %s; use vhost=off", spec, path,
+		       strerror(-e));
+}
+
+int net_vhost_open(const struct net_opts *o, const char *spec, const char *path,
+		   struct vhost_net **out, struct err *err)
+{
+	struct vhost_net *h;
+	int e;
+
+	*out = NULL;
+	if (o->vhost == NET_VHOST_OFF)
+		return 0;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return err_set(err, ENOMEM, "--net %s: out of memory", spec);
+	e = vhost_net_open(h, path);
+	/* The virtio 1.x header and ring layout are all vfvm speaks (§5.1.6). */
+	if (e == 0 && !(h->features >> 32 & 1)) {
+		vhost_net_close(h);
+		e = -EPROTO;
+	}
+	if (e == 0) {
+		*out = h;
+		return 0;
+	}
+	free(h);
+	if (o->vhost == NET_VHOST_ON)
+		return vhost_refused(spec, path, e, err);
+	fprintf(stderr, "vfvm: --net %s: %s unavailable (%s); using the user-space data path "
+		"(modprobe vhost_net for the kernel's)\n", spec, path, strerror(-e));
 	return 0;
 }

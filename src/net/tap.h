@@ -39,9 +39,18 @@ int tap_open(const struct net_opts *o, struct tap **out, struct err *err);
 const char *tap_ifname(const struct tap *t);
 int tap_fd(const struct tap *t);
 void tap_close(struct tap *t);
-/* The virtio-net function for @t on @b, with the user-space data path on the device thread.
- * The device owns @t from here on, also when this fails. */
+/* The virtio-net function for @t on @b: with @vh (an initialised, malloc'd struct vhost_net)
+ * the kernel's vhost-net data path from DRIVER_OK, without it the user-space one on the device
+ * thread. The device owns @t and @vh from here on, also when this fails. */
+struct vhost_net;
 int tap_net_create(struct tap *t, struct pci_bus *b, const struct guest_mem *mem,
-		   const uint8_t mac[6], struct virtio_net **out);
+		   const uint8_t mac[6], struct vhost_net *vh, struct virtio_net **out);
+/* --net's vhost= at set-up (before any seccomp filter): for vhost=on or the default, opens
+ * /dev/vhost-net (@path) and makes it this process's (SET_OWNER, GET_FEATURES) into *@out.
+ * vhost=on without a usable one: one line in @err naming it and what to do, -errno. The
+ * default without one: one line on stderr saying so, 0 and *@out NULL (the user-space path);
+ * so is vhost=off. */
+int net_vhost_open(const struct net_opts *o, const char *spec, const char *path,
+		   struct vhost_net **out, struct err *err);
 
 #endif

@@ -37,6 +37,7 @@ int pci_doorbell_add(struct pci_dev *d, int bar, uint64_t off, unsigned len, int
 	db->datamatch = datamatch;
 	db->ring = ring;
 	db->assigned = false;
+	db->watched = false;
 	if (o->watch_fd) {
 		int r = o->watch_fd(o->opaque, db->efd, doorbell_cb, db);
 
@@ -44,11 +45,31 @@ int pci_doorbell_add(struct pci_dev *d, int bar, uint64_t off, unsigned len, int
 			close(db->efd);
 			return r;
 		}
+		db->watched = true;
 	}
 	d->ndoorbells++;
 	pci_part_add(d, PCI_PART_DOORBELL, &doorbell_part);
 	doorbells_sync(d);
 	return 0;
+}
+
+int pci_doorbell_external(struct pci_dev *d, unsigned i, bool external)
+{
+	struct pci_host_ops *o = &d->bus->ops;
+	struct pci_doorbell *db;
+
+	if (i >= d->ndoorbells)
+		return -ENOENT;
+	db = &d->doorbells[i];
+	if (external && db->watched) {
+		if (o->unwatch_fd)
+			o->unwatch_fd(o->opaque, db->efd);
+		db->watched = false;
+	} else if (!external && !db->watched && o->watch_fd) {
+		/* A count the other reader left unread is served at once (epoll sees it). */
+		db->watched = o->watch_fd(o->opaque, db->efd, doorbell_cb, db) == 0;
+	}
+	return db->efd;
 }
 
 /* (Re)assign every doorbell of @d to where its BAR is mapped now. */
@@ -86,7 +107,7 @@ static void doorbells_destroy(struct pci_dev *d)
 		if (db->assigned && o->ioeventfd)
 			o->ioeventfd(o->opaque, db->efd, db->assigned_addr, db->len,
 				     d->bars[db->bar].flags & PCI_BAR_IO, db->datamatch, true);
-		if (o->unwatch_fd)
+		if (db->watched && o->unwatch_fd)
 			o->unwatch_fd(o->opaque, db->efd);
 		close(db->efd);
 	}

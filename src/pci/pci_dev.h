@@ -201,6 +201,7 @@ struct pci_doorbell {
 	int efd;
 	bool assigned;
 	uint64_t assigned_addr;
+	bool watched;			/* the device thread reads efd (not while handed over) */
 	void (*ring)(struct pci_dev *d, uint64_t count);
 };
 
@@ -395,6 +396,12 @@ bool pci_msi_vec_masked(const struct pci_dev *d, unsigned n);
  */
 int pci_doorbell_add(struct pci_dev *d, int bar, uint64_t off, unsigned len, int64_t datamatch,
 		     void (*ring)(struct pci_dev *d, uint64_t count));
+/*
+ * Doorbell @i's eventfd for another reader (vhost-net takes a queue's kicks straight from KVM):
+ * with @external the device thread stops reading it, without it reads it again. Returns the fd
+ * (still the doorbell's: not to be closed), or -ENOENT when @d has no doorbell @i.
+ */
+int pci_doorbell_external(struct pci_dev *d, unsigned i, bool external);
 
 /* --- iothread.c: the device thread serving doorbells (epoll over eventfds) --- */
 struct pci_iothread;

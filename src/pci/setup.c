@@ -13,6 +13,7 @@
 #include "../virtio/blk.h"
 #include "../virtio/fs.h"
 #include "../virtio/net.h"
+#include "../virtio/vhost.h"
 #include "../cpuid.h"
 
 /* A level-triggered I/O APIC pin was EOI'd: devices with external INTx (VFIO) unmask it. */
@@ -33,6 +34,7 @@ static int pci_nets(struct vm *vm, struct pci_bus *b, struct err *err)
 	for (unsigned i = 0; i < vm->cfg.nnets; i++) {
 		struct tap *t = vm->taps[i];
 		struct virtio_net *n;
+		struct vhost_net *vh;
 		struct net_opts o;
 		int r;
 
@@ -40,8 +42,12 @@ static int pci_nets(struct vm *vm, struct pci_bus *b, struct err *err)
 			return err_set(err, EINVAL, "--net %s: no tap", vm->cfg.nets[i]);
 		if (!o.mac_set)
 			net_mac_derive(vm->cfg.boot.kernel, i, o.mac);
+		/* vhost-net: opened and made this process's (SET_OWNER) here, still single-threaded
+		 * and before any seccomp filter; the default falls back with one line. */
+		if ((r = net_vhost_open(&o, vm->cfg.nets[i], VHOST_NET_PATH, &vh, err)))
+			return r;
 		vm->taps[i] = NULL;
-		r = tap_net_create(t, b, &vm->mem, o.mac, &n);
+		r = tap_net_create(t, b, &vm->mem, o.mac, vh, &n);
 		if (r)
 			return err_set(err, -r, "--net %s: cannot create the virtio-net device: %s",
 				       vm->cfg.nets[i], strerror(-r));

@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "optlist.h"
 #include "virtio/blk.h"
 
 /* --- --disk PATH[,ro][,cache=none|writeback][,serial=S] --- */
@@ -39,10 +40,23 @@ static int opt_apply(const char *spec, const char *opt, size_t n, struct blk_opt
 	return 0;
 }
 
+struct blk_opt_ctx {
+	const char *spec;
+	struct blk_opts *o;
+	struct err *err;
+};
+
+static int opt_item(void *ctx, const char *p, size_t n)
+{
+	struct blk_opt_ctx *c = ctx;
+
+	return opt_apply(c->spec, p, n, c->o, c->err) ? -EINVAL : 0;
+}
+
 int blk_opts_parse(const char *spec, struct blk_opts *o, struct err *err)
 {
-	size_t n = strcspn(spec, ",");
-	const char *p;
+	size_t n = optlist_head(spec);
+	struct blk_opt_ctx c = { spec, o, err };
 
 	memset(o, 0, sizeof(*o));
 	if (!n)
@@ -50,13 +64,7 @@ int blk_opts_parse(const char *spec, struct blk_opts *o, struct err *err)
 	if (n >= sizeof(o->path))
 		return err_input(err, ENAMETOOLONG, "--disk: the file name is too long");
 	memcpy(o->path, spec, n);
-	for (p = spec + n; *p; p += n) {
-		p++;
-		n = strcspn(p, ",");
-		if (opt_apply(spec, p, n, o, err))
-			return -EINVAL;
-	}
-	return 0;
+	return optlist_each(spec, opt_item, &c);
 }
 
 /* --- opening --- */

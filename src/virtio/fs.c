@@ -1,7 +1,8 @@
 /* fs.c - virtio-fs (virtio 1.2 §5.11): vfvm presents the PCI function and its configuration
  * (tag, one request queue); the queues themselves are handed to a vhost-user back end at
  * DRIVER_OK, which reads the guest's FUSE requests from shared guest RAM and answers there.
- * vfvm passes each kick on and turns each of the back end's calls into the queue's interrupt. */
+ * Kicks go from KVM's ioeventfd to the back end, calls by irqfd to the queue's MSI-X vector
+ * (virtio_queue_hand_over, as vhost-net's): no vfvm thread in between. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "mem.h"
 #include "pci/pci_dev.h"
 #include "virtio/fs.h"
+#include "virtio/vhost.h"
 #include "virtio/vhost_user.h"
 #include "virtio/virtio_pci.h"
 
@@ -20,14 +22,13 @@
 struct fs_queue {
 	struct virtio_fs *fs;
 	unsigned index;
-	int kick, call;		/* eventfds the back end reads / writes */
+	int call;		/* the eventfd the back end signals (its kick is the doorbell's) */
 	bool started;
 };
 
 struct virtio_fs {
 	struct virtio_pci *v;
 	struct virtio_dev_ops ops;
-	struct pci_bus *bus;
 	const struct guest_mem *mem;
 	struct vhu_conn conn;
 	char tag[FS_TAG_MAX + 1];
@@ -72,15 +73,15 @@ static void fs_fail(struct virtio_fs *fs, const char *what, int r)
 
 static int fs_mem_table(struct virtio_fs *fs)
 {
+	struct vhost_region g[VHU_MAX_REGIONS];
 	struct vhu_region r[VHU_MAX_REGIONS];
-	int fds[VHU_MAX_REGIONS];
-	unsigned n = 0;
+	int fds[VHU_MAX_REGIONS], n = vhost_regions(fs->mem, g, VHU_MAX_REGIONS);
 
-	for (unsigned i = 0; i < fs->mem->n && n < VHU_MAX_REGIONS; i++, n++) {
-		const struct guest_region *g = &fs->mem->r[i];
-
-		r[n] = (struct vhu_region){ g->gpa, g->size, (uint64_t)(uintptr_t)g->hva, 0 };
-		fds[n] = g->fd;
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n; i++) {
+		r[i] = (struct vhu_region){ g[i].gpa, g[i].size, g[i].uaddr, 0 };
+		fds[i] = g[i].fd;
 	}
 	return vhu_set_mem(&fs->conn, r, fds, n);
 }
@@ -93,10 +94,12 @@ static int fs_queue_start(struct virtio_fs *fs, struct fs_queue *q)
 		(uint64_t)(uintptr_t)vq->desc, (uint64_t)(uintptr_t)vq->used,
 		(uint64_t)(uintptr_t)vq->avail,
 	};
-	int r = vhu_vring_start(&fs->conn, q->index, vq->size, 0, ua, q->kick, q->call);
+	int kick = virtio_queue_hand_over(fs->v, q->index, q->call), r;
 
-	if (r == 0)
-		q->started = true;
+	if (kick < 0)
+		return kick;
+	q->started = true;		/* GET_VRING_BASE at reset even if this fails half-way */
+	r = vhu_vring_start(&fs->conn, q->index, vq->size, 0, ua, kick, q->call);
 	return r;
 }
 
@@ -126,34 +129,21 @@ static int fs_start(struct virtio_fs *fs)
 	return 0;
 }
 
-/* A notification (or DRIVER_OK): hand the rings over the first time, then pass it on. */
-static void fs_notify(struct virtio_pci *v, unsigned qi)
+/* DRIVER_OK (§3.1.1): the memory table and the enabled rings to the back end. */
+static void fs_driver_ok(struct virtio_pci *v)
 {
 	struct virtio_fs *fs = v->priv;
-	uint64_t one = 1;
 
-	if (fs->dead || qi >= FS_QUEUES)
-		return;
-	if (!fs->started && fs_start(fs) < 0)
-		return;
-	if (fs->q[qi].started && write(fs->q[qi].kick, &one, sizeof(one)) < 0)
-		fs_fail(fs, "a kick", -errno);
+	if (!fs->dead && !fs->started)
+		fs_start(fs);
 }
 
-/* The back end's call on queue @arg: the driver's interrupt. Device thread, VM lock held. */
-static void fs_call(void *arg, uint64_t count)
-{
-	struct fs_queue *q = arg;
-
-	(void)count;
-	if (q->started)
-		virtio_queue_raise(q->fs->v, q->index);
-}
-
-/* §2.4 reset: the back end gives the rings back (GET_VRING_BASE stops each one). */
+/* §2.4 reset: the back end gives the rings back (GET_VRING_BASE stops each one), and the
+ * queues come back to the transport. */
 static void fs_reset(struct virtio_pci *v)
 {
 	struct virtio_fs *fs = v->priv;
+	uint64_t c;
 
 	for (unsigned i = 0; i < FS_QUEUES; i++) {
 		uint16_t base;
@@ -165,6 +155,9 @@ static void fs_reset(struct virtio_pci *v)
 		r = fs->dead ? 0 : vhu_vring_stop(&fs->conn, i, &base);
 		if (r < 0)
 			fs_fail(fs, "GET_VRING_BASE", r);
+		virtio_queue_take_back(v, i);
+		while (read(fs->q[i].call, &c, sizeof(c)) == sizeof(c))
+			;		/* a call after the last interrupt is stale now */
 	}
 	fs->started = false;
 }
@@ -172,12 +165,10 @@ static void fs_reset(struct virtio_pci *v)
 static void fs_free(struct virtio_fs *fs)
 {
 	for (unsigned i = 0; i < FS_QUEUES; i++) {
-		if (fs->q[i].call >= 0 && fs->bus->ops.unwatch_fd)
-			fs->bus->ops.unwatch_fd(fs->bus->ops.opaque, fs->q[i].call);
+		if (fs->v)
+			virtio_queue_take_back(fs->v, i);
 		if (fs->q[i].call >= 0)
 			close(fs->q[i].call);
-		if (fs->q[i].kick >= 0)
-			close(fs->q[i].kick);
 	}
 	vhu_close(&fs->conn);
 	free(fs);
@@ -193,14 +184,9 @@ static int fs_queues(struct virtio_fs *fs, struct err *err)
 	for (unsigned i = 0; i < FS_QUEUES; i++) {
 		struct fs_queue *q = &fs->q[i];
 
-		q->kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		q->call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (q->kick < 0 || q->call < 0)
+		if (q->call < 0)
 			return err_set(err, errno, "virtio-fs: eventfd: %s", strerror(errno));
-		if (!fs->bus->ops.watch_fd ||
-		    fs->bus->ops.watch_fd(fs->bus->ops.opaque, q->call, fs_call, q) < 0)
-			return err_set(err, ENOSPC, "virtio-fs: the device thread cannot watch "
-				       "queue %u", i);
 	}
 	return 0;
 }
@@ -242,12 +228,11 @@ int virtio_fs_create(struct pci_bus *bus, const struct guest_mem *mem, const cha
 	fs = calloc(1, sizeof(*fs));
 	if (!fs)
 		return err_set(err, ENOMEM, "virtio-fs: out of memory");
-	fs->bus = bus;
 	fs->mem = mem;
 	fs->conn.fd = -1;
 	snprintf(fs->tag, sizeof(fs->tag), "%s", tag);
 	for (unsigned i = 0; i < FS_QUEUES; i++)
-		fs->q[i] = (struct fs_queue){ .fs = fs, .index = i, .kick = -1, .call = -1 };
+		fs->q[i] = (struct fs_queue){ .fs = fs, .index = i, .call = -1 };
 	r = fs_connect(fs, sock, err);
 	if (r == 0)
 		r = fs_queues(fs, err);
@@ -262,7 +247,7 @@ int virtio_fs_create(struct pci_bus *bus, const struct guest_mem *mem, const cha
 		.cfg_len = FS_CFG_LEN,
 		.external = true,
 		.cfg_read = fs_cfg_read,
-		.queue_notify = fs_notify,
+		.driver_ok = fs_driver_ok,
 		.reset = fs_reset,
 		.destroy = fs_destroy,
 	};

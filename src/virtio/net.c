@@ -1,12 +1,16 @@
 /* net.c - virtio-net (virtio 1.2 §5.1): configuration, features, the receive queue with and
- * without mergeable buffers, the transmit queue and the control queue, over a packet back end. */
+ * without mergeable buffers, the transmit queue and the control queue, over a packet back end;
+ * or, with vhost-net, the receive and transmit queues handed to the kernel at DRIVER_OK. */
 #include <endian.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include "virtio/net.h"
+#include "virtio/vhost.h"
 #include "virtio/virtio_pci.h"
 
 #define VNET_MAX_SEGS	256
@@ -27,6 +31,19 @@ struct vnet_mac_table {
 
 struct virtio_net {
 	struct virtio_pci *v;
+	struct virtio_dev_ops ops;	/* vnet_ops, with what vhost-net lacks taken out */
+	/* vhost-net: the kernel's data path for receiveq1/transmitq1 (NULL: user space). */
+	struct vhost_net *vh;
+	bool vh_running;
+	bool vh_broken;			/* refused once: user space for the rest of the run */
+	int vcall[VHOST_NET_QUEUES];	/* the kernel's call eventfds, the queues' interrupts */
+	struct vnet_verr {		/* the kernel's error eventfds, watched */
+		struct virtio_net *n;
+		unsigned q;
+		int fd;
+		bool watched;
+	} verr[VHOST_NET_QUEUES];
+	uint64_t vh_starts;
 	const struct vnet_backend_ops *be_ops;
 	void *be;
 	uint8_t mac[6];
@@ -253,7 +270,7 @@ void vnet_rx(struct virtio_net *n)
 {
 	bool pushed = false;
 
-	if (!rx_ready(n)) {
+	if (!rx_ready(n) || n->vh_running) {
 		rx_wait(n, false);
 		return;
 	}
@@ -478,12 +495,146 @@ static void ctrl_notify(struct virtio_net *n)
 		virtio_queue_interrupt(n->v, VNET_CTRLQ);
 }
 
+/* --- vhost-net: the kernel's data path (drivers/vhost/net.c) --- */
+
+bool vnet_vhost_running(const struct virtio_net *n)
+{
+	return n->vh_running;
+}
+
+/* The rings back from the kernel: the tap detached, GET_VRING_BASE, the queues vfvm's again. */
+static void vnet_vhost_stop(struct virtio_net *n)
+{
+	uint64_t c;
+	int r;
+
+	if (!n->vh_running)
+		return;
+	n->vh_running = false;
+	r = vhost_net_stop(n->vh);
+	if (r < 0)
+		fprintf(stderr, "vfvm: %s: vhost-net did not give the rings back cleanly: %s\n",
+			n->v->d->name, strerror(-r));
+	for (unsigned q = 0; q < VHOST_NET_QUEUES; q++) {
+		virtio_queue_take_back(n->v, q);
+		/* A call the kernel made after the last interrupt went out is stale now. */
+		while (read(n->vcall[q], &c, sizeof(c)) == sizeof(c))
+			;
+	}
+}
+
+/* DRIVER_OK (§3.1.1): the enabled receive and transmit queues to the kernel; the tap is
+ * vhost-net's back end from now on. A refusal is one line and the user-space path. */
+static void vnet_driver_ok(struct virtio_pci *v)
+{
+	struct virtio_net *n = v->priv;
+	struct vhost_vring r[VHOST_NET_QUEUES];
+	const char *step = "the tap";
+	unsigned k = 0;
+	int e = -EBADF, fd;
+
+	if (!n->vh || n->vh_broken || n->vh_running)
+		return;
+	fd = n->be_ops->fd ? n->be_ops->fd(n->be) : -1;
+	if (fd < 0)
+		goto fail;
+	for (unsigned q = VNET_RXQ; q <= VNET_TXQ; q++) {
+		struct virtqueue *vq = &v->q[q].vq;
+		int kick;
+
+		if (!v->q[q].enabled)
+			continue;
+		kick = virtio_queue_hand_over(v, q, n->vcall[q]);
+		if (kick < 0) {
+			e = kick;
+			step = "the queue's doorbell";
+			goto fail;
+		}
+		r[k++] = (struct vhost_vring){
+			.index = q, .num = vq->size, .base = vq->last_avail,
+			.desc = (uint64_t)(uintptr_t)vq->desc, .avail = (uint64_t)(uintptr_t)vq->avail,
+			.used = (uint64_t)(uintptr_t)vq->used, .kick = kick, .call = n->vcall[q],
+			.err = n->verr[q].fd,
+		};
+	}
+	rx_wait(n, false);		/* the tap is the kernel's to read now */
+	e = vhost_net_start(n->vh, v->guest_features, v->mem, r, k, fd, &step);
+	if (e < 0)
+		goto fail;
+	n->vh_running = true;
+	n->vh_starts++;
+	return;
+fail:
+	for (unsigned q = 0; q < VHOST_NET_QUEUES; q++)
+		virtio_queue_take_back(v, q);
+	n->vh_broken = true;
+	fprintf(stderr, "vfvm: %s: vhost-net refused the rings at %s: %s; the device uses the "
+		"user-space data path from now on\n", v->d->name, step ? step : "?", strerror(-e));
+}
+
+/* The kernel found the guest's ring unusable (vhost.c vq_err: a bad index, descriptor or
+ * address): as a fault of vfvm's own virtqueue code, DEVICE_NEEDS_RESET (§2.1.2). */
+static void vnet_vhost_err(void *arg, uint64_t count)
+{
+	struct vnet_verr *e = arg;
+	struct virtio_net *n = e->n;
+	unsigned q = e->q;
+
+	(void)count;
+	if (!n->vh_running)
+		return;
+	n->v->q[q].vq.fault = "vhost-net could not use the ring (a bad index, descriptor or "
+			      "buffer address)";
+	virtio_queue_fault(n->v, q);
+}
+
+/* The eventfds the kernel signals; the error ones watched by the device thread. */
+static int vnet_vhost_fds(struct virtio_net *n, struct pci_bus *b)
+{
+	for (unsigned q = 0; q < VHOST_NET_QUEUES; q++) {
+		struct vnet_verr *e = &n->verr[q];
+
+		n->vcall[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		e->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (n->vcall[q] < 0 || e->fd < 0)
+			return -errno;
+		e->n = n;
+		e->q = q;
+		if (b->ops.watch_fd && b->ops.watch_fd(b->ops.opaque, e->fd, vnet_vhost_err, e) == 0)
+			e->watched = true;
+	}
+	return 0;
+}
+
+static void vnet_vhost_free(struct virtio_net *n, struct pci_bus *b)
+{
+	for (unsigned q = 0; q < VHOST_NET_QUEUES; q++) {
+		struct vnet_verr *e = &n->verr[q];
+
+		if (e->watched && b && b->ops.unwatch_fd)
+			b->ops.unwatch_fd(b->ops.opaque, e->fd);
+		e->watched = false;
+		if (n->vcall[q] >= 0)
+			close(n->vcall[q]);
+		if (e->fd >= 0)
+			close(e->fd);
+		n->vcall[q] = e->fd = -1;
+	}
+	if (n->vh) {
+		vhost_net_close(n->vh);
+		free(n->vh);
+		n->vh = NULL;
+	}
+}
+
 /* --- the transport's callbacks --- */
 
 static void vnet_notify(struct virtio_pci *v, unsigned q)
 {
 	struct virtio_net *n = v->priv;
 
+	if (n->vh_running && q != VNET_CTRLQ)
+		return;		/* the kernel's (the transport does not call for them anyway) */
 	switch (q) {
 	case VNET_RXQ:
 		/* New receive buffers: a kept frame goes first, and the back end is watched
@@ -535,6 +686,7 @@ static void vnet_reset(struct virtio_pci *v)
 
 	if (!n)
 		return;
+	vnet_vhost_stop(n);		/* §2.4: the kernel lets go of the rings first */
 	rx_wait(n, false);
 	n->rx_pending = 0;
 	n->promisc = true;
@@ -543,8 +695,9 @@ static void vnet_reset(struct virtio_pci *v)
 	n->uc.overflow = n->mc.overflow = false;
 }
 
-static void vnet_free(struct virtio_net *n)
+static void vnet_free(struct virtio_net *n, struct pci_bus *b)
 {
+	vnet_vhost_free(n, b);
 	if (n->be_ops->destroy)
 		n->be_ops->destroy(n->be);
 	free(n->rxbuf);
@@ -564,11 +717,22 @@ static void vnet_destroy(struct virtio_pci *v)
 			(unsigned long long)s->rx_filtered, (unsigned long long)s->tx_packets,
 			(unsigned long long)s->tx_bytes, (unsigned long long)s->tx_dropped,
 			(unsigned long long)s->ctrl_ok, (unsigned long long)s->ctrl_err);
+	/* What passed through vfvm's threads for the kernel's rings: 0 is the goal. */
+	if (n->print_stats && n->vh)
+		fprintf(stderr, "vfvm: %s: vhost-net started %llu times%s; kicks relayed by vfvm "
+			"rx %llu tx %llu, interrupts relayed by vfvm rx %llu tx %llu\n",
+			v->d->name, (unsigned long long)n->vh_starts,
+			n->vh_broken ? " (refused: user-space data path)" : "",
+			(unsigned long long)v->q[VNET_RXQ].kicks_relayed,
+			(unsigned long long)v->q[VNET_TXQ].kicks_relayed,
+			(unsigned long long)v->q[VNET_RXQ].calls_relayed,
+			(unsigned long long)v->q[VNET_TXQ].calls_relayed);
+	vnet_vhost_stop(n);
 	rx_wait(n, false);
-	vnet_free(n);
+	vnet_free(n, v->d->bus);
 }
 
-static const struct virtio_dev_ops vnet_ops = {
+static const struct virtio_dev_ops vnet_ops_template = {
 	.device_id = 1,
 	.pci_class = 0x02000000,	/* Ethernet controller */
 	.features = VNET_FEATURES,
@@ -577,13 +741,27 @@ static const struct virtio_dev_ops vnet_ops = {
 	.cfg_len = VNET_CFG_LEN,
 	.cfg_read = vnet_cfg_read,
 	.features_ok = vnet_features_ok,
+	.driver_ok = vnet_driver_ok,
 	.queue_notify = vnet_notify,
 	.reset = vnet_reset,
 	.destroy = vnet_destroy,
 };
 
+/* With vhost-net, offer only the ring features the kernel implements (VHOST_GET_FEATURES):
+ * MRG_RXBUF, EVENT_IDX and INDIRECT_DESC are decided by who owns the rings. The offloads stay:
+ * the tap does them for vhost-net too (TUNSETOFFLOAD at FEATURES_OK). */
+static void vnet_vhost_features(struct virtio_net *n)
+{
+	uint64_t hf = n->vh->features;
+
+	if (!(hf & F(MRG_RXBUF)))
+		n->ops.features &= ~F(MRG_RXBUF);
+	n->ops.transport_off = (1ull << VIRTIO_F_EVENT_IDX | 1ull << VIRTIO_F_INDIRECT_DESC) & ~hf;
+}
+
 int virtio_net_create(struct pci_bus *b, const struct guest_mem *mem, const uint8_t mac[6],
-		      const struct vnet_backend_ops *ops, void *be, struct virtio_net **out)
+		      const struct vnet_backend_ops *ops, void *be, struct vhost_net *vh,
+		      struct virtio_net **out)
 {
 	struct virtio_net *n = calloc(1, sizeof(*n));
 	int r;
@@ -591,20 +769,35 @@ int virtio_net_create(struct pci_bus *b, const struct guest_mem *mem, const uint
 	if (!n) {
 		if (ops->destroy)
 			ops->destroy(be);
+		if (vh) {
+			vhost_net_close(vh);
+			free(vh);
+		}
 		return -ENOMEM;
 	}
 	n->be_ops = ops;
 	n->be = be;
+	n->vh = vh;
+	n->ops = vnet_ops_template;
+	for (unsigned q = 0; q < VHOST_NET_QUEUES; q++)
+		n->vcall[q] = n->verr[q].fd = -1;
 	memcpy(n->mac, mac, 6);
 	n->promisc = true;
 	n->rxbuf = malloc(VNET_RX_BUF);
 	if (!n->rxbuf) {
-		vnet_free(n);
+		vnet_free(n, NULL);
 		return -ENOMEM;
 	}
-	r = virtio_pci_create(b, &vnet_ops, n, mem, &n->v);
+	if (vh) {
+		vnet_vhost_features(n);
+		if ((r = vnet_vhost_fds(n, b)) < 0) {
+			vnet_free(n, b);
+			return r;
+		}
+	}
+	r = virtio_pci_create(b, &n->ops, n, mem, &n->v);
 	if (r) {
-		vnet_free(n);
+		vnet_free(n, b);
 		return r;
 	}
 	strcpy(n->v->d->name, "virtio-net");

@@ -12,6 +12,7 @@
 
 struct guest_mem;
 struct virtio_net;
+struct vhost_net;
 
 /* Feature bits (§5.1.3). */
 #define VIRTIO_NET_F_CSUM		0
@@ -86,6 +87,8 @@ struct vnet_backend_ops {
 	/* Optional: whether the device wants to hear of input (vnet_rx); off while the guest
 	 * has no receive buffers, so a readable back end does not spin the device thread. */
 	void (*rx_wait)(void *be, bool on);
+	/* Optional: the tap's fd, for vhost-net (VHOST_NET_SET_BACKEND); -1 if there is none. */
+	int (*fd)(void *be);
 	void (*destroy)(void *be);
 };
 
@@ -96,10 +99,16 @@ struct vnet_stats {
 
 /*
  * One virtio-pci function for a network device with MAC @mac on @b, its frames going to and
- * coming from the back end @be (which the device owns from here on, also on failure).
+ * coming from the back end @be (which the device owns from here on, also on failure). With
+ * @vh (an initialised vhost_net, owned by the device from here on too, also on failure) the
+ * receive and transmit queues go to the kernel at DRIVER_OK and the features offered are those
+ * vhost-net agrees to; NULL: the user-space data path.
  */
 int virtio_net_create(struct pci_bus *b, const struct guest_mem *mem, const uint8_t mac[6],
-		      const struct vnet_backend_ops *ops, void *be, struct virtio_net **out);
+		      const struct vnet_backend_ops *ops, void *be, struct vhost_net *vh,
+		      struct virtio_net **out);
+/* Is the kernel's data path carrying the frames now? */
+bool vnet_vhost_running(const struct virtio_net *n);
 /* The back end has input (device thread, VM lock held): deliver what the guest has room for. */
 void vnet_rx(struct virtio_net *n);
 const struct vnet_stats *vnet_stats(const struct virtio_net *n);

@@ -1,11 +1,13 @@
 /* vhost_user.c - vhost-user front end: message builders, the socket wire with SCM_RIGHTS, and
- * the request sequences that hand guest memory and virtqueues to a back-end process. */
+ * the request sequences that hand guest memory and virtqueues to a back-end process (the ring
+ * hand-over is vhost.c's, shared with vhost-net). */
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include "virtio/vhost.h"
 #include "virtio/vhost_user.h"
 
 void vhu_msg_plain(struct vhu_msg *m, uint32_t request)
@@ -306,32 +308,76 @@ int vhu_set_mem(struct vhu_conn *c, const struct vhu_region *r, const int *fds, 
 	return e < 0 ? e : vhu_request(c, &m, NULL);
 }
 
+/* The ring operations as messages, for the hand-over vhost-net shares (vhost.h). */
+static int u_state(void *be, uint32_t req, unsigned i, unsigned num)
+{
+	struct vhu_msg m;
+
+	vhu_msg_state(&m, req, i, num);
+	return vhu_request(be, &m, NULL);
+}
+
+static int u_fd(void *be, uint32_t req, unsigned i, int fd)
+{
+	struct vhu_msg m;
+
+	vhu_msg_vring_fd(&m, req, i, fd);
+	return vhu_request(be, &m, NULL);
+}
+
+static int u_num(void *be, unsigned i, unsigned num)
+{
+	return u_state(be, VHU_SET_VRING_NUM, i, num);
+}
+
+static int u_base(void *be, unsigned i, unsigned base)
+{
+	return u_state(be, VHU_SET_VRING_BASE, i, base);
+}
+
+static int u_addr(void *be, unsigned i, uint64_t desc, uint64_t used, uint64_t avail)
+{
+	struct vhu_msg m;
+
+	vhu_msg_addr(&m, i, desc, used, avail);
+	return vhu_request(be, &m, NULL);
+}
+
+static int u_call(void *be, unsigned i, int fd)
+{
+	return u_fd(be, VHU_SET_VRING_CALL, i, fd);
+}
+
+static int u_kick(void *be, unsigned i, int fd)
+{
+	return u_fd(be, VHU_SET_VRING_KICK, i, fd);
+}
+
+/* With protocol features a ring starts disabled ("Ring states"). */
+static int u_enable(void *be, unsigned i)
+{
+	struct vhu_conn *c = be;
+
+	if (!(c->features & (1ull << VHU_F_PROTOCOL_FEATURES)))
+		return 0;
+	return u_state(be, VHU_SET_VRING_ENABLE, i, 1);
+}
+
+static const struct vhost_vring_ops vhu_vring_ops = {
+	.num = u_num, .base = u_base, .addr = u_addr, .call = u_call, .kick = u_kick,
+	.enable = u_enable,
+};
+
 int vhu_vring_start(struct vhu_conn *c, unsigned index, unsigned num, uint16_t base,
 		    const uint64_t uaddr[3], int kick, int call)
 {
-	struct vhu_msg m;
-	int r;
+	const struct vhost_vring r = {
+		.index = index, .num = num, .base = base, .desc = uaddr[0], .used = uaddr[1],
+		.avail = uaddr[2], .kick = kick, .call = call, .err = -1,
+	};
+	const char *step;
 
-	vhu_msg_state(&m, VHU_SET_VRING_NUM, index, num);
-	if ((r = vhu_request(c, &m, NULL)) < 0)
-		return r;
-	vhu_msg_state(&m, VHU_SET_VRING_BASE, index, base);
-	if ((r = vhu_request(c, &m, NULL)) < 0)
-		return r;
-	vhu_msg_addr(&m, index, uaddr[0], uaddr[1], uaddr[2]);
-	if ((r = vhu_request(c, &m, NULL)) < 0)
-		return r;
-	vhu_msg_vring_fd(&m, VHU_SET_VRING_CALL, index, call);
-	if ((r = vhu_request(c, &m, NULL)) < 0)
-		return r;
-	vhu_msg_vring_fd(&m, VHU_SET_VRING_KICK, index, kick);
-	if ((r = vhu_request(c, &m, NULL)) < 0)
-		return r;
-	/* With protocol features a ring starts disabled ("Ring states"). */
-	if (!(c->features & (1ull << VHU_F_PROTOCOL_FEATURES)))
-		return 0;
-	vhu_msg_state(&m, VHU_SET_VRING_ENABLE, index, 1);
-	return vhu_request(c, &m, NULL);
+	return vhost_vring_start(&vhu_vring_ops, c, &r, &step);
 }
 
 int vhu_vring_stop(struct vhu_conn *c, unsigned index, uint16_t *base)

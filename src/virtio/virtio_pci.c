@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "virtio/virtio_pci.h"
 
 /* Capability cfg_type values (§4.1.4). */
@@ -22,7 +23,7 @@ static uint64_t dev_features(const struct virtio_pci *v)
 {
 	if (v->ops->external)
 		return v->ops->features | 1ull << VIRTIO_F_VERSION_1;
-	return v->ops->features | TRANSPORT_FEATURES;
+	return v->ops->features | (TRANSPORT_FEATURES & ~v->ops->transport_off);
 }
 
 static unsigned nvectors(const struct virtio_pci *v)
@@ -85,6 +86,118 @@ void virtio_queue_fault(struct virtio_pci *v, unsigned q)
 		virtio_config_changed(v);
 }
 
+/* --- queues handed over to another data path (vhost-net) --- */
+
+/* The back end's call while its vector cannot take an irqfd (masked, MSI-X off, no route):
+ * raised as vfvm's own interrupts are, so a masked vector latches its pending bit (§6.8.2.9 of
+ * PCI 3.0 via pci_msi_notify) and INTx sets the ISR. Device thread, VM lock held. */
+static void call_fired(void *arg, uint64_t count)
+{
+	struct virtio_pci_queue *vq = arg;
+	struct virtio_pci *v = vq->v;
+
+	(void)count;
+	vq->calls_relayed++;
+	virtio_queue_raise(v, vq - v->q);
+}
+
+/* The GSI an unmasked MSI-X vector @vec is routed to, or -1 when calls must go through vfvm. */
+static int call_gsi_for(const struct virtio_pci *v, uint16_t vec)
+{
+	const struct pci_dev *d = v->d;
+
+	if (!d->msix.cap || !d->msix.active || vec >= d->msix.nvec || pci_msix_vec_masked(d, vec))
+		return -1;
+	return d->msix.vec[vec].gsi;
+}
+
+/*
+ * Points queue @q's call eventfd where its interrupt goes now: by irqfd straight to the GSI of
+ * an unmasked vector (no vfvm thread involved), otherwise watched by the device thread. Moving
+ * to the watch, the irqfd goes first (a call in between waits in the eventfd's count, which
+ * epoll reports); moving to an irqfd, the watch goes first (KVM injects a count it finds at
+ * assignment, virt/kvm/eventfd.c). Called on every MSI-X change and vector write.
+ */
+static void call_route(struct virtio_pci *v, unsigned q)
+{
+	struct pci_host_ops *o = &v->d->bus->ops;
+	struct virtio_pci_queue *vq = &v->q[q];
+	int fd = vq->callfd, gsi;
+	bool watch;
+
+	if (!vq->external || fd < 0)
+		return;
+	gsi = o->irqfd ? call_gsi_for(v, vq->vector) : -1;
+	watch = gsi < 0;
+	if (vq->call_watched && !watch) {
+		if (o->unwatch_fd)
+			o->unwatch_fd(o->opaque, fd);
+		vq->call_watched = false;
+	}
+	if (vq->call_gsi != gsi) {
+		if (vq->call_gsi >= 0)
+			o->irqfd(o->opaque, fd, vq->call_gsi, true);
+		vq->call_gsi = -1;
+		if (gsi >= 0 && o->irqfd(o->opaque, fd, gsi, false) == 0)
+			vq->call_gsi = gsi;
+		else if (gsi >= 0)
+			watch = true;		/* no irqfd: the device thread it is */
+	}
+	if (watch && !vq->call_watched && o->watch_fd)
+		vq->call_watched = o->watch_fd(o->opaque, fd, call_fired, vq) == 0;
+}
+
+static void vp_irq_changed(struct pci_dev *d)
+{
+	struct virtio_pci *v = d->priv;
+
+	for (unsigned q = 0; q < v->ops->nqueues; q++)
+		call_route(v, q);
+}
+
+int virtio_queue_hand_over(struct virtio_pci *v, unsigned q, int callfd)
+{
+	struct virtio_pci_queue *vq;
+	int kick;
+
+	if (q >= v->ops->nqueues)
+		return -EINVAL;
+	vq = &v->q[q];
+	if (vq->external)
+		return vq->kickfd;
+	kick = pci_doorbell_external(v->d, q, true);
+	if (kick < 0)
+		return kick;
+	vq->external = true;
+	vq->kickfd = kick;
+	vq->callfd = callfd;
+	vq->call_gsi = -1;
+	vq->call_watched = false;
+	call_route(v, q);
+	return kick;
+}
+
+void virtio_queue_take_back(struct virtio_pci *v, unsigned q)
+{
+	struct pci_host_ops *o;
+	struct virtio_pci_queue *vq;
+
+	if (q >= v->ops->nqueues || !v->q[q].external)
+		return;
+	o = &v->d->bus->ops;
+	vq = &v->q[q];
+	if (vq->call_watched && o->unwatch_fd)
+		o->unwatch_fd(o->opaque, vq->callfd);
+	if (vq->call_gsi >= 0 && o->irqfd)
+		o->irqfd(o->opaque, vq->callfd, vq->call_gsi, true);
+	vq->call_watched = false;
+	vq->call_gsi = -1;
+	vq->callfd = -1;
+	vq->external = false;
+	vq->kickfd = -1;
+	pci_doorbell_external(v->d, q, false);
+}
+
 /* §2.4: writing 0 to device_status resets the device; so does a PCI-level reset. */
 static void virtio_reset(struct virtio_pci *v)
 {
@@ -106,6 +219,9 @@ static void virtio_reset(struct virtio_pci *v)
 	}
 	if (v->ops->reset)
 		v->ops->reset(v);
+	/* The device stopped its other data path; whatever it left is taken back here. */
+	for (unsigned i = 0; i < v->ops->nqueues; i++)
+		virtio_queue_take_back(v, i);
 }
 
 static void kick_all(struct virtio_pci *v)
@@ -113,13 +229,15 @@ static void kick_all(struct virtio_pci *v)
 	if (!(v->status & VIRTIO_S_DRIVER_OK) || (v->status & VIRTIO_S_NEEDS_RESET))
 		return;
 	for (unsigned i = 0; i < v->ops->nqueues; i++)
-		if (v->q[i].enabled && v->ops->queue_notify)
+		if (v->q[i].enabled && !v->q[i].external && v->ops->queue_notify)
 			v->ops->queue_notify(v, i);
 }
 
 /* FEATURES_OK sticks only for a subset of what we offer, with VERSION_1 (§2.2, §6.1). */
 static void status_write(struct virtio_pci *v, uint8_t s)
 {
+	bool driver_ok;
+
 	if (!s) {
 		virtio_reset(v);
 		return;
@@ -129,7 +247,11 @@ static void status_write(struct virtio_pci *v, uint8_t s)
 	     (v->ops->features_ok && !v->ops->features_ok(v))))
 		s &= ~VIRTIO_S_FEATURES_OK;
 	/* The driver may not clear bits (§2.1.2) other than by a reset; NEEDS_RESET is ours. */
+	driver_ok = (s & VIRTIO_S_DRIVER_OK) && !(v->status & VIRTIO_S_DRIVER_OK);
 	v->status |= s;
+	if (driver_ok && (v->status & VIRTIO_S_FEATURES_OK) &&
+	    !(v->status & VIRTIO_S_NEEDS_RESET) && v->ops->driver_ok)
+		v->ops->driver_ok(v);
 	kick_all(v);
 }
 
@@ -215,8 +337,10 @@ static void common_write(struct virtio_pci *v, unsigned off, uint32_t val)
 			vq->size = val;		/* checked when enabled */
 		break;
 	case 0x1a:
-		if (vq)
+		if (vq) {
 			v->q[q].vector = vector_check(v, val);
+			call_route(v, q);
+		}
 		break;
 	case 0x1c:
 		if (val == 1)
@@ -288,7 +412,14 @@ static void devcfg_access(struct virtio_pci *v, unsigned off, void *data, unsign
 static void notify_write(struct virtio_pci *v, unsigned off)
 {
 	unsigned q = off / VIRTIO_NOTIFY_MULT;
+	uint64_t one = 1;
 
+	if (q < v->ops->nqueues && v->q[q].external) {
+		/* Handed over: the other reader gets the kick the ioeventfd would have given. */
+		if (write(v->q[q].kickfd, &one, sizeof(one)) == sizeof(one))
+			v->q[q].kicks_relayed++;
+		return;
+	}
 	if (q < v->ops->nqueues && v->q[q].enabled && (v->status & VIRTIO_S_DRIVER_OK) &&
 	    !(v->status & VIRTIO_S_NEEDS_RESET) && v->ops->queue_notify)
 		v->ops->queue_notify(v, q);
@@ -398,6 +529,7 @@ static const struct pci_dev_ops vp_ops = {
 	.cfg_read = vp_cfg_read,
 	.cfg_write = vp_cfg_write,
 	.bar_access = vp_bar,
+	.irq_changed = vp_irq_changed,
 	.reset = vp_reset,
 	.destroy = vp_destroy,
 };
@@ -482,6 +614,9 @@ int virtio_pci_create(struct pci_bus *b, const struct virtio_dev_ops *ops, void 
 	v->ops = ops;
 	v->priv = priv;
 	v->mem = mem;
+	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++)
+		v->q[i] = (struct virtio_pci_queue){ .kickfd = -1, .callfd = -1, .call_gsi = -1,
+						     .v = v };
 	/* §4.1.2.1: modern device IDs 0x1040 + type, revision 1 or more. */
 	v->d = pci_dev_new(VIRTIO_PCI_VENDOR, VIRTIO_PCI_DEVICE_BASE + ops->device_id,
 			   ops->pci_class | 1, &vp_ops, v);

@@ -53,12 +53,18 @@ struct virtio_dev_ops {
 	/* Queues served by another process (vhost-user): the transport offers VERSION_1 and
 	 * only those of its own features that @features repeats (what the back end handles). */
 	bool external;
+	/* Transport features (EVENT_IDX, INDIRECT_DESC) not to offer: a back end that owns some
+	 * of the queues (vhost-net) does not implement them. */
+	uint64_t transport_off;
 	/* Device configuration access (little-endian bytes), cfg_len bounds checked already. */
 	void (*cfg_read)(struct virtio_pci *v, unsigned off, void *data, unsigned len);
 	void (*cfg_write)(struct virtio_pci *v, unsigned off, const void *data, unsigned len);
 	/* Optional: may refuse the driver's feature set (v->guest_features) when it sets
 	 * FEATURES_OK (§2.2: dependencies between bits), and applies what was agreed. */
 	bool (*features_ok)(struct virtio_pci *v);
+	/* Optional: the driver set DRIVER_OK (§3.1.1 step 8), before the queues are looked at:
+	 * where a device hands queues to another data path (virtio_queue_hand_over). */
+	void (*driver_ok)(struct virtio_pci *v);
 	/* Queue @q may have new buffers (a notification, or DRIVER_OK). VM lock held. */
 	void (*queue_notify)(struct virtio_pci *v, unsigned q);
 	/* The driver reset the device (§2.4): drop in-flight state. */
@@ -79,10 +85,21 @@ struct virtio_pci {
 	uint8_t config_generation;
 	uint16_t queue_select;
 	uint8_t isr;			/* §4.1.4.5: bit 0 queue, bit 1 configuration change */
-	struct {
+	struct virtio_pci_queue {
 		struct virtqueue vq;
 		uint16_t vector;
 		bool enabled;
+		/* Handed over (virtio_queue_hand_over): another reader takes its kicks, and the
+		 * back end's call eventfd is the interrupt, by irqfd to the vector's GSI while the
+		 * vector is unmasked, else through the device thread (virtio_queue_raise). */
+		bool external;
+		int kickfd;		/* the doorbell's eventfd while external */
+		int callfd;
+		int call_gsi;		/* the GSI callfd is bound to by irqfd, -1 none */
+		bool call_watched;	/* the device thread reads callfd */
+		struct virtio_pci *v;	/* for the device thread's callback */
+		uint64_t kicks_relayed;	/* trapped notifications passed on to the kick fd */
+		uint64_t calls_relayed;	/* calls raised by the device thread (masked, INTx) */
 	} q[VIRTIO_MAX_QUEUES];
 	uint64_t faults;		/* queues stopped for a driver error, for --stats */
 };
@@ -105,6 +122,18 @@ void virtio_queue_interrupt(struct virtio_pci *v, unsigned q);
 void virtio_queue_raise(struct virtio_pci *v, unsigned q);
 /* The device configuration changed (§4.1.4.3 config_generation, §4.1.5.3). */
 void virtio_config_changed(struct virtio_pci *v);
+/*
+ * Queue @q's data path moves to another reader (vhost-net): the device thread no longer reads
+ * the queue's doorbell, a notification that reaches vfvm is passed on to it, the device's
+ * queue_notify is not called for @q, and @callfd (an eventfd the back end signals when the
+ * driver is to be interrupted) follows the queue's MSI-X vector, its mask and INTx. Returns the
+ * kick eventfd (the doorbell's KVM ioeventfd; the transport's, not to be closed), or -ENOENT
+ * for a queue without one (only the first PCI_MAX_DOORBELLS have).
+ */
+int virtio_queue_hand_over(struct virtio_pci *v, unsigned q, int callfd);
+/* The queue comes back to the device model: the doorbell is the device thread's again and
+ * callfd is let go of (no irqfd, not watched). Nothing happens for a queue not handed over. */
+void virtio_queue_take_back(struct virtio_pci *v, unsigned q);
 /* A queue hit a driver error: DEVICE_NEEDS_RESET and a configuration interrupt (§2.1.2). */
 void virtio_queue_fault(struct virtio_pci *v, unsigned q);
 

@@ -104,6 +104,22 @@ static void test_acpi(void **state)
 	assert_int_not_equal(parse(&c, &e, "--kernel", "k", "--acpi=1", NULL), 0);
 }
 
+/* --test-fault: main-stall only; anything else is bad usage. */
+static void test_test_fault(void **state)
+{
+	struct vm_config c;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(parse(&c, &e, "--kernel", "k", NULL), 0);
+	assert_null(c.test_fault);
+	assert_int_equal(parse(&c, &e, "--kernel", "k", "--test-fault", "main-stall", NULL), 0);
+	assert_string_equal(c.test_fault, "main-stall");
+	assert_int_not_equal(parse(&c, &e, "--kernel", "k", "--test-fault", "crash", NULL), 0);
+	assert_true(e.usage);
+	assert_non_null(strstr(e.msg, "--test-fault 'crash' is not known"));
+}
+
 /* --shutdown-timeout: 0 (stop at once) to 3600 s; anything else is bad usage naming it. */
 static void test_shutdown_timeout(void **state)
 {
@@ -281,6 +297,8 @@ static void test_share(void **state)
 	assert_string_equal(c.fs[2].tag, "t3");
 	BAD("--share needs a directory", "--kernel", "k", "--share", "");
 	BAD("unknown option 'cache=none'", "--kernel", "k", "--share", "/srv,cache=none");
+	BAD("tag= given twice", "--kernel", "k", "--share", "/srv,tag=a,tag=b");
+	BAD("unknown option ''", "--kernel", "k", "--share", "/srv,tag=a,");
 	BAD("give the tag", "--kernel", "k", "--vhost-user-fs", "/run/fs.sock");
 	BAD("after the first a tag", "--kernel", "k", "--share", "/a", "--share", "/b");
 	BAD("used twice", "--kernel", "k", "--share", "/a,tag=x", "--share", "/b,tag=x");
@@ -367,6 +385,7 @@ int main(void)
 		cmocka_unit_test(test_all_options),
 		cmocka_unit_test(test_acpi),
 		cmocka_unit_test(test_shutdown_timeout),
+		cmocka_unit_test(test_test_fault),
 		cmocka_unit_test(test_equals_form),
 		cmocka_unit_test(test_modules),
 		cmocka_unit_test(test_module_limit),

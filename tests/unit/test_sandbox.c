@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <linux/vhost.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -36,6 +37,14 @@ static void test_table_roles(void **state)
 	assert_false(allows_ioctl(SB_IO, KVM_RUN));
 	assert_false(allows_ioctl(SB_CONSOLE, KVM_RUN));
 	assert_true(allows_ioctl(SB_IO, KVM_SIGNAL_MSI));
+	/* vhost-net: the rings at DRIVER_OK and reset (vCPU, and the main thread's --reboot),
+	 * never the device thread; SET_OWNER is set-up only. */
+	assert_true(allows_ioctl(SB_VCPU, VHOST_NET_SET_BACKEND));
+	assert_true(allows_ioctl(SB_MAIN, VHOST_GET_VRING_BASE));
+	assert_true(allows_ioctl(SB_VCPU, VHOST_SET_MEM_TABLE));
+	assert_false(allows_ioctl(SB_IO, VHOST_SET_VRING_KICK));
+	for (int r = 0; r < SB_NR; r++)
+		assert_false(allows_ioctl(r, VHOST_SET_OWNER));
 	/* Set-up-only ioctls are in no list. */
 	for (int r = 0; r < SB_NR; r++) {
 		assert_false(allows_ioctl(r, KVM_CREATE_VM));

@@ -109,7 +109,7 @@ static int setup(void **state)
 	fake_ops(&f, &o);
 	pci_bus_init(&bus, &o, 0x200000000ULL);
 	if (pci_host_bridge_create(&bus) ||
-	    virtio_net_create(&bus, &vm.mem, MAC, &be_ops, &be, &net))
+	    virtio_net_create(&bus, &vm.mem, MAC, &be_ops, &be, NULL, &net))
 		return -1;
 	d = bus.devs[SLOT][0];
 	if (!d)

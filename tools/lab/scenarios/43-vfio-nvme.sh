@@ -3,8 +3,9 @@
 # nvme driver must bind, a 1 MiB random pattern written to /dev/nvme0n1 with O_DIRECT must read
 # back identical after the page cache is dropped, and the nvme interrupts in /proc/interrupts
 # must be MSI-X and count up during the I/O, with no I/O timeout in dmesg (a lost interrupt).
+# Twice: on the ACPI machine (the default) and with --no-acpi (the MP table machine).
 # docs/passthrough-tests.md.
-lab_timeout=150
+lab_timeout=210
 lab_devices=""
 
 VL_BDF=0000:00:05.0
@@ -63,6 +64,11 @@ EOF
 	# As an ordinary user, with the seccomp filters on (the default): docs/security.md.
 	lab_as_user $VL_BDF >/tmp/as-user.why || { lab_fail "$(cat /tmp/as-user.why)"; return; }
 	vl_boot /tmp/vfio-nvme.cpio --device vfio,host=$VL_BDF
+	vn_traps
+	vl_judge found bound pattern msix irqs io2048 timeouts traps || return
+	echo "lab: again with --no-acpi"
+	VL_LOG=/tmp/vfio-nvme-noacpi.log
+	vl_boot /tmp/vfio-nvme.cpio --device vfio,host=$VL_BDF --no-acpi
 	vn_traps
 	vl_judge found bound pattern msix irqs io2048 timeouts traps
 }

@@ -3,7 +3,9 @@
 # (bound to 1af4:1041 with MSI-X, the MAC from --net) comes up as 10.0.2.15/24. The guest
 # pings the lab and the lab pings the guest (every reply counted), then 16 MiB go each way
 # with busybox nc and both md5 sums are compared on the lab side; vfvm exits 0 and the tap is
-# gone after it. Run once per data path: vhost=off (vfvm's device thread) (docs/virtio.md).
+# gone after it. Run once per data path: vhost=off (vfvm's device thread) and vhost=on (the
+# lab kernel's vhost-net: no frame, kick or interrupt through vfvm, ~0 exits per frame)
+# (docs/virtio.md).
 lab_timeout=540
 lab_devices=""
 
@@ -65,10 +67,30 @@ done
 dd if=/dev/urandom of=/tmp/tx bs=1048576 count=$MB 2>/dev/null
 s=$(md5sum </tmp/tx | cut -c1-32)
 echo "vt: tx-start"
-timeout 120 nc 10.0.2.1 5001 </tmp/tx >/dev/null && ok tx "$(wc -c </tmp/tx) bytes, md5 $s" || no tx "nc failed"
+timeout 120 nc 10.0.2.1 5001 </tmp/tx >/dev/null; txst=$?
+# The lab takes vfvm's exit count now (SIGUSR1); the guest stays quiet meanwhile.
+echo "vt: tx-done"
+sleep 3
+[ $txst = 0 ] && ok tx "$(wc -c </tmp/tx) bytes, md5 $s" || no tx "nc failed"
 irq=$(grep -i 'virtio' /proc/interrupts | grep -i 'msi' | awk '{ s += $2 } END { print s + 0 }')
 [ "$irq" -ge 1 ] && ok msix "$irq interrupts on the virtio MSI-X vectors" || no msix "$(grep -i virtio /proc/interrupts | tr '\n' ' ')"
 ok stats "$(cat /proc/net/dev | grep $ifc | tr -s ' ')"
+# The driver let go and bound again: a device reset (§2.4) and a second initialisation, which
+# with vhost-net stops the kernel's rings and hands them over afresh.
+echo $v >/sys/bus/virtio/drivers/virtio_net/unbind && echo $v >/sys/bus/virtio/drivers/virtio_net/bind || no rebind "unbind/bind failed"
+sleep 1
+ifc=""
+for n in /sys/class/net/*; do
+	[ "$(basename $n)" = lo ] || ifc=$(basename $n)
+done
+ip link set $ifc up && ip addr add 10.0.2.15/24 dev $ifc
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	[ "$(cat /sys/class/net/$ifc/operstate 2>/dev/null)" = up ] && break
+	sleep 1
+done
+ping -c 3 -W 2 10.0.2.1 >/tmp/ping2 2>&1
+got=$(sed -n 's/.* \([0-9]*\) packets received.*/\1/p' /tmp/ping2)
+[ "$got" = 3 ] && ok rebind "$ifc again after unbind/bind, 3 of 3 replies" || no rebind "$(tail -n 2 /tmp/ping2 | tr '\n' ' ')"
 EOS
 }
 
@@ -107,6 +129,9 @@ net_run() {
 	exec 3>/tmp/net-hold
 	if net_wait_log '^vt: READY' 150; then
 		echo "lab: guest ready after $(($(date +%s) - _s)) s"
+		# vfvm's state dump (SIGUSR1) counts every vCPU's exits: once before the pings and
+		# transfers, once after, so the exits of the traffic alone are the difference.
+		kill -USR1 $(pidof vfvm) 2>/dev/null
 		ping -c 5 -W 2 10.0.2.15 >/tmp/net-ping 2>&1
 		echo "lab: ping: $(sed -n 's/.* \([0-9]*\) packets received.*/\1/p' /tmp/net-ping) of 5 replies, $(tail -n 1 /tmp/net-ping)" | tee -a /tmp/net-lab
 		_t=$(date +%s)
@@ -115,6 +140,7 @@ net_run() {
 	else
 		echo "lab: the guest never got ready"
 	fi
+	net_wait_log '^vt: tx-done' 150 && kill -USR1 $(pidof vfvm) 2>/dev/null
 	# The receiver waits for the guest's transfer; a guest that never ends must not hang us.
 	net_wait_log '^never$' 200
 	[ -f $VL_LOG.st ] || { echo "lab: vfvm still running; killing it"; kill $(pidof vfvm) 2>/dev/null; sleep 2; }
@@ -127,13 +153,23 @@ net_run() {
 	# Exits to vfvm per frame: every exit of the run (boot included) over the frames moved.
 	_ex=$(sed -n 's/^vfvm: exits: io \([0-9]*\), mmio \([0-9]*\),.*/\2/p' $VL_LOG.err)
 	_fr=$(sed -n 's/.*virtio-net.*: rx \([0-9]*\) frames.*tx \([0-9]*\) frames.*/\1 \2/p' $VL_LOG.err)
-	echo "lab: vhost=$1: mmio exits of the whole run ${_ex:-?}, frames rx+tx ${_fr:-?}" | tee -a /tmp/net-lab
+	echo "lab: vhost=$1: mmio exits of the whole run ${_ex:-?}, frames rx+tx through vfvm ${_fr:-?}" | tee -a /tmp/net-lab
+	# The guest's own count of frames (/proc/net/dev: rx packets field 3, tx packets 11).
+	_gp=$(sed -n 's/^vt: PASS stats: *//p' $VL_LOG | sed 's/:/ /' | awk '{ print $3 + $11 }')
+	_io=$(sed -n 's/^vfvm: exits: io \([0-9]*\),.*/\1/p' $VL_LOG.err)
+	# Exits in the traffic window: the two dumps' per-vCPU totals summed, then differenced.
+	_w=$(grep '^vfvm: vCPU [0-9]*: [0-9]* exits' $VL_LOG.err | awk '
+		{ n = $4; if (seen[$3]++) b += n; else a += n }
+		END { if (b) print b - a; else print "?" }')
+	echo "$1 ${_gp:-0} ${_w:-?}" >>/tmp/net-exits
+	echo "lab: vhost=$1: guest frames rx+tx ${_gp:-?}; exits of the whole run io ${_io:-?} mmio ${_ex:-?}; exits from the first ping to the end of the transfers ${_w:-?}: $(awk -v p=${_gp:-0} -v e=${_w:-x} 'BEGIN { if (p && e != "?") printf "%.4f", e / p; else print "?" }') exits per frame" | tee -a /tmp/net-lab
+	sed -n 's/^vfvm: .*vhost-net started.*/lab: &/p' $VL_LOG.err | tee -a /tmp/net-lab
 }
 
 # net_judge VHOST: every check of one run.
 net_judge() {
 	_f=""
-	for _c in found netdev link ping rx tx msix; do
+	for _c in found netdev link ping rx tx msix rebind; do
 		grep -q "^vt: PASS $_c:" $VL_LOG || _f="$_f $_c"
 	done
 	grep -q "^vt: PASS netdev: .*mac $NET_MAC" $VL_LOG || _f="$_f mac"
@@ -146,8 +182,22 @@ net_judge() {
 	grep -q '^vt: DONE' $VL_LOG || _f="$_f guest-done"
 	[ "$(cat $VL_LOG.st)" = 0 ] || _f="$_f vfvm-status($(cat $VL_LOG.st))"
 	[ -e /sys/class/net/$NET_IF ] && _f="$_f tap-left-behind"
-	grep -q "^vfvm: virtio-net $NET_IF: rx [1-9][0-9]* frames .*tx [1-9][0-9]* frames .*(dropped 0)" $VL_LOG.err ||
-		_f="$_f device-stats"
+	if [ $1 = off ]; then
+		grep -q "^vfvm: virtio-net $NET_IF: rx [1-9][0-9]* frames .*tx [1-9][0-9]* frames .*(dropped 0)" $VL_LOG.err ||
+			_f="$_f device-stats"
+		grep -q "vhost-net\|vhost_net" $VL_LOG.err && _f="$_f vhost-line-with-vhost=off"
+	else
+		# The kernel moved every frame: vfvm's data path none, no kick or interrupt relayed.
+		grep -q "^vfvm: virtio-net $NET_IF: rx 0 frames 0 bytes .*tx 0 frames 0 bytes" $VL_LOG.err ||
+			_f="$_f frames-through-vfvm"
+		# Twice: the first initialisation and the one after the driver re-bound.
+		grep -q "^vfvm: virtio-net $NET_IF: vhost-net started 2 times; kicks relayed by vfvm rx 0 tx 0, interrupts relayed by vfvm rx 0 tx 0" $VL_LOG.err ||
+			_f="$_f vhost-relayed($(grep 'vhost-net started' $VL_LOG.err))"
+		# Exits per frame while the traffic runs: well under one in twenty (the guest's console
+		# lines and the dumps themselves are all there is).
+		awk '$1 == "on" { if (!($2 > 1000 && $3 != "?" && $3 * 20 < $2)) exit 1 }' /tmp/net-exits ||
+			_f="$_f exits-per-frame($(grep '^on ' /tmp/net-exits))"
+	fi
 	[ -z "$_f" ] && return 0
 	_last=$(grep -E '^vt: FAIL' $VL_LOG | head -n 1)
 	lab_fail "vhost=$1 failed:$_f; vfvm status $(cat $VL_LOG.st); $_last"
@@ -157,11 +207,49 @@ run() {
 	[ -c /dev/kvm ] || { lab_fail "no /dev/kvm"; return; }
 	[ -c /dev/net/tun ] || modprobe tun 2>/dev/null
 	[ -c /dev/net/tun ] || { lab_fail "no /dev/net/tun in the lab (tun module, build-image)"; return; }
+	[ -c /dev/vhost-net ] || modprobe vhost_net 2>/dev/null
+	[ -c /dev/vhost-net ] || { lab_fail "no /dev/vhost-net in the lab (vhost_net module, build-image)"; return; }
 	net_script >/tmp/net-check.sh
 	why=$(vl_initrd /tmp/net.cpio /tmp/net-check.sh virtio_ring virtio virtio_pci_modern_dev \
 		virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net) ||
 		{ lab_fail "$why"; return; }
 	dd if=/dev/urandom of=/tmp/net-tx bs=1048576 count=$NET_MB 2>/dev/null
+	rm -f /tmp/net-exits
+	_bad=0
 	net_run off
-	net_judge off
+	net_judge off || _bad=1
+	net_run on
+	net_judge on || _bad=1
+	lab_vhost_errors || _bad=1
+	return $_bad
+}
+
+# vhost=on where the lab has no /dev/vhost-net must be one line naming it, exit 1, no tap left;
+# the default there: one info line and the user-space path (vfvm ends at once: no kernel).
+lab_vhost_errors() {
+	_k="--kernel /guests/exit.kernel --memory 32M --debug-exit --net tap,ifname=$NET_IF"
+	# The default with /dev/vhost-net: nothing said; without it: one line, the same ending.
+	"${VFVM:-vfvm}" run $_k >/dev/null 2>/tmp/vh.def1
+	_st1=$?
+	mv /dev/vhost-net /dev/vhost-net.lab
+	"${VFVM:-vfvm}" run $_k >/dev/null 2>/tmp/vh.def2
+	_st2=$?
+	"${VFVM:-vfvm}" run $_k,vhost=on >/tmp/vh.out 2>&1
+	_st=$?
+	mv /dev/vhost-net.lab /dev/vhost-net
+	if [ ! -s /tmp/vh.def1 ] && [ $_st1 = $_st2 ] && [ "$(wc -l </tmp/vh.def2)" = 1 ] &&
+		grep -q "^vfvm: --net tap,ifname=$NET_IF: /dev/vhost-net unavailable (No such file or directory); using the user-space data path" /tmp/vh.def2; then
+		echo "lab: the default: status $_st1 with /dev/vhost-net and nothing said, $_st2 without and: $(cat /tmp/vh.def2)"
+	else
+		lab_fail "the default --net: status $_st1 ($(cat /tmp/vh.def1 | tr '\n' ' ')) with /dev/vhost-net, $_st2 ($(cat /tmp/vh.def2 | tr '\n' ' ')) without"
+		return 1
+	fi
+	_n=$(wc -l </tmp/vh.out)
+	if [ $_st = 1 ] && [ $_n = 1 ] && grep -q "^vfvm: --net .*vhost=on: /dev/vhost-net does not exist.*modprobe vhost_net" /tmp/vh.out &&
+		[ ! -e /sys/class/net/$NET_IF ]; then
+		echo "lab: vhost=on without /dev/vhost-net: status 1, $(cat /tmp/vh.out)"
+	else
+		lab_fail "vhost=on without /dev/vhost-net: status $_st, $_n lines: $(cat /tmp/vh.out | tr '\n' ' ')"
+		return 1
+	fi
 }
