@@ -112,7 +112,7 @@ int trace_filter_parse(const char *s, struct trace_filter *f, struct err *err)
 				return err_input(err, EINVAL, "--trace-filter: dev=%s is not a PCI "
 						 "address; write it as 0000:00:03.0", item + 4);
 			if (f->ndev == TRACE_MAX_DEVS)
-				return err_input(err, E2BIG, "--trace-filter: more than %d dev= "
+				return err_input(err, EINVAL, "--trace-filter: more than %d dev= "
 						 "items", TRACE_MAX_DEVS);
 			f->dev[f->ndev++] = bdf;
 		} else if (n > 5 && !strncmp(p, "kind=", 5)) {
