@@ -40,7 +40,7 @@ edu_judge() {
 # edu_trace FILE: prints why the trace is wrong, if it is.
 edu_trace() {
 	[ -s "$1" ] || { echo "no trace written"; return; }
-	bad=$(awk '!/^\{"t":[0-9]+,"dev":"0000:00:09\.0","host":"0000:00:03\.0","kind":"(cfg|msi|intx|reset|vfio|bar)"(,"[a-z_]+":("[^"\\]*"|-?[0-9]+|true|false))*\}$/ { n++; if (!l) l = $0 } END { if (n) print n " bad lines, first: " l }' "$1")
+	bad=$(awk '!/^\{"t":[0-9]+,"dev":"0000:00:[0-9a-f][0-9a-f]\.[0-7]"(,"host":"0000:00:03\.0")?,"kind":"(cfg|msi|intx|reset|vfio|bar)"(,"[a-z_]+":("[^"\\]*"|-?[0-9]+|true|false))*\}$/ { n++; if (!l) l = $0 } END { if (n) print n " bad lines, first: " l }' "$1")
 	[ -z "$bad" ] || { echo "$bad"; return; }
 	cw=$(grep -n '"kind":"cfg","op":"write"' "$1" | head -n 1 | cut -d: -f1)
 	bw=$(grep -n '"kind":"cfg","op":"write","off":\(1[6-9]\|2[0-9]\|3[0-9]\),' "$1" | head -n 1 | cut -d: -f1)
