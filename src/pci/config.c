@@ -232,7 +232,7 @@ bool pci_config_access(struct pci_bus *b, unsigned bdf, unsigned off, uint32_t *
 			trace_cfg(d, off, len, *data, false);
 		return true;
 	}
-	if (!cfg_writable(d, off, len))
+	if (trace_unlikely(b->trace) && !cfg_writable(d, off, len))
 		d->cfg_how = PCI_CFG_READONLY;
 	old_cmd = pci_cfg_get(d, PCI_COMMAND, 2);
 	cfg_write_bytes(d, off, len, *data);
