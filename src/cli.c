@@ -6,6 +6,7 @@
 #include <string.h>
 #include "cli.h"
 #include "optlist.h"
+#include "trace.h"
 #include "net/tap.h"
 #include "virtio/blk.h"
 #include "virtio/fs.h"
@@ -40,7 +41,10 @@ const char cli_run_help[] =
 	"                       virtio-net NIC on a tap vfvm creates (or the existing NAME)\n"
 	"                       (repeatable, up to 4)\n"
 	"  --seccomp MODE       per-thread system call filters: on (default), log, off (unsafe)\n"
-	"  --user NAME          started as root: become user NAME once set-up is done\n";
+	"  --user NAME          started as root: become user NAME once set-up is done\n"
+	"  --trace FILE         one JSON line per device event into FILE ('-': stderr)\n"
+	"  --trace-filter dev=BDF,...,kind=K,...\n"
+	"                       only these devices / kinds (cfg msi intx reset vfio bar)\n";
 
 const struct cli_cmd *cli_find(const struct cli_cmd *tab, const char *name)
 {
@@ -244,7 +248,7 @@ static void cli_defaults(struct vm_config *cfg)
 enum { OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_MODULE, OPT_MEMORY, OPT_CPUS, OPT_COMPAT,
        OPT_SERIAL, OPT_DEBUG_EXIT, OPT_REBOOT, OPT_STATS, OPT_DEVICE, OPT_SECCOMP, OPT_USER,
        OPT_WATCHDOG, OPT_DISK, OPT_SHARE, OPT_VHOST_USER_FS, OPT_NET, OPT_ACPI, OPT_NO_ACPI,
-       OPT_SHUTDOWN_TIMEOUT, OPT_TEST_FAULT,
+       OPT_SHUTDOWN_TIMEOUT, OPT_TEST_FAULT, OPT_TRACE, OPT_TRACE_FILTER,
        OPT_NR };
 
 static const struct {
@@ -275,6 +279,8 @@ static const struct {
 	[OPT_NO_ACPI] = { "no-acpi", false, false },
 	[OPT_SHUTDOWN_TIMEOUT] = { "shutdown-timeout", true, false },
 	[OPT_TEST_FAULT] = { "test-fault", true, false },
+	[OPT_TRACE] = { "trace", true, false },
+	[OPT_TRACE_FILTER] = { "trace-filter", true, false },
 };
 
 /* Match "--name" or "--name=value"; returns the option index or -1. */
@@ -382,6 +388,19 @@ static int cli_apply(int opt, char *val, struct vm_config *cfg, struct err *err)
 		return cli_parse_fs(val, opt == OPT_SHARE, cfg, err);
 	case OPT_NET:
 		return cli_parse_net(val, cfg, err);
+	case OPT_TRACE:
+		if (!*val)
+			return err_input(err, EINVAL, "--trace needs a file name, or - for stderr");
+		cfg->trace = val;
+		return 0;
+	case OPT_TRACE_FILTER: {
+		struct trace_filter f;
+
+		if (trace_filter_parse(val, &f, err))
+			return -EINVAL;
+		cfg->trace_filter = val;
+		return 0;
+	}
 	}
 	return err_input(err, EINVAL, "internal: unknown option");
 }
@@ -423,6 +442,8 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, struct err *err)
 	}
 	if (!cfg->boot.kernel)
 		return err_input(err, EINVAL, "no kernel given; use --kernel FILE");
+	if (cfg->trace_filter && !cfg->trace)
+		return err_input(err, EINVAL, "--trace-filter without --trace; add --trace FILE");
 	/* virtiofsd runs as root beside a vfvm that is no longer root: it could not be stopped
 	 * or its socket removed by vfvm then. */
 	for (unsigned i = 0; i < cfg->nfs; i++)

@@ -31,6 +31,7 @@
 #include "machine_irq.h"
 #include "mptable.h"
 #include "pci/pci.h"
+#include "trace.h"
 #include "vcpu.h"
 #include "net/tap.h"
 #include "virtio/blk.h"
@@ -610,6 +611,26 @@ static int machine_nets(struct vm *vm, struct err *err)
 	return 0;
 }
 
+/* --trace: opened with the other input files, long before any thread's filter goes on. */
+static int machine_trace(struct vm *vm, struct err *err)
+{
+	struct trace_filter f = { 0 };
+	int r;
+
+	if (!vm->cfg.trace)
+		return 0;
+	if (vm->cfg.trace_filter && (r = trace_filter_parse(vm->cfg.trace_filter, &f, err)))
+		return r;
+	vm->trace = calloc(1, sizeof(*vm->trace));
+	if (!vm->trace)
+		return err_set(err, ENOMEM, "out of memory");
+	if ((r = trace_open(vm->trace, vm->cfg.trace, &f, err))) {
+		free(vm->trace);
+		vm->trace = NULL;
+	}
+	return r;
+}
+
 static int machine_setup(struct vm *vm, struct err *err)
 {
 	struct machine *m = vm->machine;
@@ -621,7 +642,8 @@ static int machine_setup(struct vm *vm, struct err *err)
 	if (m->epfd < 0 || m->evfd < 0 || m->wd_fd < 0)
 		return err_set(err, errno, "epoll/eventfd: %s", strerror(errno));
 	/* Everything that can be bad input is checked before /dev/kvm is opened. */
-	if ((r = machine_signals(vm, err)) || (r = machine_ram(vm, err)) ||
+	if ((r = machine_trace(vm, err)) ||
+	    (r = machine_signals(vm, err)) || (r = machine_ram(vm, err)) ||
 	    (r = machine_boot(vm, err)) || (r = machine_disks(vm, err)) ||
 	    (r = machine_shares(vm, err)) ||
 	    (r = machine_nets(vm, err)))
@@ -1146,6 +1168,11 @@ static void machine_teardown(struct vm *vm)
 	pthread_mutex_destroy(&m->rtc_lock);
 	for (int i = 0; i < 2; i++)
 		pthread_mutex_destroy(&m->uart_lock[i]);
+	if (vm->trace) {
+		trace_close(vm->trace);
+		free(vm->trace);
+		vm->trace = NULL;
+	}
 	pthread_mutex_destroy(&vm->lock);
 }
 

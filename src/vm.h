@@ -34,6 +34,7 @@ struct kvm_cpuid2;
 struct blk_image;
 struct virtiofsd;
 struct tap;
+struct trace;
 
 #define VM_MAX_SLOTS 512
 
@@ -63,6 +64,8 @@ struct vm_config {
 	unsigned nnets;
 	enum sandbox_mode seccomp;	/* --seccomp (docs/security.md) */
 	const char *user;		/* --user NAME: drop root before the guest runs */
+	const char *trace;		/* --trace FILE ("-": stderr); NULL: off (docs/trace.md) */
+	const char *trace_filter;	/* --trace-filter, checked by cli.c, parsed again here */
 };
 
 /* Exit counters (--stats). Updated atomically from vCPU threads. */
@@ -97,6 +100,7 @@ struct vm {
 	struct pci_bus *pci;		/* issue 4 */
 	struct vfio_vm *vfio;		/* VFIO container and devices (src/vfio/vfio_vm.c) */
 	struct sandbox *sandbox;	/* the threads' seccomp filters (sandbox.c) */
+	struct trace *trace;		/* --trace writer, NULL when off (trace.c) */
 	struct blk_image *disks[VM_MAX_DISKS];	/* --disk images, open and locked */
 	struct virtiofsd *fsd[VM_MAX_FS];	/* --share daemons, started by machine.c */
 	struct tap *taps[VM_MAX_NETS];		/* --net taps until their device owns them */

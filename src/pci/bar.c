@@ -253,6 +253,29 @@ static bool bar_conflict(struct pci_bus *b, const struct pci_bar *self, uint64_t
 	return false;
 }
 
+/* kind "bar": a trapped access, after it was handled (@by: who took it; docs/trace.md). */
+static void trace_access(const struct pci_bar *bar, uint64_t off, const void *data,
+			 unsigned len, bool is_write, const char *by)
+{
+	uint64_t v = 0;
+
+	memcpy(&v, data, len < sizeof(v) ? len : sizeof(v));
+	pci_trace(bar->dev, TRACE_BAR, "\"ev\":\"access\",\"bar\":%d,\"op\":\"%s\",\"off\":\"%#llx\","
+		  "\"size\":%u,\"val\":\"%#llx\",\"by\":\"%s\"", bar->index,
+		  is_write ? "write" : "read", (unsigned long long)off, len,
+		  (unsigned long long)v, by);
+}
+
+/* kind "bar": a BAR starts or stops decoding at @a (@r: 0 or why it could not). */
+static void trace_map(const struct pci_bar *bar, const char *ev, uint64_t a, int r)
+{
+	pci_trace(bar->dev, TRACE_BAR, "\"ev\":\"%s\",\"bar\":%d,\"addr\":\"%#llx\","
+		  "\"size\":\"%#llx\",\"space\":\"%s\",\"backing\":\"%s\",\"ram_parts\":%u,"
+		  "\"result\":%d", ev, bar->index, (unsigned long long)a,
+		  (unsigned long long)bar->size, bar->flags & PCI_BAR_IO ? "io" : "mem",
+		  bar->ram ? "ram" : bar->index == PCI_ROM_BAR ? "rom" : "trap", bar->nsub, r);
+}
+
 /* The bus handler of every trapped BAR: the parts' regions (MSI-X) first, then the device. */
 static void bar_io(void *opaque, uint64_t off, void *data, unsigned len, bool is_write)
 {
@@ -271,12 +294,19 @@ static void bar_io(void *opaque, uint64_t off, void *data, unsigned len, bool is
 	}
 	for (int id = 0; id < PCI_PARTS; id++)
 		if (d->parts[id] && d->parts[id]->bar_access &&
-		    d->parts[id]->bar_access(d, bar->index, off, data, len, is_write))
+		    d->parts[id]->bar_access(d, bar->index, off, data, len, is_write)) {
+			if (trace_unlikely(d->bus->trace))
+				trace_access(bar, off, data, len, is_write, id == PCI_PART_MSI ?
+					     "msix" : "part");
 			return;
+		}
 	if (d->ops && d->ops->bar_access)
 		d->ops->bar_access(d, bar->index, off, data, len, is_write);
 	else if (!is_write)
 		memset(data, 0xff, len);
+	if (trace_unlikely(d->bus->trace))
+		trace_access(bar, off, data, len, is_write, d->ops && d->ops->bar_access ?
+			     "device" : "unclaimed");
 }
 
 void pci_bar_io(struct pci_bar *bar, uint64_t off, void *data, unsigned len, bool is_write)
@@ -387,6 +417,8 @@ static void bar_try_map(struct pci_bus *b, struct pci_bar *bar, uint64_t a)
 {
 	int r = bar_map(b, bar, a);
 
+	if (trace_unlikely(b->trace))
+		trace_map(bar, "map", a, r);
 	if (r && r != -EBUSY && b->ops.bar_failed)
 		b->ops.bar_failed(b->ops.opaque, bar, a, r);
 }
@@ -399,8 +431,11 @@ void pci_bus_remap(struct pci_bus *b)
 
 	/* First take down what moved or was disabled, so that its old range is free ... */
 	for (p = 0; (bar = bar_next(b, &p));)
-		if (bar->mapped && (!bar_want(bar, &a) || a != bar->mapped_addr))
+		if (bar->mapped && (!bar_want(bar, &a) || a != bar->mapped_addr)) {
+			if (trace_unlikely(b->trace))
+				trace_map(bar, "unmap", bar->mapped_addr, 0);
 			bar_unmap(b, bar);
+		}
 	/* ... then map what is wanted; a BAR colliding with an active one stays off. */
 	for (p = 0; (bar = bar_next(b, &p));)
 		if (!bar->mapped && bar_want(bar, &a) && !bar_conflict(b, bar, a))

@@ -99,6 +99,7 @@ struct pci_dev *pci_dev_new(uint16_t vendor, uint16_t device, uint32_t class_rev
 		return NULL;
 	d->ops = ops;
 	d->priv = priv;
+	d->host_bdf = TRACE_NO_HOST;
 	d->cap_next = 0x40;
 	d->msix.table_bar = d->msix.pba_bar = -1;
 	for (int i = 0; i <= PCI_NUM_BARS; i++) {
@@ -183,6 +184,27 @@ static void cfg_write_bytes(struct pci_dev *d, unsigned off, unsigned len, uint3
 	}
 }
 
+static const char *const cfg_how_names[] = {
+	[PCI_CFG_EMULATED] = "emulated", [PCI_CFG_DEVICE] = "device",
+	[PCI_CFG_READONLY] = "read-only", [PCI_CFG_DROPPED] = "dropped",
+};
+
+/* kind "cfg": one event per config access that reached a function (docs/trace.md). */
+static void trace_cfg(struct pci_dev *d, unsigned off, unsigned len, uint32_t v, bool is_write)
+{
+	pci_trace(d, TRACE_CFG, "\"op\":\"%s\",\"off\":%u,\"size\":%u,\"val\":\"%#x\",\"how\":\"%s\"",
+		  is_write ? "write" : "read", off, len, v,
+		  cfg_how_names[d->cfg_how <= PCI_CFG_DROPPED ? d->cfg_how : PCI_CFG_EMULATED]);
+}
+
+static bool cfg_writable(const struct pci_dev *d, unsigned off, unsigned len)
+{
+	for (unsigned i = 0; i < len; i++)
+		if (d->wmask[off + i] | d->w1c[off + i])
+			return true;
+	return false;
+}
+
 bool pci_config_access(struct pci_bus *b, unsigned bdf, unsigned off, uint32_t *data,
 		       unsigned len, bool is_write)
 {
@@ -193,14 +215,25 @@ bool pci_config_access(struct pci_bus *b, unsigned bdf, unsigned off, uint32_t *
 	    (off & 3) + len > 4) {
 		if (!is_write)
 			*data = len >= 4 ? 0xffffffffu : (1u << (8 * (len & 3))) - 1;
+		/* An absent function has no "dev" to name; a bad access to a present one does. */
+		if (trace_unlikely(b->trace) && d) {
+			d->cfg_how = PCI_CFG_DROPPED;
+			trace_cfg(d, off, len, *data, is_write);
+		}
 		return false;
 	}
+	/* The device's hooks say PCI_CFG_DEVICE when they pass bytes to or from hardware. */
+	d->cfg_how = PCI_CFG_EMULATED;
 	if (!is_write) {
 		*data = pci_cfg_get(d, off, len);
 		if (d->ops && d->ops->cfg_read)
 			d->ops->cfg_read(d, off, len, data);
+		if (trace_unlikely(b->trace))
+			trace_cfg(d, off, len, *data, false);
 		return true;
 	}
+	if (trace_unlikely(b->trace) && !cfg_writable(d, off, len))
+		d->cfg_how = PCI_CFG_READONLY;
 	old_cmd = pci_cfg_get(d, PCI_COMMAND, 2);
 	cfg_write_bytes(d, off, len, *data);
 	if (overlaps(off, len, PCI_COMMAND, 2) &&
@@ -213,6 +246,8 @@ bool pci_config_access(struct pci_bus *b, unsigned bdf, unsigned off, uint32_t *
 			d->parts[id]->cfg_written(d, off, len, old_cmd);
 	if (d->ops && d->ops->cfg_write)
 		d->ops->cfg_write(d, off, len, *data);
+	if (trace_unlikely(b->trace))
+		trace_cfg(d, off, len, *data, true);
 	return true;
 }
 
@@ -292,6 +327,8 @@ void pci_dev_seal(struct pci_dev *d)
 
 void pci_dev_reset(struct pci_dev *d)
 {
+	if (d->bus)
+		pci_trace(d, TRACE_RESET, "\"ev\":\"vm-reset\"");
 	for (int id = 0; id < PCI_PARTS; id++)
 		if (d->parts[id] && d->parts[id]->reset)
 			d->parts[id]->reset(d);
@@ -371,6 +408,8 @@ void pci_intx_set(struct pci_dev *d, bool level)
 	if (want == d->intx_asserted || !b)
 		return;
 	d->intx_asserted = want;
+	pci_trace(d, TRACE_INTX, "\"ev\":\"%s\",\"gsi\":%u", want ? "assert" : "deassert",
+		  want ? pci_intx_route(d->slot, intx - 1) : PCI_INTX_PIN_BASE + d->intx_apic_pin);
 	/* Deassert the pin that was asserted, even if the pin register changed since. */
 	if (want)
 		d->intx_apic_pin = pci_intx_route(d->slot, intx - 1) - PCI_INTX_PIN_BASE;

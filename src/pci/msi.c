@@ -419,7 +419,19 @@ bool pci_msix_bar_access(struct pci_dev *d, int bar, uint64_t off, void *data, u
 		return true;
 	}
 	if (in_table) {
+		bool was = is_write && trace_unlikely(d->bus->trace) &&
+			   pci_msix_vec_masked(d, rel / MSIX_ENTRY);
+
 		table_access(d, rel, data, len, is_write);
+		/* kind "msi": a vector's mask bit changed (Vector Control, §6.8.2.9). */
+		if (is_write && trace_unlikely(d->bus->trace) &&
+		    was != pci_msix_vec_masked(d, rel / MSIX_ENTRY)) {
+			struct msi_msg m = pci_msix_msg(d, rel / MSIX_ENTRY);
+
+			pci_trace(d, TRACE_MSI, "\"type\":\"msix\",\"ev\":\"%s\",\"vec\":%u,"
+				  "\"addr\":\"%#llx\",\"data\":\"%#x\"", was ? "unmask" : "mask",
+				  (unsigned)(rel / MSIX_ENTRY), (unsigned long long)m.addr, m.data);
+		}
 		if (is_write)
 			irq_changed(d);
 		return true;
@@ -449,8 +461,31 @@ static bool overlaps(unsigned off, unsigned len, unsigned start, unsigned size)
 }
 
 /* A config write touching either capability: routes follow, and MSI(-X) Enable gates INTx. */
+/* kind "msi" after a config write to a capability: its state (docs/trace.md). */
+static void trace_caps(struct pci_dev *d, unsigned msi_was, bool msix_was)
+{
+	if (d->msi.cap) {
+		struct msi_msg m = pci_msi_msg(d, 0);
+		unsigned now = d->msi.nactive;
+
+		pci_trace(d, TRACE_MSI, "\"type\":\"msi\",\"ev\":\"%s\",\"vectors\":%u,"
+			  "\"addr\":\"%#llx\",\"data\":\"%#x\",\"mask\":\"%#x\"",
+			  now && !msi_was ? "enable" : !now && msi_was ? "disable" : "update",
+			  now, (unsigned long long)m.addr, m.data,
+			  d->msi.maskable ? pci_cfg_get(d, msi_off_mask(&d->msi), 4) : 0);
+	}
+	if (d->msix.cap)
+		pci_trace(d, TRACE_MSI, "\"type\":\"msix\",\"ev\":\"%s\",\"vectors\":%u,"
+			  "\"fmask\":%s", d->msix.active && !msix_was ? "enable" :
+			  !d->msix.active && msix_was ? "disable" : "update", d->msix.nvec,
+			  msix_ctrl(d) & MSIX_CTRL_FMASK ? "true" : "false");
+}
+
 static void msi_cfg_written(struct pci_dev *d, unsigned off, unsigned len, uint16_t old_cmd)
 {
+	unsigned msi_was = d->msi.nactive;
+	bool msix_was = d->msix.active;
+
 	(void)old_cmd;
 	if (!(d->msi.cap && overlaps(off, len, d->msi.cap, 24)) &&
 	    !(d->msix.cap && overlaps(off, len, d->msix.cap, 12)))
@@ -459,6 +494,8 @@ static void msi_cfg_written(struct pci_dev *d, unsigned off, unsigned len, uint1
 		msi_sync(d);
 	if (d->msix.cap)
 		msix_sync(d, 0, d->msix.nvec);
+	if (trace_unlikely(d->bus->trace))
+		trace_caps(d, msi_was, msix_was);
 	irq_changed(d);
 	pci_intx_set(d, d->intx_level);
 }

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include "../bus.h"
 #include "../irq.h"
+#include "../trace.h"
 
 /* Type 0 configuration header offsets (PCI Local Bus 3.0 §6.1). */
 #define PCI_VENDOR_ID		0x00
@@ -259,6 +260,8 @@ struct pci_dev {
 	unsigned ndoorbells;
 	uint64_t msi_dropped;			/* interrupts lost (bus master off, no route) */
 	const struct pci_part *parts[PCI_PARTS];	/* pci_part_add() */
+	int32_t host_bdf;			/* passed through: its host address; else -1 */
+	uint8_t cfg_how;			/* enum pci_cfg_how of the access in progress */
 	const struct pci_dev_ops *ops;
 	void *priv;
 };
@@ -274,7 +277,20 @@ struct pci_bus {
 	uint64_t addr_limit;			/* memory BARs above this stay inactive */
 	const struct pci_part *parts[PCI_PARTS];	/* every part some function on the bus has */
 	bool ecam_warned;			/* an undefined ECAM access was logged */
+	struct trace *trace;			/* --trace, NULL when off (docs/trace.md) */
 };
+
+/* What became of a config access, for the trace's "how" (a device's cfg hooks set it). */
+enum pci_cfg_how { PCI_CFG_EMULATED, PCI_CFG_DEVICE, PCI_CFG_READONLY, PCI_CFG_DROPPED };
+
+/* A trace event of function @d, which is on a bus (docs/trace.md): off, this costs one
+ * branch on a pointer. */
+#define pci_trace(d, kind, ...) do {						\
+	struct trace *trace_ = (d)->bus->trace;						\
+	if (trace_unlikely(trace_))							\
+		trace_emit(trace_, kind, PCI_BDF(0, (d)->slot, (d)->fn), (d)->host_bdf,	\
+			   __VA_ARGS__);						\
+} while (0)
 
 /* --- ecam.c: PCI Express ECAM (PCI Express Base 5.0 §7.2.2) --- */
 #define PCI_ECAM_MAX	(256ULL << 20)	/* 256 buses of 1 MiB */

@@ -70,6 +70,7 @@ int pci_setup(struct vm *vm, pci_gsi_line_fn *gsi_line, struct err *err)
 	pci_bus_init(&g->bus, &ops, mem_pci64_start(&vm->mem));
 	/* 64-bit BARs (GPU apertures of 32-128 GiB and more) up to what the guest addresses. */
 	pci_bus_set_phys_bits(&g->bus, cpuid_phys_bits(vm->cpuid));
+	g->bus.trace = vm->trace;	/* NULL when --trace is off: one branch per hook */
 	vm->pci = &g->bus;
 	r = pci_host_bridge_create(&g->bus);
 	if (r)

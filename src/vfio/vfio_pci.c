@@ -59,6 +59,7 @@ struct vfio_pci {
 	bool reset_warned;	/* "no reset method" said once */
 	char reset_how[32];	/* host's reset_method, e.g. "flr,bus" (host_dev_reset_method) */
 	int resets_done;	/* VFIO_DEVICE_RESETs that succeeded (vfio_pci_resets) */
+	int last_reset;		/* what the last VFIO_DEVICE_RESET returned, for the trace */
 	uint8_t *rom;
 	struct vfio_pci_irq irq;	/* INTx, MSI, MSI-X (vfio_pci_irq.c) */
 };
@@ -206,6 +207,7 @@ static void vfio_cfg_read_hook(struct pci_dev *d, unsigned off, unsigned len, ui
 			continue;
 		}
 		out = (out & ~(0xffu << (8 * i))) | (byte << (8 * i));
+		d->cfg_how = PCI_CFG_DEVICE;	/* at least one byte live from the device */
 	}
 	*val = out;
 }
@@ -217,6 +219,10 @@ static void vfio_cfg_read_hook(struct pci_dev *d, unsigned off, unsigned len, ui
 static void vfio_cfg_write_hook(struct pci_dev *d, unsigned off, unsigned len, uint32_t val)
 {
 	struct vfio_pci *vp = d->priv;
+
+	/* Extended space: every write dropped (docs/passthrough.md 4a). */
+	if (off >= PCI_CFG_SIZE)
+		d->cfg_how = PCI_CFG_DROPPED;
 
 	for (unsigned i = 0; i < len; i++) {
 		unsigned b = off + i;
@@ -232,26 +238,36 @@ static void vfio_cfg_write_hook(struct pci_dev *d, unsigned off, unsigned len, u
 
 			cmd |= pci_cfg_get(d, PCI_COMMAND, 2) & CMD_FORWARD;
 			dev_cfg_write(vp, PCI_COMMAND, 2, cmd);
+			d->cfg_how = PCI_CFG_DEVICE;
 		} else if (b == PCI_STATUS || b == PCI_STATUS + 1) {
 			/* Write-1-to-clear error bits go to the device; the rest are RO. */
 			uint8_t w1c = b == PCI_STATUS ? (PCI_STS_W1C & 0xff) : (PCI_STS_W1C >> 8);
 
-			if (byte & w1c)
+			if (byte & w1c) {
 				dev_cfg_write(vp, b, 1, byte & w1c);
+				d->cfg_how = PCI_CFG_DEVICE;
+			}
 		} else if (dev_specific(vp, b)) {
 			/* Not the hidden Advanced Features capability: its Initiate FLR would
 			 * reset the device behind vfvm's back (PCI AF ECN, offset 5 bit 0). */
-			if (!vp->af_off || b < vp->af_off || b >= vp->af_off + 6)
+			if (!vp->af_off || b < vp->af_off || b >= vp->af_off + 6) {
 				dev_cfg_write(vp, b, 1, byte);
+				d->cfg_how = PCI_CFG_DEVICE;
+			}
 		} else if (pc && b >= pc->off + 2) {
 			unsigned rel = b - pc->off;
 
 			if (pc->id == PCI_CAP_ID_EXP && pcie_byte_virtual(vp, rel))
 				continue;
 			/* A guest-initiated FLR would reset the device behind vfvm's back. */
-			if (pc->id == PCI_CAP_ID_EXP && rel == PCI_EXP_DEVCTL + 1)
+			if (pc->id == PCI_CAP_ID_EXP && rel == PCI_EXP_DEVCTL + 1 &&
+			    (byte & (PCI_EXP_DEVCTL_FLR >> 8))) {
 				byte &= ~(PCI_EXP_DEVCTL_FLR >> 8);
+				pci_trace(d, TRACE_RESET, "\"ev\":\"flr\",\"by\":\"guest\","
+					  "\"result\":\"dropped\"");
+			}
 			dev_cfg_write(vp, pc->dev_off + rel, 1, byte);
+			d->cfg_how = PCI_CFG_DEVICE;
 		}
 	}
 }
@@ -670,6 +686,11 @@ static void vfio_hw_reset(struct vfio_pci *vp)
 
 	dev_cfg_write(vp, PCI_COMMAND, 2, cmd & ~(PCI_CMD_MASTER | PCI_CMD_MEM | PCI_CMD_IO));
 	r = vfio_device_reset(&vp->dev);
+	/* At start the function is not on the bus yet: vfio_pci_create traces that one. */
+	if (vp->pd && vp->pd->bus)
+		pci_trace(vp->pd, TRACE_RESET, "\"ev\":\"vfio-reset\",\"methods\":\"%s\","
+			  "\"result\":%d", vp->reset_how, r);
+	vp->last_reset = r;
 	if (!r) {
 		vp->resets_done++;
 		return;
@@ -819,6 +840,33 @@ static int open_group(struct vfio_state *s, int group, struct err *err)
 	return gfd;
 }
 
+/* kind "vfio" (and the start-up "reset"): what VFIO_DEVICE_GET_INFO, GET_REGION_INFO and
+ * GET_IRQ_INFO said, and what the guest-visible BARs became (docs/trace.md). */
+static void trace_setup(struct vfio_pci *vp)
+{
+	struct pci_dev *pd = vp->pd;
+
+	pci_trace(pd, TRACE_VFIO, "\"ev\":\"device\",\"flags\":\"%#x\",\"regions\":%u,"
+		  "\"irqs\":%u", vp->dev.flags, vp->dev.num_regions, vp->dev.num_irqs);
+	for (unsigned i = 0; i < VFIO_PCI_NUM_REGIONS && i < vp->dev.num_regions; i++) {
+		const struct vfio_region *r = &vp->dev.regions[i];
+
+		if (!r->size)
+			continue;
+		pci_trace(pd, TRACE_VFIO, "\"ev\":\"region\",\"index\":%u,\"size\":\"%#llx\","
+			  "\"offset\":\"%#llx\",\"flags\":\"%#x\",\"mmap\":%s,\"sparse\":%d,"
+			  "\"mapped_areas\":%d", i, (unsigned long long)r->size,
+			  (unsigned long long)r->offset, r->flags,
+			  r->flags & VFIO_REGION_INFO_FLAG_MMAP ? "true" : "false", r->nsparse,
+			  i < PCI_NUM_BARS ? vp->bars[i].nareas : 0);
+	}
+	for (unsigned i = 0; i < VFIO_PCI_NUM_IRQS && i < vp->dev.num_irqs; i++)
+		pci_trace(pd, TRACE_VFIO, "\"ev\":\"irq-info\",\"index\":%u,\"count\":%u,"
+			  "\"flags\":\"%#x\"", i, vp->dev.irq_count[i], vp->dev.irq_flags[i]);
+	pci_trace(pd, TRACE_RESET, "\"ev\":\"vfio-reset\",\"at\":\"start\",\"methods\":\"%s\","
+		  "\"result\":%d", vp->reset_how, vp->last_reset);
+}
+
 /* Identity and the header registers that come from the device as they are. */
 static struct pci_dev *build_function(struct vfio_pci *vp)
 {
@@ -893,6 +941,9 @@ struct pci_dev *vfio_pci_create(struct vfio_state *s, struct pci_bus *bus,
 			  r == -EEXIST ? "already taken (choose another addr=)" : "invalid");
 		goto fail_pd;
 	}
+	vp->pd->host_bdf = o->host.domain << 16 | o->host.bus << 8 | o->host.dev << 3 | o->host.fn;
+	if (trace_unlikely(bus->trace))
+		trace_setup(vp);
 	/* Interrupt Line (the I/O APIC pin, as firmware would write it) needs the slot. */
 	pci_intx_pin_set(vp->pd, vp->pd->cfg[PCI_INT_PIN]);
 	pci_dev_seal(vp->pd);

@@ -19,6 +19,18 @@ void vfio_pci_irq_init(struct vfio_pci_irq *q, struct vfio_device *dev, uint64_t
 	q->irq_index = ~0u;
 }
 
+/* kind "vfio": a VFIO_DEVICE_SET_IRQS vfvm made (docs/trace.md). */
+static int traced_irqs(struct vfio_pci_irq *q, const char *action, unsigned index,
+		       unsigned count, int r)
+{
+	static const char *const names[] = { "intx", "msi", "msix", "err", "req" };
+
+	pci_trace(q->pd, TRACE_VFIO, "\"ev\":\"set-irqs\",\"index\":\"%s\",\"action\":\"%s\","
+		  "\"start\":0,\"count\":%u,\"result\":%d", index < 5 ? names[index] : "?",
+		  action, count, r);
+	return r;
+}
+
 /* --- INTx: the kernel masks the line when it fires; vfvm unmasks it at the guest's EOI --- */
 
 static void intx_fired(void *arg, uint64_t count)
@@ -40,7 +52,8 @@ void vfio_pci_intx_enable(struct vfio_pci_irq *q)
 	q->intx_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (q->intx_fd < 0)
 		return;
-	if (vfio_irq_set_fds(q->dev, VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &q->intx_fd) ||
+	if (traced_irqs(q, "trigger", VFIO_PCI_INTX_IRQ_INDEX, 1,
+			vfio_irq_set_fds(q->dev, VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &q->intx_fd)) ||
 	    o->watch_fd(o->opaque, q->intx_fd, intx_fired, q)) {
 		vfio_irq_disable(q->dev, VFIO_PCI_INTX_IRQ_INDEX);
 		close(q->intx_fd);
@@ -56,7 +69,8 @@ void vfio_pci_intx_disable(struct vfio_pci_irq *q)
 
 	if (!q->intx_on)
 		return;
-	vfio_irq_disable(q->dev, VFIO_PCI_INTX_IRQ_INDEX);
+	traced_irqs(q, "disable", VFIO_PCI_INTX_IRQ_INDEX, 0,
+		    vfio_irq_disable(q->dev, VFIO_PCI_INTX_IRQ_INDEX));
 	if (o->unwatch_fd)
 		o->unwatch_fd(o->opaque, q->intx_fd);
 	close(q->intx_fd);
@@ -70,11 +84,13 @@ void vfio_pci_intx_disable(struct vfio_pci_irq *q)
 void vfio_pci_intx_eoi(struct vfio_pci_irq *q)
 {
 	struct pci_dev *d = q->pd;
+	int r;
 
 	if (!q->intx_on || !d->intx_level)
 		return;
 	pci_intx_set(d, false);
-	vfio_intx_unmask(q->dev);
+	r = vfio_intx_unmask(q->dev);
+	pci_trace(d, TRACE_INTX, "\"ev\":\"eoi-unmask\",\"result\":%d", r);
 }
 
 /* --- MSI / MSI-X: VFIO signals our eventfds; KVM's irqfd carries them to the guest --- */
@@ -104,7 +120,7 @@ static void msi_unbind(struct vfio_pci_irq *q, unsigned i)
 void vfio_pci_msi_release(struct vfio_pci_irq *q)
 {
 	if (q->irq_index < VFIO_PCI_NUM_IRQS)
-		vfio_irq_disable(q->dev, q->irq_index);
+		traced_irqs(q, "disable", q->irq_index, 0, vfio_irq_disable(q->dev, q->irq_index));
 	for (unsigned i = 0; i < q->nfds; i++) {
 		msi_unbind(q, i);
 		close(q->fds[i]);
@@ -144,7 +160,7 @@ static int msi_alloc(struct vfio_pci_irq *q, unsigned index, unsigned n)
 	q->nfds = n;
 	/* vfio-pci takes one interrupt type at a time: INTx off while MSI(-X) is on. */
 	vfio_pci_intx_disable(q);
-	if (vfio_irq_set_fds(q->dev, index, 0, n, q->fds))
+	if (traced_irqs(q, "trigger", index, n, vfio_irq_set_fds(q->dev, index, 0, n, q->fds)))
 		goto fail;
 	q->irq_index = index;
 	return 0;

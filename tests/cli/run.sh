@@ -35,6 +35,15 @@ check "--seccomp strict" "--seccomp 'strict' is not valid; use on, log or off" \
 	run --kernel "$mb" --seccomp strict
 check "--seccomp twice" "--seccomp given twice" run --kernel "$mb" --seccomp on --seccomp=off
 check "--user empty" "--user needs a user name" run --kernel "$mb" --user ""
+# --trace / --trace-filter (docs/trace.md): a bad filter is bad usage, found before /dev/kvm.
+check "--trace-filter kind" "--trace-filter: unknown kind 'dma'; kinds are cfg, msi, intx" \
+	run --kernel "$mb" --trace - --trace-filter dev=0000:00:03.0,kind=cfg,dma
+check "--trace-filter dev" "--trace-filter: dev=3 is not a PCI address" \
+	run --kernel "$mb" --trace - --trace-filter dev=3
+check "--trace-filter alone" "--trace-filter without --trace" \
+	run --kernel "$mb" --trace-filter kind=cfg
+check "--trace unwritable" "--trace $dir/unreadable-dir/no/such: No such file" \
+	run --kernel "$mb" --trace "$dir/unreadable-dir/no/such"
 # ACPI's power button wait (docs/acpi.md): seconds 0..3600, nothing else.
 check "--shutdown-timeout big" "--shutdown-timeout 3601 is out of range; use 0 to 3600 seconds" \
 	run --kernel "$mb" --shutdown-timeout 3601

@@ -277,6 +277,31 @@ static void test_watchdog(void **state)
 	BAD("not a number", "--kernel", "k", "--watchdog", "");
 }
 
+/* --trace FILE / --trace-filter (docs/trace.md): values kept, filter checked at parse time. */
+static void test_trace(void **state)
+{
+	struct vm_config c;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(parse(&c, &e, "--kernel", "k", NULL), 0);
+	assert_null(c.trace);
+	assert_null(c.trace_filter);
+	assert_int_equal(parse(&c, &e, "--kernel", "k", "--trace", "/tmp/t", NULL), 0);
+	assert_string_equal(c.trace, "/tmp/t");
+	assert_int_equal(parse(&c, &e, "--kernel", "k", "--trace=-", "--trace-filter",
+			       "dev=0000:00:03.0,kind=cfg,msi", NULL), 0);
+	assert_string_equal(c.trace, "-");
+	assert_string_equal(c.trace_filter, "dev=0000:00:03.0,kind=cfg,msi");
+	BAD("--trace needs a file name", "--kernel", "k", "--trace=");
+	BAD("--trace needs a value", "--kernel", "k", "--trace");
+	BAD("--trace given twice", "--kernel", "k", "--trace", "a", "--trace", "b");
+	BAD("unknown kind 'dma'", "--kernel", "k", "--trace", "a", "--trace-filter", "kind=dma");
+	BAD("dev=00:3 is not a PCI address", "--kernel", "k", "--trace", "a", "--trace-filter",
+	    "dev=00:3");
+	BAD("--trace-filter without --trace", "--kernel", "k", "--trace-filter", "kind=cfg");
+}
+
 static void test_share(void **state)
 {
 	struct vm_config c;
@@ -393,6 +418,7 @@ int main(void)
 		cmocka_unit_test(test_memory),
 		cmocka_unit_test(test_cpus),
 		cmocka_unit_test(test_watchdog),
+		cmocka_unit_test(test_trace),
 		cmocka_unit_test(test_share),
 		cmocka_unit_test(test_serial),
 		cmocka_unit_test(test_errors),

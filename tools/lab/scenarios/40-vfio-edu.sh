@@ -2,6 +2,8 @@
 # the vfio_edu test guest (tests/guest/vfio_edu.c): registers, factorial, MSI, DMA through the
 # IOMMU all pass; and BAR0 is mapped into the guest, so 10000 BAR0 reads add no MMIO exit
 # (vfvm --stats with bar_reads=10000 against bar_reads=0); addr=9 puts it in slot 9.
+# A third run with --trace /tmp/edu.trace (docs/trace.md): every line is one JSON object, and
+# the guest's config writes come before the BAR mapping and the MSI enable they lead to.
 # See docs/passthrough-tests.md.
 lab_timeout=120
 lab_devices=""
@@ -16,7 +18,8 @@ EDU_EXIT_SLACK=20
 edu_run() {
 	_s=$(date +%s)
 	{ "$VFVM" run --kernel /guests/vfio_edu.kernel --memory 64M --device vfio,host=$EDU,addr=9 \
-		--debug-exit --stats --cmdline "bar_reads=$1" </dev/null 2>&1; echo $? >"$2.st"; } |
+		--debug-exit --stats --cmdline "bar_reads=$1" $EDU_EXTRA </dev/null 2>&1
+		echo $? >"$2.st"; } |
 		tr -d '\r' >"$2"
 	sed 's/^/    /' "$2"
 	echo "vfio-edu: bar_reads=$1: vfvm status $(cat "$2.st") after $(($(date +%s) - _s)) s"
@@ -32,6 +35,23 @@ edu_judge() {
 	elif [ "$(cat "$1.st")" != 1 ]; then
 		echo "vfvm status $(cat "$1.st"), want 1"
 	fi
+}
+
+# edu_trace FILE: prints why the trace is wrong, if it is.
+edu_trace() {
+	[ -s "$1" ] || { echo "no trace written"; return; }
+	bad=$(awk '!/^\{"t":[0-9]+,"dev":"0000:00:[0-9a-f][0-9a-f]\.[0-7]"(,"host":"0000:00:03\.0")?,"kind":"(cfg|msi|intx|reset|vfio|bar)"(,"[a-z_]+":("[^"\\]*"|-?[0-9]+|true|false))*\}$/ { n++; if (!l) l = $0 } END { if (n) print n " bad lines, first: " l }' "$1")
+	[ -z "$bad" ] || { echo "$bad"; return; }
+	cw=$(grep -n '"kind":"cfg","op":"write"' "$1" | head -n 1 | cut -d: -f1)
+	bw=$(grep -n '"kind":"cfg","op":"write","off":\(1[6-9]\|2[0-9]\|3[0-9]\),' "$1" | head -n 1 | cut -d: -f1)
+	bm=$(grep -n '"kind":"bar","ev":"map","bar":0,.*"result":0' "$1" | head -n 1 | cut -d: -f1)
+	me=$(grep -n '"kind":"msi","type":"msi","ev":"enable"' "$1" | head -n 1 | cut -d: -f1)
+	si=$(grep -n '"kind":"vfio","ev":"set-irqs","index":"msi","action":"trigger"' "$1" | head -n 1 | cut -d: -f1)
+	echo "vfio-edu: trace $(wc -l <"$1") lines: first cfg write at line $cw, BAR write $bw, BAR0 map $bm, MSI enable $me, SET_IRQS msi $si" >&2
+	[ -n "$cw" ] && [ -n "$bw" ] && [ -n "$bm" ] && [ -n "$me" ] && [ -n "$si" ] ||
+		{ echo "trace lacks an event (cfg write '$cw', BAR write '$bw', BAR0 map '$bm', MSI enable '$me', SET_IRQS '$si')"; return; }
+	[ "$cw" -lt "$bm" ] && [ "$bw" -lt "$bm" ] && [ "$cw" -lt "$me" ] && [ "$me" -le "$si" ] ||
+		echo "trace out of order: cfg write $cw, BAR write $bw, BAR0 map $bm, MSI enable $me, SET_IRQS $si"
 }
 
 edu_mmio() {
@@ -60,5 +80,12 @@ run() {
 	d=$((m1 - m0))
 	echo "vfio-edu: MMIO exits: $m0 with bar_reads=0, $m1 with bar_reads=10000 (difference $d)"
 	[ "$d" -le "$EDU_EXIT_SLACK" ] && [ "$d" -ge "-$EDU_EXIT_SLACK" ] ||
-		lab_fail "10000 BAR0 reads cost $d MMIO exits (BAR0 not mapped into the guest?)"
+		{ lab_fail "10000 BAR0 reads cost $d MMIO exits (BAR0 not mapped into the guest?)"; return; }
+	EDU_EXTRA="--trace /tmp/edu.trace" edu_run 0 /tmp/edu2.log
+	why=$(edu_judge /tmp/edu2.log)
+	[ -z "$why" ] || { lab_fail "with --trace: $why"; return; }
+	why=$(edu_trace /tmp/edu.trace)
+	grep -E '"kind":"(vfio|reset)"' /tmp/edu.trace | head -n 12 | sed 's/^/    trace| /'
+	grep -E '"kind":"(cfg","op":"write|msi|bar|intx)' /tmp/edu.trace | head -n 40 | sed 's/^/    trace| /'
+	[ -z "$why" ] || lab_fail "--trace: $why"
 }
