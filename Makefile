@@ -29,7 +29,7 @@ CHECK_TIERS ?= deps-check unit
 endif
 
 SRCS	:= $(shell find src -name '*.c' | sort)
-MAIN	:= src/main.c
+MAIN	:= src/cli/main.c
 LIBOBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(MAIN),$(SRCS)))
 UNITSRC	:= $(sort $(wildcard tests/unit/test_*.c))
 UNITBIN	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNITSRC))
@@ -45,24 +45,24 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-# The system call names the seccomp SIGSYS handler prints (src/sandbox_rules.c), from the UAPI
+# The system call names the seccomp SIGSYS handler prints (src/core/sandbox_rules.c), from the UAPI
 # header: "[0] = \"read\"," per line.
 $(BUILD)/gen/syscall_names.h: /usr/include/x86_64-linux-gnu/asm/unistd_64.h
 	@mkdir -p $(dir $@)
 	echo '#include <asm/unistd_64.h>' | $(CC) -E -dM - | \
 		sed -n 's/^#define __NR_\([a-z0-9_]*\) \([0-9]*\)$$/[\2] = "\1",/p' >$@.tmp && mv $@.tmp $@
-$(BUILD)/src/sandbox_rules.o: CFLAGS += -I$(BUILD)/gen
-$(BUILD)/src/sandbox_rules.o: $(BUILD)/gen/syscall_names.h
+$(BUILD)/src/core/sandbox_rules.o: CFLAGS += -I$(BUILD)/gen
+$(BUILD)/src/core/sandbox_rules.o: $(BUILD)/gen/syscall_names.h
 
 $(BUILD)/libvfvm.a: $(LIBOBJS)
 	@rm -f $@.$$$$ && ar rcs $@.$$$$ $^ && mv -f $@.$$$$ $@
 
-$(VFVM): $(BUILD)/src/main.o $(BUILD)/libvfvm.a
+$(VFVM): $(BUILD)/src/cli/main.o $(BUILD)/libvfvm.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # vfvm with tests/hooks/testhooks.c linked in: for the lab's proof that the filters are real.
 VFVM_HOOKS := $(BUILD)/vfvm-testhooks
-$(VFVM_HOOKS): $(BUILD)/src/main.o $(BUILD)/tests/hooks/testhooks.o $(BUILD)/libvfvm.a
+$(VFVM_HOOKS): $(BUILD)/src/cli/main.o $(BUILD)/tests/hooks/testhooks.o $(BUILD)/libvfvm.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libvfvm.a
@@ -74,8 +74,10 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libvfvm.a
 unit: $(UNITBIN)
 	@VFVM_VMLINUX=$${VFVM_VMLINUX:-$(UNIT_VMLINUX)} tools/run-unit $(UNITBIN)
 
-# No include or call circle between source files (tools/deps-check; docs/architecture.md).
-deps-check: $(BUILD)/src/main.o $(LIBOBJS)
+# No include or call circle between source files and none up the layers (tools/deps-check;
+# docs/architecture.md); tests/deps/selftest first proves the check catches both.
+deps-check: $(BUILD)/src/cli/main.o $(LIBOBJS)
+	@tests/deps/selftest || { echo "deps-check: 0 passed, 1 failed"; exit 1; }
 	@tools/deps-check $(BUILD)
 
 -include tests/guest/guest.mk

@@ -12,9 +12,9 @@
 #include <unistd.h>
 #include <linux/kvm.h>
 
-#include "err.h"
-#include "kvm.h"
-#include "vm.h"
+#include "core/err.h"
+#include "core/kvm.h"
+#include "core/vm.h"
 
 #define LAPIC_SVR	0xf0		/* Spurious-Interrupt Vector Register (SDM vol. 3 §11.9) */
 #define LAPIC_SVR_ENABLE 0x100

@@ -5,7 +5,7 @@
 #define VFVM_ACPI_PM_H
 #include <stdbool.h>
 #include <stdint.h>
-#include "irq.h"
+#include "core/irq.h"
 
 /* Three byte-wide ports from ACPI_PM_PORT, named in the FADT (sleep registers) and the
  * DSDT (the GED's OperationRegion). Clear of the ISA devices and of 0xCF8-0xCFF. */

@@ -167,7 +167,7 @@ static size_t acpi_madt_size(unsigned ncpus)
 }
 
 /*
- * MADT (§5.2.12): what the MP table says (src/mptable.c). One enabled Local APIC per vCPU
+ * MADT (§5.2.12): what the MP table says (src/machine/mptable.c). One enabled Local APIC per vCPU
  * (UID = APIC ID = index), the I/O APIC with the MP table's ID and address at GSI base 0,
  * ISA IRQ 0 (the PIT) to GSI 2 conforming to the bus (edge, active high); every other ISA
  * IRQ n is GSI n, which needs no override (§5.2.12.5). LINT1 of every processor is NMI.

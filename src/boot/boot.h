@@ -5,8 +5,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "../err.h"
-#include "../mem.h"
+#include "core/err.h"
+#include "core/mem.h"
 
 struct boot_module {
 	const char *path;

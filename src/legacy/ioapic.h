@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
-#include "../irq.h"
+#include "core/irq.h"
 
 #define IOAPIC_PINS 24
 

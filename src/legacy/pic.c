@@ -2,7 +2,7 @@
  * edge/level control registers (ELCR, PIIX3 datasheet §2.4.11, ICH9 §13.5.3.x). */
 #include <stdlib.h>
 #include <string.h>
-#include "bus.h"
+#include "core/bus.h"
 #include "legacy/pic.h"
 
 #define PIC_CASCADE_IR	2		/* the slave's INT drives master IR2 on every PC */

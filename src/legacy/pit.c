@@ -2,7 +2,7 @@
  * Counters are computed from elapsed time on every access; no per-tick host timer runs. */
 #include <errno.h>
 #include <stdlib.h>
-#include "../bus.h"
+#include "core/bus.h"
 #include "pit.h"
 
 /*

@@ -6,8 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
-#include "../clock.h"
-#include "../irq.h"
+#include "core/clock.h"
+#include "core/irq.h"
 
 #define PIT_FREQ_HZ 1193182ULL
 

@@ -3,8 +3,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <time.h>
-#include "../bus.h"
-#include "../mem.h"
+#include "core/bus.h"
+#include "core/mem.h"
 #include "rtc.h"
 
 /* Register numbers and bits (MC146818A datasheet, "Register A" .. "Register D"). */

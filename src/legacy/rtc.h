@@ -5,8 +5,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "../clock.h"
-#include "../irq.h"
+#include "core/clock.h"
+#include "core/irq.h"
 
 struct rtc;
 

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "bus.h"
+#include "core/bus.h"
 #include "legacy/uart.h"
 
 #define UART_FIFO_SIZE	16

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "../irq.h"
+#include "core/irq.h"
 
 struct uart_ops {
 	/* The guest transmitted @byte (not called in loopback mode). */

@@ -10,7 +10,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 #include "net/tap.h"
-#include "optlist.h"
+#include "core/optlist.h"
 #include "pci/pci_dev.h"
 #include "virtio/net.h"
 #include "virtio/vhost.h"

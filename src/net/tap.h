@@ -6,7 +6,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include "err.h"
+#include "core/err.h"
 
 struct pci_bus;
 struct guest_mem;

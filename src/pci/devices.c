@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 #include "devices.h"
-#include "../vfio/vfio_vm.h"
-#include "../virtio/rng.h"
+#include "vfio/vfio_vm.h"
+#include "virtio/rng.h"
 
 static const struct pci_device_type pci_types[] = {
 	{ "testdev", "the vfvm PCI test device: testdev[,vectors=N][,ram=SIZE]", testdev_create },

@@ -3,7 +3,7 @@
 #ifndef VFVM_PCI_DEVICES_H
 #define VFVM_PCI_DEVICES_H
 
-#include "../err.h"
+#include "core/err.h"
 #include "pci_dev.h"
 
 struct vm;

@@ -7,7 +7,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 #include "pci_dev.h"
-#include "../sandbox.h"
+#include "core/sandbox.h"
 
 /* Watch slots to start with; the array doubles when full (a 2048-vector MSI-X device with
  * every vector masked needs 2048, issue 16 item 4). */

@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../kvm.h"
-#include "../mem.h"
-#include "../vm.h"
+#include "core/kvm.h"
+#include "core/mem.h"
+#include "core/vm.h"
 #include "kvm_glue.h"
 
 static struct vm *vmof(void *o)

@@ -1,11 +1,10 @@
 /* pci.h - what the machine asks of the PCI layer: build the bus and every --device, describe
- * INTx routing for the MP table, reset and tear down. The PCI layer owns the rest of src/pci/. */
+ * the PCI windows for the ACPI tables, reset and tear down. The PCI layer owns the rest of src/pci/. */
 #ifndef VFVM_PCI_H
 #define VFVM_PCI_H
 
-#include "../err.h"
-#include "../mptable.h"
-#include "../acpi/acpi.h"
+#include "core/err.h"
+#include "acpi/acpi.h"
 
 struct vm;
 
@@ -19,8 +18,6 @@ struct irq_line;
 /* The machine's interrupt lines: an irq_line driving GSI @gsi (PCI INTx uses 16-23). */
 typedef void pci_gsi_line_fn(struct vm *vm, unsigned gsi, struct irq_line *out);
 int pci_setup(struct vm *vm, pci_gsi_line_fn *gsi_line, struct err *err);
-/* Append the PCI INTx → I/O APIC pin assignments to the MP table configuration. */
-void pci_mptable_intx(struct vm *vm, struct mptable_config *cfg);
 /* The PCI windows, bus range, ECAM and INTx routing the ACPI tables describe. */
 void pci_acpi_config(struct vm *vm, struct acpi_config *cfg);
 /* Guest reset: devices to power-on state, BARs unmapped, interrupts torn down. */

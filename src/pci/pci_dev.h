@@ -8,9 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <pthread.h>
-#include "../bus.h"
-#include "../irq.h"
-#include "../trace.h"
+#include "core/bus.h"
+#include "core/irq.h"
+#include "core/trace.h"
 
 /* Type 0 configuration header offsets (PCI Local Bus 3.0 §6.1). */
 #define PCI_VENDOR_ID		0x00

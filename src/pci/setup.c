@@ -1,20 +1,20 @@
 /* setup.c - PCI layer entry points (pci.h): the host bridge at 0xCF8, the --device table,
- * INTx entries for the MP table, reset and teardown. */
+ * the PCI side of the ACPI tables, reset and teardown. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "pci.h"
-#include "../vm.h"
+#include "core/vm.h"
 #include "devices.h"
 #include "kvm_glue.h"
-#include "../legacy/ioapic.h"
-#include "../vfio/vfio_vm.h"
-#include "../net/tap.h"
-#include "../virtio/blk.h"
-#include "../virtio/fs.h"
-#include "../virtio/net.h"
-#include "../virtio/vhost.h"
-#include "../cpuid.h"
+#include "legacy/ioapic.h"
+#include "vfio/vfio_vm.h"
+#include "net/tap.h"
+#include "virtio/blk.h"
+#include "virtio/fs.h"
+#include "virtio/net.h"
+#include "virtio/vhost.h"
+#include "core/cpuid.h"
 
 /* A level-triggered I/O APIC pin was EOI'd: devices with external INTx (VFIO) unmask it. */
 static void pci_ioapic_eoi(void *opaque, unsigned pin)
@@ -129,32 +129,6 @@ int pci_start(struct vm *vm, struct err *err)
 		return err_set(err, ENOMEM, "PCI: cannot create the device thread");
 	r = pci_iothread_start(g->iot, vm->sandbox);
 	return r ? err_set(err, -r, "PCI: cannot start the device thread: %s", strerror(-r)) : 0;
-}
-
-void pci_mptable_intx(struct vm *vm, struct mptable_config *cfg)
-{
-	struct pci_bus *b = vm->pci;
-
-	if (!b)
-		return;
-	for (unsigned s = 0; s < PCI_SLOTS; s++) {
-		bool seen[4] = { false };
-
-		for (unsigned f = 0; f < PCI_FUNCS; f++) {
-			struct pci_dev *d = pci_bus_lookup(b, PCI_BDF(0, s, f));
-			unsigned pin = d ? d->cfg[PCI_INT_PIN] : 0;
-
-			if (pin < 1 || pin > 4 || seen[pin - 1])
-				continue;
-			seen[pin - 1] = true;
-			if (cfg->npci_intx >= MPTABLE_MAX_PCI_INTX)
-				return;
-			/* MPS 1.4 §4.3.4: one I/O interrupt entry per (device, INTx#). */
-			cfg->pci_intx[cfg->npci_intx++] = (struct mptable_pci_intx){
-				.slot = s, .pin = pin - 1, .ioapic_pin = pci_intx_route(s, pin - 1),
-			};
-		}
-	}
 }
 
 void pci_acpi_config(struct vm *vm, struct acpi_config *cfg)

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include "../mem.h"
+#include "core/mem.h"
 #include "devices.h"
 #include "testdev.h"
 

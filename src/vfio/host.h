@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "../err.h"
+#include "core/err.h"
 
 struct pci_bdf {
 	uint16_t domain;

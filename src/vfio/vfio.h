@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include "../err.h"
-#include "../mem.h"
+#include "core/err.h"
+#include "core/mem.h"
 #include "host.h"
 
 struct vfio_sys {

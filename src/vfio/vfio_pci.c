@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "../pci/pci_dev.h"
+#include "pci/pci_dev.h"
 #include "extcap.h"
 #include "vfio_pci.h"
 #include "vfio_pci_irq.h"

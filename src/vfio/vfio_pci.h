@@ -6,8 +6,8 @@
 
 #include <stdbool.h>
 #include <stdio.h>
-#include "../err.h"
-#include "../mem.h"
+#include "core/err.h"
+#include "core/mem.h"
 #include "device.h"
 #include "vfio.h"
 

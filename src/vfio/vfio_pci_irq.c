@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
-#include "../pci/pci_dev.h"
+#include "pci/pci_dev.h"
 #include "vfio_pci_irq.h"
 
 void vfio_pci_irq_init(struct vfio_pci_irq *q, struct vfio_device *dev, uint64_t *user_irqs)

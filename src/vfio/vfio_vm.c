@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
-#include "../pci/devices.h"
-#include "../vm.h"
+#include "pci/devices.h"
+#include "core/vm.h"
 #include "vfio_pci.h"
 #include "vfio_vm.h"
 

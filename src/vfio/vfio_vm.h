@@ -2,7 +2,7 @@
 #ifndef VFVM_VFIO_VM_H
 #define VFVM_VFIO_VM_H
 
-#include "../err.h"
+#include "core/err.h"
 
 struct vm;
 struct pci_bus;

@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include "virtio/blk.h"
 #include "virtio/virtio_pci.h"
-#include "vm.h"
+#include "core/vm.h"
 
 #define BLK_DIO_ALIGN	512	/* O_DIRECT buffer and length alignment we ensure */
 

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
-#include "err.h"
+#include "core/err.h"
 #include "pci/pci_dev.h"
 #include "virtio/virtqueue.h"
 

@@ -9,7 +9,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "optlist.h"
+#include "core/optlist.h"
 #include "virtio/blk.h"
 
 /* --- --disk PATH[,ro][,cache=none|writeback][,serial=S] --- */

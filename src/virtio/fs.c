@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
-#include "mem.h"
+#include "core/mem.h"
 #include "pci/pci_dev.h"
 #include "virtio/fs.h"
 #include "virtio/vhost.h"

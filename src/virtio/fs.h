@@ -4,7 +4,7 @@
 #define VFVM_VIRTIO_FS_H
 
 #include <stdint.h>
-#include "err.h"
+#include "core/err.h"
 
 #define FS_TAG_MAX	36	/* §5.11.4: tag[36], not NUL-terminated when all 36 are used */
 #define FS_QUEUES	2	/* hiprio and one request queue */

@@ -6,7 +6,7 @@
 #include <sys/random.h>
 #include "virtio/rng.h"
 #include "virtio/virtio_pci.h"
-#include "vm.h"
+#include "core/vm.h"
 
 #define RNG_QUEUE_SIZE	256
 #define RNG_MAX_SEGS	64

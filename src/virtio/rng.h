@@ -2,7 +2,7 @@
 #ifndef VFVM_VIRTIO_RNG_H
 #define VFVM_VIRTIO_RNG_H
 
-#include "err.h"
+#include "core/err.h"
 #include "pci/pci_dev.h"
 
 struct vm;

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
-#include "mem.h"
+#include "core/mem.h"
 #include "virtio/vhost.h"
 
 /* Bit numbers from virtio 1.2 §6 and §5.1.3 (linux/virtio_*.h would clash with our names). */

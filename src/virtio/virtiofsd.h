@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
-#include "err.h"
+#include "core/err.h"
 
 /* The two daemons' command lines differ: QEMU's C virtiofsd (Debian 12: /usr/lib/qemu/virtiofsd
  * from qemu-system-common) takes -o options, the standalone Rust daemon long options. */

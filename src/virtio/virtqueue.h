@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "mem.h"
+#include "core/mem.h"
 
 #define VQ_MAX_SIZE		32768	/* §2.7: the largest Queue Size of a split virtqueue */
 

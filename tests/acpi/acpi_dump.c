@@ -6,7 +6,7 @@
 #include <string.h>
 #include "acpi/acpi.h"
 #include "acpi/pm.h"
-#include "mem.h"
+#include "core/mem.h"
 
 static const char *const names[ACPI_NTABLES] = { "RSDP", "XSDT", "FACP", "APIC", "MCFG",
 						 "DSDT" };

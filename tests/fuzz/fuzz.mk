@@ -13,7 +13,7 @@ FUZZ_TARGETS	:= $(patsubst tests/fuzz/fuzz_%.c,%,$(sort $(wildcard tests/fuzz/fu
 FUZZ_BINS	:= $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_TARGETS))
 # The sources the harnesses reach (not the KVM/vCPU/CLI side), so an unrelated file being
 # edited elsewhere in the tree does not stop the fuzzers from building.
-FUZZ_SRCS	:= src/err.c src/mem.c src/bus.c src/optlist.c src/trace.c $(wildcard src/boot/*.c src/legacy/*.c) \
+FUZZ_SRCS	:= src/core/err.c src/core/mem.c src/core/bus.c src/core/optlist.c src/core/trace.c $(wildcard src/boot/*.c src/legacy/*.c) \
 		   $(addprefix src/pci/,bar.c config.c devices.c doorbell.c host.c iothread.c msi.c testdev.c) \
 		   $(addprefix src/vfio/,device.c extcap.c host.c vfio.c vfio_pci.c vfio_pci_irq.c vfio_vm.c) \
 		   $(wildcard src/virtio/*.c)

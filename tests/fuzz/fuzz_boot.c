@@ -8,7 +8,7 @@
  * Input: byte 0 the loader, byte 1 options (initrd, modules, command line), then the image. */
 #include "fuzz_input.h"
 #include "test_boot_util.h"
-#include "err.h"
+#include "core/err.h"
 
 #define RAM_SIZE (64 * MiB)
 

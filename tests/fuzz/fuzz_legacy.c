@@ -19,7 +19,7 @@
 #include "legacy/pit.h"
 #include "legacy/rtc.h"
 #include "legacy/uart.h"
-#include "mem.h"
+#include "core/mem.h"
 
 struct timer {
 	struct ctx *c;

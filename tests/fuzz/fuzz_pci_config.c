@@ -9,7 +9,7 @@
 #include "fuzz_input.h"
 #include "fuzz_pci_check.h"
 #include "pci/devices.h"
-#include "err.h"
+#include "core/err.h"
 
 #define NDEVS 4
 

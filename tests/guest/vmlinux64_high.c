@@ -1,5 +1,5 @@
 /* vmlinux64_high.c - the vmlinux64 guest with --memory 5G: besides the entry checks, the e820
- * entry at 4 GiB (src/mem.h: what does not fit below the 3 GiB PCI hole continues there),
+ * entry at 4 GiB (src/core/mem.h: what does not fit below the 3 GiB PCI hole continues there),
  * that vfvm's boot page tables stop at 4 GiB (docs/boot.md; boot.rst only asks for the
  * kernel, zero page and command line to be mapped), and that the RAM above 4 GiB is real:
  * mapped through the guest's own tables (SDM vol. 3A §4.5), written and read back, with no

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include "sandbox.h"
+#include "core/sandbox.h"
 
 void sandbox_test_hook(enum sandbox_role role)
 {

@@ -16,7 +16,7 @@ struct tguest {
 };
 
 /* RAM [0, size) in one host buffer; e820: 0-0x9FC00 RAM, 0x9FC00-1 MiB reserved, 1 MiB-size
- * RAM (size <= 3 GiB in these tests), as the PC layout of src/mem.h describes. */
+ * RAM (size <= 3 GiB in these tests), as the PC layout of src/core/mem.h describes. */
 static inline void tguest_init(struct tguest *g, uint64_t size)
 {
 	memset(g, 0, sizeof(*g));

@@ -1,4 +1,4 @@
-/* test_bus.c - unit tests of the address-range bus (src/bus.h): registration and overlap
+/* test_bus.c - unit tests of the address-range bus (src/core/bus.h): registration and overlap
  * rules, lookup at range edges, dispatch offsets, unclaimed accesses, unregistration, the
  * lock each handler runs under, and accesses racing a range that moves (a BAR). */
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <pthread.h>
-#include "bus.h"
+#include "core/bus.h"
 
 struct rec {
 	uint64_t off;

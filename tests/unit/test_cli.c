@@ -1,4 +1,4 @@
-/* test_cli.c - unit tests of `vfvm run` option parsing (src/cli.c): every option, defaults,
+/* test_cli.c - unit tests of `vfvm run` option parsing (src/cli/cli.c): every option, defaults,
  * both "--opt value" and "--opt=value" forms, and every usage error. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include <errno.h>
-#include "cli.h"
+#include "cli/cli.h"
 
 #define MAXARGS 80
 

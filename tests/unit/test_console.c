@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "console.h"
+#include "machine/console.h"
 
 struct fixture {
 	pthread_mutex_t lock;

@@ -1,4 +1,4 @@
-/* test_cpuid.c - unit tests of cpuid_fixup() (src/cpuid.c): topology fields of leaves 1, 4,
+/* test_cpuid.c - unit tests of cpuid_fixup() (src/core/cpuid.c): topology fields of leaves 1, 4,
  * 0xB and AMD 0x8000_0008/1E per the Intel SDM vol. 2A CPUID and AMD APM vol. 3 appendix E,
  * the hypervisor bit, the paravirtual leaves kept, and the --cpuid-compat masks. */
 #include <stdarg.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "cpuid.h"
+#include "core/cpuid.h"
 
 #define NENT 24
 

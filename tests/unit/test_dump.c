@@ -1,4 +1,4 @@
-/* test_dump.c - the watchdog's state dump (src/dump.c) and the device models' dump functions
+/* test_dump.c - the watchdog's state dump (src/core/dump.c) and the device models' dump functions
  * (pic_dump, ioapic_dump, pit_dump): what a stuck guest's dump must show, from plain state. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "dump.h"
+#include "core/dump.h"
 #include "legacy/ioapic.h"
 #include "legacy/pic.h"
 #include "legacy/pit.h"

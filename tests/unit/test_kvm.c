@@ -1,4 +1,4 @@
-/* test_kvm.c - unit tests of the staged GSI routing table in src/kvm.c (no /dev/kvm needed:
+/* test_kvm.c - unit tests of the staged GSI routing table in src/core/kvm.c (no /dev/kvm needed:
  * only kvm_route_commit() talks to KVM): I/O APIC pins 0-23 reserved, MSI GSIs from 24,
  * reuse after free, bounds, and the staged entries' MSI fields. */
 #include <stdarg.h>
@@ -10,8 +10,8 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <linux/kvm.h>
-#include "kvm.h"
-#include "vm.h"
+#include "core/kvm.h"
+#include "core/vm.h"
 
 static struct vm *mkvm(unsigned max_gsi)
 {

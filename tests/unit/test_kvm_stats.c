@@ -8,7 +8,7 @@
 #include <linux/kvm.h>
 #include <stdint.h>
 #include <string.h>
-#include "kvm_stats.h"
+#include "core/kvm_stats.h"
 
 #define NAME_SIZE 48
 #define STRIDE (sizeof(struct kvm_stats_desc) + NAME_SIZE)

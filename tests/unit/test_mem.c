@@ -1,4 +1,4 @@
-/* test_mem.c - unit tests of the guest memory map (src/mem.h): RAM layout around the 32-bit
+/* test_mem.c - unit tests of the guest memory map (src/core/mem.h): RAM layout around the 32-bit
  * PCI hole, the e820 table (sorted, reserved EBDA/BIOS and 0xFEC00000-4G), gpa_ptr bounds,
  * the 64-bit PCI window, and the size parser. */
 #include <stdarg.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include <errno.h>
-#include "mem.h"
+#include "core/mem.h"
 
 static void check_e820_sane(const struct e820_table *t)
 {

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <errno.h>
 #include <cmocka.h>
-#include "mptable.h"
+#include "machine/mptable.h"
 #include "legacy/ioapic.h"
 
 #define LOW (1 * MiB)

@@ -1,4 +1,4 @@
-/* test_optlist.c - unit tests of the comma-separated option lists (src/optlist.c) that --disk,
+/* test_optlist.c - unit tests of the comma-separated option lists (src/core/optlist.c) that --disk,
  * --net and --share share: the head, every item in order (empty ones too), stopping early. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
-#include "optlist.h"
+#include "core/optlist.h"
 
 struct seen {
 	char items[8][16];

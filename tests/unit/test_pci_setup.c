@@ -9,10 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "machine_irq.h"
+#include "machine/machine_irq.h"
+#include "machine/machine_tables.h"
+#include "machine/mptable.h"
 #include "pci/pci.h"
 #include "pci/pci_dev.h"
-#include "vm.h"
+#include "core/vm.h"
 
 static struct vm *vm_new(void)
 {
@@ -65,7 +67,7 @@ static void test_setup_devices(void **state)
 	assert_int_equal(pci_bar_addr(d, 2), mem_pci64_start(&vm->mem));
 	memset(&mp, 0, sizeof(mp));
 	mp.npci_intx = 1;		/* entries are appended */
-	pci_mptable_intx(vm, &mp);
+	machine_tables_pci_intx(vm, &mp);
 	assert_int_equal(mp.npci_intx, 3);
 	assert_int_equal(mp.pci_intx[1].slot, 1);
 	assert_int_equal(mp.pci_intx[1].pin, 0);
@@ -116,7 +118,7 @@ static void test_teardown_without_setup(void **state)
 
 	(void)state;
 	pci_reset(vm);
-	pci_mptable_intx(vm, &(struct mptable_config){ 0 });
+	machine_tables_pci_intx(vm, &(struct mptable_config){ 0 });
 	vm_free(vm);
 }
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 #include "legacy/rtc.h"
-#include "mem.h"
+#include "core/mem.h"
 
 #define NS 1000000000ULL
 #define T0 1709214330LL		/* 2024-02-29 13:45:30 UTC */

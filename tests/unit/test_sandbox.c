@@ -17,7 +17,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "sandbox.h"
+#include "core/sandbox.h"
 
 static const unsigned long none[6];
 

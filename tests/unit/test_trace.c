@@ -1,4 +1,4 @@
-/* test_trace.c - unit tests of the --trace writer (src/trace.c): the JSON line builder (every
+/* test_trace.c - unit tests of the --trace writer (src/core/trace.c): the JSON line builder (every
  * kind, escaping, truncation), the --trace-filter parser (good and bad input), the filter's
  * decisions, two threads writing into one pipe without interleaving, and the PCI hooks
  * (config cycles, BAR moves, MSI-X enable and unmask on the test device model). */
@@ -14,7 +14,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <unistd.h>
-#include "trace.h"
+#include "core/trace.h"
 #include "pci/pci_dev.h"
 
 static void test_line_kinds(void **state)

@@ -18,12 +18,12 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 #include "test_pci_fake.h"
-#include "mem.h"
+#include "core/mem.h"
 #include "net/tap.h"
 #include "virtio/net.h"
 #include "virtio/vhost.h"
 #include "virtio/virtio_pci.h"
-#include "vm.h"
+#include "core/vm.h"
 
 /* --- the fake kernel --- */
 

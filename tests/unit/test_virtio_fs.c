@@ -17,11 +17,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include "test_pci_fake.h"
-#include "mem.h"
+#include "core/mem.h"
 #include "virtio/fs.h"
 #include "virtio/vhost_user.h"
 #include "virtio/virtio_pci.h"
-#include "vm.h"
+#include "core/vm.h"
 
 #define RAM	(1u << 20)
 #define QBASE(q) (0x1000u + 0x4000u * (q))

@@ -13,7 +13,7 @@
 #include "test_pci_fake.h"
 #include "virtio/net.h"
 #include "virtio/virtio_pci.h"
-#include "vm.h"
+#include "core/vm.h"
 
 #define RAM	(1u << 20)
 #define QBASE(q) (0x1000u + 0x4000u * (q))	/* descriptors; +0x1000 avail, +0x2000 used */

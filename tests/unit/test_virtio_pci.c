@@ -13,7 +13,7 @@
 #include "test_pci_fake.h"
 #include "virtio/rng.h"
 #include "virtio/virtio_pci.h"
-#include "vm.h"
+#include "core/vm.h"
 
 #define RAM	(1u << 20)
 #define DESC	0x1000u

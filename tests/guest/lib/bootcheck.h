@@ -1,6 +1,6 @@
 /* bootcheck.h - checks shared by the boot-information guests: a memory map (Multiboot mmap
  * or boot_params e820) must be sorted and non-overlapping and match vfvm's layout
- * (src/mem.h: RAM [0, 0x9FC00), reserved [0x9FC00, 1 MiB), RAM [1 MiB, min(ram, 3 GiB)),
+ * (src/core/mem.h: RAM [0, 0x9FC00), reserved [0x9FC00, 1 MiB), RAM [1 MiB, min(ram, 3 GiB)),
  * reserved [0xFEC00000, 4 GiB), RAM above 4 GiB), and loaded blobs must hold the bytes of
  * the build's generator (mkimage.c blob). */
 #ifndef GUEST_BOOTCHECK_H
@@ -49,7 +49,7 @@ static inline bool memmap_is_ram(const struct memmap *m, uint64_t a, uint64_t le
 }
 
 /* The exact vfvm layout for @ram_mib MiB of RAM: what does not fit below the 3 GiB hole
- * continues at 4 GiB (src/mem.h). */
+ * continues at 4 GiB (src/core/mem.h). */
 static inline void memmap_check_vfvm(const char *name, const struct memmap *m, uint32_t ram_mib)
 {
 	uint64_t ram = (uint64_t)ram_mib << 20, low = ram < 0xC0000000ULL ? ram : 0xC0000000ULL;

@@ -166,7 +166,7 @@ static inline void vml64_check_header(uint64_t bp, const char *want_cmdline)
 	      "cmd_line_ptr 0x%x not in low memory", BP32(0x228));
 }
 
-/* e820 at 0x2D0, count at 0x1E8 (boot.rst zero page); exactly vfvm's layout (src/mem.h). */
+/* e820 at 0x2D0, count at 0x1E8 (boot.rst zero page); exactly vfvm's layout (src/core/mem.h). */
 static inline void vml64_check_e820(uint64_t bp, uint32_t mem_mib, struct memmap *m)
 {
 	const uint8_t *t = (const uint8_t *)(bp + 0x2D0);
