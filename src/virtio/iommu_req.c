@@ -11,6 +11,12 @@
 #define HEAD_LEN	4	/* struct virtio_iommu_req_head */
 #define TAIL_LEN	4	/* struct virtio_iommu_req_tail */
 
+/* A trace line of kind viommu for function @bdf; off, one branch (docs/trace.md). */
+#define viommu_trace(vi, bdf, ...) do {							\
+	if (trace_unlikely((vi)->trace))						\
+		trace_emit((vi)->trace, TRACE_VIOMMU, (bdf), TRACE_NO_HOST, __VA_ARGS__);	\
+} while (0)
+
 static uint32_t ld32(const uint8_t *p)
 {
 	uint32_t v;
@@ -208,7 +214,7 @@ static void ep_detach(struct viommu *vi, uint32_t ep)
 	if (vi->eps[ep].backend && vi->be)
 		vi->be->detach(vi->be_opaque, ep);
 	vi->eps[ep].dom = NULL;
-	trace_emit(vi->trace, TRACE_VIOMMU, ep, TRACE_NO_HOST, "\"ev\":\"detach\",\"domain\":%u",
+	viommu_trace(vi, ep, "\"ev\":\"detach\",\"domain\":%u",
 		   d->id);
 	if (--d->neps == 0 && dom_find(vi, d->id, &i))
 		dom_free(vi, i);
@@ -256,8 +262,8 @@ static uint8_t req_attach(struct viommu *vi, const uint8_t *b)
 	}
 	if (vi->eps[ep].backend && vi->be) {
 		r = vi->be->attach(vi->be_opaque, ep, id, bypass);
-		if (!r && !bypass)
-			r = be_replay(vi, d);
+		if (!r && !bypass && (r = be_replay(vi, d)))
+			vi->be->detach(vi->be_opaque, ep);
 		if (r) {
 			unsigned i;
 
@@ -268,7 +274,7 @@ static uint8_t req_attach(struct viommu *vi, const uint8_t *b)
 	}
 	d->neps++;
 	vi->eps[ep].dom = d;
-	trace_emit(vi->trace, TRACE_VIOMMU, ep, TRACE_NO_HOST,
+	viommu_trace(vi, ep,
 		   "\"ev\":\"attach\",\"domain\":%u,\"flags\":\"0x%x\"", id, flags);
 	return VIOMMU_S_OK;
 }
@@ -343,7 +349,7 @@ static uint8_t req_map(struct viommu *vi, const uint8_t *b)
 		}
 	}
 	vi->nmappings++;
-	trace_emit(vi->trace, TRACE_VIOMMU, vi->devfn, TRACE_NO_HOST,
+	viommu_trace(vi, vi->devfn,
 		   "\"ev\":\"map\",\"domain\":%u,\"iova\":\"0x%" PRIx64 "\",\"gpa\":\"0x%" PRIx64
 		   "\",\"size\":\"0x%" PRIx64 "\",\"flags\":\"0x%x\"", id, va, pa, last - va + 1, flags);
 	return VIOMMU_S_OK;
@@ -388,7 +394,7 @@ static uint8_t req_unmap(struct viommu *vi, const uint8_t *b)
 	/* Splitting a mapping: RANGE and nothing removed. Nothing mapped there: OK. */
 	if (viommu_map_find(&d->map, va, last, &first, &n))
 		return VIOMMU_S_RANGE;
-	trace_emit(vi->trace, TRACE_VIOMMU, vi->devfn, TRACE_NO_HOST,
+	viommu_trace(vi, vi->devfn,
 		   "\"ev\":\"unmap\",\"domain\":%u,\"iova\":\"0x%" PRIx64 "\",\"size\":\"0x%"
 		   PRIx64 "\",\"mappings\":%u", id, va, last - va + 1, n);
 	return n ? unmap_range(vi, d, first, n) : VIOMMU_S_OK;
@@ -491,7 +497,7 @@ void viommu_fault(struct viommu *vi, uint32_t ep, uint64_t iova, uint8_t reason,
 	sent = vi->post_event && vi->post_event(vi, ev);
 	if (!sent)
 		vi->faults_dropped++;
-	trace_emit(vi->trace, TRACE_VIOMMU, ep, TRACE_NO_HOST,
+	viommu_trace(vi, ep,
 		   "\"ev\":\"fault\",\"reason\":%u,\"iova\":\"0x%" PRIx64 "\",\"flags\":\"0x%x\","
 		   "\"delivered\":%s", reason, iova, flags, sent ? "true" : "false");
 }

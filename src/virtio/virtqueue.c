@@ -90,9 +90,10 @@ int vq_enable(struct virtqueue *vq, const struct guest_mem *mem)
 			    "area 4 bytes)";
 		return -EINVAL;
 	}
+	/* In turn: behind an IOMMU, the first miss is the one fault reported. */
 	vq->desc = vq_area(vq, mem, vq->desc_gpa, (uint64_t)DESC_SIZE * vq->size, false);
-	vq->avail = vq_area(vq, mem, vq->avail_gpa, avail_bytes(vq->size), false);
-	vq->used = vq_area(vq, mem, vq->used_gpa, used_bytes(vq->size), true);
+	vq->avail = vq->desc ? vq_area(vq, mem, vq->avail_gpa, avail_bytes(vq->size), false) : NULL;
+	vq->used = vq->avail ? vq_area(vq, mem, vq->used_gpa, used_bytes(vq->size), true) : NULL;
 	if (!vq->desc || !vq->avail || !vq->used) {
 		vq->desc = vq->avail = vq->used = NULL;
 		vq->fault = vq->dma ? "a queue area is not mapped by the IOMMU (or not contiguous "
