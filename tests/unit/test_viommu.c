@@ -16,6 +16,9 @@
 #include "virtio/rng.h"
 #include "virtio/virtio_pci.h"
 #include "core/vm.h"
+#include "core/trace.h"
+#include <unistd.h>
+#include <fcntl.h>
 
 #define RAM	(1u << 20)
 #define EP_EMU	0x10		/* 00:02.0, emulated */
@@ -448,6 +451,49 @@ static void test_translate(void **state)
 	assert_int_equal(map(1, 0x80000000, 0x80001fff, 0x4000, IOMMU_READ), VIOMMU_S_NOENT);
 }
 
+/* --trace: attach, map, unmap, fault, detach as kind viommu lines, in order (docs/trace.md). */
+static void test_trace_lines(void **state)
+{
+	char path[] = "/tmp/vfvm-viommu-trace-XXXXXX", buf[4096] = "";
+	struct trace t;
+	struct err err = { 0 };
+	uint64_t len = 8, gpa;
+	int fd = mkstemp(path);
+	static const char *const want[] = {
+		"\"dev\":\"0000:00:02.0\",\"kind\":\"viommu\",\"ev\":\"attach\",\"domain\":3",
+		"\"kind\":\"viommu\",\"ev\":\"map\",\"domain\":3,\"iova\":\"0x10000\","
+		"\"gpa\":\"0x2000\",\"size\":\"0x1000\",\"flags\":\"0x3\"",
+		"\"dev\":\"0000:00:02.0\",\"kind\":\"viommu\",\"ev\":\"fault\",\"reason\":2,"
+		"\"iova\":\"0x20000\",\"flags\":\"0x101\",\"delivered\":true",
+		"\"ev\":\"unmap\",\"domain\":3,\"iova\":\"0x0\",\"size\":\"0x100000\",\"mappings\":1",
+		"\"ev\":\"detach\",\"domain\":3",
+	};
+	const char *p = buf;
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(trace_open(&t, path, &(struct trace_filter){ 0 }, &err), 0);
+	vi.trace = &t;
+	assert_int_equal(attach(3, EP_EMU, 0), VIOMMU_S_OK);
+	assert_int_equal(map(3, 0x10000, 0x10fff, 0x2000, 3), VIOMMU_S_OK);
+	assert_int_equal(vi.dma.translate(vi.dma.opaque, EP_EMU, 0x20000, &len, false, &gpa),
+			 -EFAULT);
+	assert_int_equal(unmap(3, 0, 0xfffff), VIOMMU_S_OK);
+	assert_int_equal(detach(3, EP_EMU), VIOMMU_S_OK);
+	vi.trace = NULL;
+	trace_close(&t);
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0 && read(fd, buf, sizeof(buf) - 1) > 0);
+	close(fd);
+	unlink(path);
+	for (unsigned i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		p = strstr(p, want[i]);
+		if (!p)
+			fail_msg("trace line %u missing or out of order: %s\nin:\n%s", i, want[i], buf);
+	}
+}
+
 /* ---- the device on the fake PCI bus, a virtio-rng behind it ---- */
 #define VSLOT	1		/* the viommu: 00:01.0 */
 #define RSLOT	2		/* virtio-rng: 00:02.0 = EP_EMU */
@@ -693,6 +739,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_probe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_translate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trace_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dev_identity, dev_setup, dev_teardown),
 		cmocka_unit_test_setup_teardown(test_dev_rng_behind, dev_setup, dev_teardown),
 	};
