@@ -1,6 +1,7 @@
 /* iommu_map.c - a virtio-iommu domain's mappings as a sorted array of disjoint intervals:
- * binary search for lookups, memmove for insert/remove (domains hold thousands, not millions). */
+ * binary search for lookups; insert/remove move the shorter side of the array. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include "virtio/iommu_map.h"
@@ -12,7 +13,7 @@ void viommu_map_init(struct viommu_map *m)
 
 void viommu_map_free(struct viommu_map *m)
 {
-	free(m->e);
+	free(m->base);
 	viommu_map_init(m);
 }
 
@@ -32,17 +33,41 @@ static unsigned map_first_from(const struct viommu_map *m, uint64_t iova)
 	return lo;
 }
 
-static int map_grow(struct viommu_map *m)
+/* Free slots before and after the entries. */
+static unsigned map_room_front(const struct viommu_map *m)
 {
-	unsigned cap = m->cap ? 2 * m->cap : 16;
-	struct viommu_mapping *e;
+	return (unsigned)(m->e - m->base);
+}
 
-	if (cap < m->cap)
+static unsigned map_room_back(const struct viommu_map *m)
+{
+	return m->cap - map_room_front(m) - m->n;
+}
+
+/* Room on both sides: the entries re-centred in place while they fill at most half of the
+ * allocation (a FIFO of mappings must not grow it forever), else in one twice as large. */
+static int map_regrow(struct viommu_map *m)
+{
+	unsigned cap = m->cap < 8 ? 16 : 2 * m->cap;
+	struct viommu_mapping *b;
+
+	if (m->cap >= 16 && m->n <= m->cap / 2) {
+		b = m->base + (m->cap - m->n) / 2;
+		memmove(b, m->e, (size_t)m->n * sizeof(*b));
+		m->e = b;
+		return 0;
+	}
+
+	if (cap < m->cap || cap > UINT32_MAX / 2)
 		return -ENOMEM;
-	e = realloc(m->e, (size_t)cap * sizeof(*e));
-	if (!e)
+	b = malloc((size_t)cap * sizeof(*b));
+	if (!b)
 		return -ENOMEM;
-	m->e = e;
+	if (m->n)
+		memcpy(b + (cap - m->n) / 2, m->e, (size_t)m->n * sizeof(*b));
+	free(m->base);
+	m->base = b;
+	m->e = b + (cap - m->n) / 2;
 	m->cap = cap;
 	return 0;
 }
@@ -50,6 +75,7 @@ static int map_grow(struct viommu_map *m)
 int viommu_map_insert(struct viommu_map *m, uint64_t iova, uint64_t last, uint64_t gpa,
 		      uint32_t flags)
 {
+	bool front;
 	unsigned i;
 
 	if (last < iova)
@@ -57,9 +83,16 @@ int viommu_map_insert(struct viommu_map *m, uint64_t iova, uint64_t last, uint64
 	i = map_first_from(m, iova);
 	if (i < m->n && m->e[i].iova <= last)
 		return -EEXIST;
-	if (m->n == m->cap && map_grow(m))
+	/* Move the shorter side; where that side has no room left, grow and re-centre. */
+	front = i < m->n - i;
+	if ((front ? map_room_front(m) : map_room_back(m)) == 0 && map_regrow(m))
 		return -ENOMEM;
-	memmove(&m->e[i + 1], &m->e[i], (size_t)(m->n - i) * sizeof(*m->e));
+	if (front) {
+		memmove(m->e - 1, m->e, (size_t)i * sizeof(*m->e));
+		m->e--;
+	} else {
+		memmove(&m->e[i + 1], &m->e[i], (size_t)(m->n - i) * sizeof(*m->e));
+	}
 	m->e[i] = (struct viommu_mapping){ .iova = iova, .last = last, .gpa = gpa,
 					   .flags = flags };
 	m->n++;
@@ -93,7 +126,13 @@ void viommu_map_remove(struct viommu_map *m, unsigned first, unsigned count)
 		return;
 	if (count > m->n - first)
 		count = m->n - first;
-	memmove(&m->e[first], &m->e[first + count],
-		(size_t)(m->n - first - count) * sizeof(*m->e));
+	if (first < m->n - first - count) {
+		/* Fewer entries before the range than after it: those move up. */
+		memmove(m->e + count, m->e, (size_t)first * sizeof(*m->e));
+		m->e += count;
+	} else {
+		memmove(&m->e[first], &m->e[first + count],
+			(size_t)(m->n - first - count) * sizeof(*m->e));
+	}
 	m->n -= count;
 }

@@ -1,5 +1,5 @@
 /* iommu_map.h - one virtio-iommu domain's IOVA -> guest-physical mappings (virtio 1.2 §5.13.6.6):
- * an ordered set of non-overlapping intervals in a sorted array. Pure; no locking. */
+ * an ordered set of non-overlapping intervals in a sorted array open at both ends. Pure. */
 #ifndef VFVM_VIRTIO_IOMMU_MAP_H
 #define VFVM_VIRTIO_IOMMU_MAP_H
 
@@ -12,9 +12,14 @@ struct viommu_mapping {
 	uint32_t flags;			/* IOMMU_READ/WRITE/MMIO (core/iommu.h) */
 };
 
+/* The entries are e[0..n), inside an allocation of cap with room kept on both sides, so that
+ * an insert or removal moves the shorter side (Linux allocates IOVAs top down: new mappings
+ * land below the others, and cost nothing to add there). */
 struct viommu_map {
 	struct viommu_mapping *e;	/* sorted by iova, no two overlap */
-	unsigned n, cap;
+	unsigned n;
+	struct viommu_mapping *base;	/* the allocation: e - base free slots before e */
+	unsigned cap;
 };
 
 void viommu_map_init(struct viommu_map *m);

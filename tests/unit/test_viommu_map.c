@@ -176,11 +176,46 @@ static void test_random(void **state)
 	viommu_map_free(&m);
 }
 
+/* The array is open at both ends: top-down allocation (each new mapping below the others)
+ * keeps it sorted, and a FIFO of mappings (new ones below, oldest removed from the top) does
+ * not make the allocation grow without bound. */
+static void test_both_ends(void **state)
+{
+	struct viommu_map m;
+	unsigned first, count;
+
+	(void)state;
+	viommu_map_init(&m);
+	for (unsigned i = 0; i < 10000; i++)
+		assert_int_equal(viommu_map_insert(&m, (uint64_t)(10000 - i) << 12,
+						   ((uint64_t)(10000 - i) << 12) + 0xfff, i, 1), 0);
+	check_sorted(&m);
+	assert_int_equal(m.e[0].iova, 1ull << 12);
+	viommu_map_free(&m);
+	for (unsigned i = 0; i < 100000; i++) {
+		uint64_t va = (uint64_t)(200000 - i) << 12;
+
+		assert_int_equal(viommu_map_insert(&m, va, va + 0xfff, 0, 1), 0);
+		if (m.n > 10) {
+			va = m.e[m.n - 1].iova;
+			assert_int_equal(viommu_map_find(&m, va, va + 0xfff, &first, &count), 0);
+			assert_int_equal(count, 1);
+			assert_int_equal(first, m.n - 1);
+			viommu_map_remove(&m, first, count);
+		}
+	}
+	assert_int_equal(m.n, 10);
+	assert_true(m.cap <= 64);
+	check_sorted(&m);
+	viommu_map_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_edges),
 		cmocka_unit_test(test_random),
+		cmocka_unit_test(test_both_ends),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
