@@ -98,3 +98,11 @@ bench-smp: lab-image
 	grep -E '^(PASS|FAIL) |^lab: [0-9]+ passed' $(BENCH_DIR)/smp-console.log; \
 	[ $$st = 0 ] || echo "bench-smp: the lab failed; console in $(BENCH_DIR)/smp-console.log"; \
 	exit $$st
+
+# bench-viommu: the virtio-iommu model's host-side cost (bench/viommu.c; docs/viommu.md).
+.PHONY: bench-viommu
+$(BENCH_DIR)/viommu: bench/viommu.c $(BUILD)/libvfvm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libvfvm.a $(LDLIBS)
+bench-viommu: $(BENCH_DIR)/viommu
+	@$(BENCH_DIR)/viommu

@@ -1,7 +1,9 @@
-/* acpi.h - the ACPI 6.5 tables vfvm gives its guest (RSDP, XSDT, FADT, MADT, MCFG, DSDT),
+/* acpi.h - the ACPI 6.5 tables vfvm gives its guest (RSDP, XSDT, FADT, MADT, MCFG, DSDT,
+ * VIOT with --viommu),
  * built into one buffer that the machine copies into the BIOS area; docs/acpi.md. */
 #ifndef VFVM_ACPI_ACPI_H
 #define VFVM_ACPI_ACPI_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "acpi/aml.h"
@@ -25,11 +27,15 @@ struct acpi_config {
 	 * registers and the DSDT no \_S5, power button or GED. */
 	uint16_t pm_port;
 	uint8_t ged_gsi;	/* the GED's interrupt, edge-triggered active-high */
+	/* --viommu: a VIOT (virtual I/O translation table) puts bus 0's functions behind the
+	 * virtio-iommu at viommu_bdf (bus << 8 | devfn); false: no VIOT. */
+	bool viot;
+	uint16_t viommu_bdf;
 };
 
 /* Offsets of each table inside the built buffer (for tests and the dump tool). */
 enum acpi_table { ACPI_RSDP, ACPI_XSDT, ACPI_FADT, ACPI_MADT, ACPI_MCFG, ACPI_DSDT,
-		  ACPI_NTABLES };
+		  ACPI_VIOT, ACPI_NTABLES };	/* a table not built has size 0 */
 
 struct acpi_blob {
 	uint8_t *buf;

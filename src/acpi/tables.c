@@ -110,6 +110,39 @@ struct acpi_mcfg {
 	uint32_t reserved1;
 } __attribute__((packed));
 
+/* ACPI 6.5 §5.2.32 (virtio 1.2 §5.13.2 points there), the Virtual I/O Translation Table:
+ * the header, then nodes; each node starts with type, reserved, length. */
+struct acpi_viot {
+	struct acpi_sdt h;
+	uint16_t node_count;
+	uint16_t node_offset;		/* of the first node, from the table's start */
+	uint8_t reserved[8];
+} __attribute__((packed));
+
+struct viot_virtio_pci {	/* Table 5.165: type 3, a virtio-pci IOMMU, 16 bytes */
+	uint8_t type, reserved;
+	uint16_t length;
+	uint16_t segment, bdf;
+	uint8_t reserved1[8];
+} __attribute__((packed));
+
+struct viot_pci_range {		/* Table 5.163: type 1, PCI endpoints, 24 bytes */
+	uint8_t type, reserved;
+	uint16_t length;
+	uint32_t endpoint_start;	/* endpoint ID of bdf_start */
+	uint16_t segment_start, segment_end;
+	uint16_t bdf_start, bdf_end;
+	uint16_t output_node;		/* offset of the IOMMU node in the table */
+	uint8_t reserved1[6];
+} __attribute__((packed));
+
+#define VIOT_NODE_PCI_RANGE	1
+#define VIOT_NODE_VIRTIO_PCI	3
+#define VIOT_SIZE (sizeof(struct acpi_viot) + sizeof(struct viot_virtio_pci) +	\
+		   sizeof(struct viot_pci_range))
+
+_Static_assert(sizeof(struct acpi_viot) == 48 && sizeof(struct viot_virtio_pci) == 16 &&
+	       sizeof(struct viot_pci_range) == 24, "VIOT sizes");
 _Static_assert(sizeof(struct acpi_rsdp) == 36, "RSDP 2.0 is 36 bytes");
 _Static_assert(sizeof(struct acpi_sdt) == 36, "SDT header is 36 bytes");
 _Static_assert(sizeof(struct acpi_gas) == 12, "GAS is 12 bytes");
@@ -239,6 +272,30 @@ static void acpi_build_mcfg(const struct acpi_config *c, uint8_t *p)
 	acpi_finish(p);
 }
 
+/*
+ * VIOT: the virtio-pci IOMMU node naming the viommu's function, then one PCI range node for
+ * bus 0 of segment 0 whose endpoint IDs are the requester IDs (bus << 8 | devfn), the IDs the
+ * viommu's requests carry. The viommu itself is in the range; Linux does not translate the
+ * IOMMU's own DMA (drivers/acpi/viot.c skips it), as the spec requires (§5.13.2).
+ */
+static void acpi_build_viot(const struct acpi_config *c, uint8_t *p)
+{
+	struct acpi_viot *v = (struct acpi_viot *)p;
+	struct viot_virtio_pci io = { .type = VIOT_NODE_VIRTIO_PCI, .length = sizeof(io),
+				      .segment = 0, .bdf = c->viommu_bdf };
+	struct viot_pci_range r = { .type = VIOT_NODE_PCI_RANGE, .length = sizeof(r),
+				    .endpoint_start = 0, .segment_start = 0, .segment_end = 0,
+				    .bdf_start = 0, .bdf_end = 0x00ff,
+				    .output_node = sizeof(*v) };
+
+	acpi_header(&v->h, "VIOT", VIOT_SIZE, 0);
+	v->node_count = 2;
+	v->node_offset = sizeof(*v);
+	memcpy(p + sizeof(*v), &io, sizeof(io));
+	memcpy(p + sizeof(*v) + sizeof(io), &r, sizeof(r));
+	acpi_finish(p);
+}
+
 static int acpi_validate(const struct acpi_config *c)
 {
 	if (c->ncpus == 0 || c->ncpus > ACPI_MAX_CPUS)
@@ -259,16 +316,17 @@ static size_t acpi_align(size_t n)
 }
 
 /* Offsets of every table in the buffer: RSDP first (16-byte aligned for the legacy scan,
- * §5.2.5.1), then XSDT, FADT, MADT, MCFG, DSDT. */
-static size_t acpi_layout(struct acpi_blob *b, unsigned ncpus, size_t dsdt_len)
+ * §5.2.5.1), then XSDT, FADT, MADT, MCFG, DSDT, VIOT. */
+static size_t acpi_layout(struct acpi_blob *b, const struct acpi_config *c, size_t dsdt_len)
 {
 	size_t sizes[ACPI_NTABLES] = {
 		[ACPI_RSDP] = sizeof(struct acpi_rsdp),
-		[ACPI_XSDT] = sizeof(struct acpi_sdt) + 3 * sizeof(uint64_t),
+		[ACPI_XSDT] = sizeof(struct acpi_sdt) + (c->viot ? 4 : 3) * sizeof(uint64_t),
 		[ACPI_FADT] = sizeof(struct acpi_fadt),
-		[ACPI_MADT] = acpi_madt_size(ncpus),
+		[ACPI_MADT] = acpi_madt_size(c->ncpus),
 		[ACPI_MCFG] = sizeof(struct acpi_mcfg),
 		[ACPI_DSDT] = sizeof(struct acpi_sdt) + dsdt_len,
+		[ACPI_VIOT] = c->viot ? VIOT_SIZE : 0,
 	};
 	size_t off = 0;
 
@@ -280,15 +338,16 @@ static size_t acpi_layout(struct acpi_blob *b, unsigned ncpus, size_t dsdt_len)
 	return off;
 }
 
-/* XSDT (§5.2.8): 64-bit pointers to FADT, MADT and MCFG (the DSDT hangs off the FADT). */
+/* XSDT (§5.2.8): 64-bit pointers to FADT, MADT, MCFG and the VIOT if any (the DSDT hangs off
+ * the FADT). */
 static void acpi_build_xsdt(const struct acpi_config *c, const struct acpi_blob *b)
 {
 	uint8_t *p = b->buf + b->off[ACPI_XSDT];
-	uint64_t e[3] = { c->base + b->off[ACPI_FADT], c->base + b->off[ACPI_MADT],
-			  c->base + b->off[ACPI_MCFG] };
+	uint64_t e[4] = { c->base + b->off[ACPI_FADT], c->base + b->off[ACPI_MADT],
+			  c->base + b->off[ACPI_MCFG], c->base + b->off[ACPI_VIOT] };
 
 	acpi_header((struct acpi_sdt *)p, "XSDT", b->size[ACPI_XSDT], 1);
-	memcpy(p + sizeof(struct acpi_sdt), e, sizeof(e));
+	memcpy(p + sizeof(struct acpi_sdt), e, (c->viot ? 4 : 3) * sizeof(uint64_t));
 	acpi_finish(p);
 }
 
@@ -321,7 +380,7 @@ int acpi_build(const struct acpi_config *c, struct acpi_blob *b)
 	r = acpi_build_dsdt_aml(c, &dsdt);
 	if (r)
 		goto out;
-	len = acpi_layout(b, c->ncpus, dsdt.len);
+	len = acpi_layout(b, c, dsdt.len);
 	r = -E2BIG;
 	if (len > ACPI_MAX_SIZE)
 		goto out;
@@ -338,6 +397,8 @@ int acpi_build(const struct acpi_config *c, struct acpi_blob *b)
 	acpi_build_fadt(c, b->buf + b->off[ACPI_FADT], c->base + b->off[ACPI_DSDT]);
 	acpi_build_madt(c, b->buf + b->off[ACPI_MADT]);
 	acpi_build_mcfg(c, b->buf + b->off[ACPI_MCFG]);
+	if (c->viot)
+		acpi_build_viot(c, b->buf + b->off[ACPI_VIOT]);
 	acpi_build_xsdt(c, b);
 	acpi_build_rsdp(c, b);
 	r = 0;

@@ -44,7 +44,10 @@ const char cli_run_help[] =
 	"  --user NAME          started as root: become user NAME once set-up is done\n"
 	"  --trace FILE         one JSON line per device event into FILE ('-': stderr)\n"
 	"  --trace-filter dev=BDF,...,kind=K,...\n"
-	"                       only these devices / kinds (cfg msi intx reset vfio bar)\n";
+	"                       only these devices / kinds (cfg msi intx reset vfio bar viommu)\n"
+	"  --viommu[=bypass=on] a virtio-iommu (found through the ACPI VIOT) in front of every PCI\n"
+	"                       device: DMA reaches only what the guest maps (bypass=on: all RAM\n"
+	"                       until the guest attaches the device)\n";
 
 const struct cli_cmd *cli_find(const struct cli_cmd *tab, const char *name)
 {
@@ -248,13 +251,14 @@ static void cli_defaults(struct vm_config *cfg)
 enum { OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_MODULE, OPT_MEMORY, OPT_CPUS, OPT_COMPAT,
        OPT_SERIAL, OPT_DEBUG_EXIT, OPT_REBOOT, OPT_STATS, OPT_DEVICE, OPT_SECCOMP, OPT_USER,
        OPT_WATCHDOG, OPT_DISK, OPT_SHARE, OPT_VHOST_USER_FS, OPT_NET, OPT_ACPI, OPT_NO_ACPI,
-       OPT_SHUTDOWN_TIMEOUT, OPT_TEST_FAULT, OPT_TRACE, OPT_TRACE_FILTER,
+       OPT_SHUTDOWN_TIMEOUT, OPT_TEST_FAULT, OPT_TRACE, OPT_TRACE_FILTER, OPT_VIOMMU,
        OPT_NR };
 
 static const struct {
 	const char *name;
 	bool arg;
 	bool repeat;
+	bool optional;		/* "--name" or "--name=value" (never "--name value") */
 } cli_opts[OPT_NR] = {
 	[OPT_KERNEL] = { "kernel", true, false },
 	[OPT_INITRD] = { "initrd", true, false },
@@ -281,6 +285,7 @@ static const struct {
 	[OPT_TEST_FAULT] = { "test-fault", true, false },
 	[OPT_TRACE] = { "trace", true, false },
 	[OPT_TRACE_FILTER] = { "trace-filter", true, false },
+	[OPT_VIOMMU] = { "viommu", false, false, true },
 };
 
 /* Match "--name" or "--name=value"; returns the option index or -1. */
@@ -393,6 +398,16 @@ static int cli_apply(int opt, char *val, struct vm_config *cfg, struct err *err)
 			return err_input(err, EINVAL, "--trace needs a file name, or - for stderr");
 		cfg->trace = val;
 		return 0;
+	case OPT_VIOMMU:
+		cfg->viommu = true;
+		if (!val || !strcmp(val, "bypass=off"))
+			cfg->viommu_bypass = false;
+		else if (!strcmp(val, "bypass=on"))
+			cfg->viommu_bypass = true;
+		else
+			return err_input(err, EINVAL, "--viommu=%s: unknown option; --viommu takes "
+					 "bypass=on or bypass=off", val);
+		return 0;
 	case OPT_TRACE_FILTER: {
 		struct trace_filter f;
 
@@ -403,6 +418,34 @@ static int cli_apply(int opt, char *val, struct vm_config *cfg, struct err *err)
 	}
 	}
 	return err_input(err, EINVAL, "internal: unknown option");
+}
+
+/* What --viommu cannot be combined with (docs/viommu.md, "Limits"). */
+static int cli_check_viommu(const struct vm_config *cfg, struct err *err)
+{
+	if (!cfg->viommu)
+		return 0;
+	/* An x86 guest finds the virtio-iommu only through the ACPI VIOT. */
+	if (!cfg->acpi)
+		return err_input(err, EINVAL, "--viommu needs ACPI (the guest finds the IOMMU in "
+				 "the VIOT table); drop --no-acpi");
+	/* virtiofsd and vhost-user read guest memory by guest-physical address. */
+	if (cfg->nfs)
+		return err_input(err, EINVAL, "--viommu with --share or --vhost-user-fs is not "
+				 "supported: the virtio-fs daemon would bypass the IOMMU");
+	return 0;
+}
+
+static int cli_check_fs(const struct vm_config *cfg, struct err *err)
+{
+	/* virtiofsd runs as root beside a vfvm that is no longer root: it could not be stopped
+	 * or its socket removed by vfvm then. */
+	for (unsigned i = 0; i < cfg->nfs; i++)
+		if (cfg->user && cfg->fs[i].dir)
+			return err_input(err, EINVAL, "--share with --user is not supported; start "
+					 "virtiofsd yourself and use --vhost-user-fs SOCKET,tag=%s",
+					 cfg->fs[i].tag);
+	return 0;
 }
 
 int cli_parse_run(int argc, char **argv, struct vm_config *cfg, struct err *err)
@@ -434,6 +477,8 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, struct err *err)
 			else
 				return err_input(err, EINVAL, "--%s needs a value; see 'vfvm help run'",
 						 cli_opts[opt].name);
+		} else if (inl && cli_opts[opt].optional) {
+			val = argv[i] + (inl - argv[i]);
 		} else if (inl) {
 			return err_input(err, EINVAL, "--%s takes no value", cli_opts[opt].name);
 		}
@@ -444,12 +489,7 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, struct err *err)
 		return err_input(err, EINVAL, "no kernel given; use --kernel FILE");
 	if (cfg->trace_filter && !cfg->trace)
 		return err_input(err, EINVAL, "--trace-filter without --trace; add --trace FILE");
-	/* virtiofsd runs as root beside a vfvm that is no longer root: it could not be stopped
-	 * or its socket removed by vfvm then. */
-	for (unsigned i = 0; i < cfg->nfs; i++)
-		if (cfg->user && cfg->fs[i].dir)
-			return err_input(err, EINVAL, "--share with --user is not supported; start "
-					 "virtiofsd yourself and use --vhost-user-fs SOCKET,tag=%s",
-					 cfg->fs[i].tag);
-	return 0;
+	if (cli_check_fs(cfg, err))
+		return -EINVAL;
+	return cli_check_viommu(cfg, err);
 }

@@ -13,6 +13,7 @@
 static const char *const kind_names[TRACE_KINDS] = {
 	[TRACE_CFG] = "cfg", [TRACE_MSI] = "msi", [TRACE_INTX] = "intx",
 	[TRACE_RESET] = "reset", [TRACE_VFIO] = "vfio", [TRACE_BAR] = "bar",
+	[TRACE_VIOMMU] = "viommu",
 };
 
 const char *trace_kind_name(enum trace_kind k)
@@ -132,7 +133,7 @@ int trace_filter_parse(const char *s, struct trace_filter *f, struct err *err)
 		continue;
 bad_kind:
 		return err_input(err, EINVAL, "--trace-filter: unknown kind '%s'; kinds are cfg, "
-				 "msi, intx, reset, vfio, bar", strchr(item, '=') ?
+				 "msi, intx, reset, vfio, bar, viommu", strchr(item, '=') ?
 				 strchr(item, '=') + 1 : item);
 	}
 }

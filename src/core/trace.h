@@ -14,7 +14,7 @@
 
 /* The "kind" of an event; also the filter's kind= names, in this order. */
 enum trace_kind { TRACE_CFG, TRACE_MSI, TRACE_INTX, TRACE_RESET, TRACE_VFIO, TRACE_BAR,
-		  TRACE_KINDS };
+		  TRACE_VIOMMU, TRACE_KINDS };
 
 #define TRACE_MAX_DEVS 16
 #define TRACE_LINE_MAX 512	/* < PIPE_BUF: one write(2) is one line, even into a pipe */

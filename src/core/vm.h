@@ -35,6 +35,7 @@ struct blk_image;
 struct virtiofsd;
 struct tap;
 struct trace;
+struct viommu;
 
 #define VM_MAX_SLOTS 512
 
@@ -66,6 +67,8 @@ struct vm_config {
 	const char *user;		/* --user NAME: drop root before the guest runs */
 	const char *trace;		/* --trace FILE ("-": stderr); NULL: off (docs/trace.md) */
 	const char *trace_filter;	/* --trace-filter, checked by cli.c, parsed again here */
+	bool viommu;		/* --viommu: a virtio-iommu in front of bus 0 (docs/viommu.md) */
+	bool viommu_bypass;	/* --viommu=bypass=on: unattached endpoints reach all RAM */
 };
 
 /* Exit counters (--stats). Updated atomically from vCPU threads. */
@@ -101,6 +104,7 @@ struct vm {
 	struct vfio_vm *vfio;		/* VFIO container and devices (src/vfio/vfio_vm.c) */
 	struct sandbox *sandbox;	/* the threads' seccomp filters (sandbox.c) */
 	struct trace *trace;		/* --trace writer, NULL when off (trace.c) */
+	struct viommu *viommu;		/* --viommu: the device's table (src/virtio/iommu.c) */
 	struct blk_image *disks[VM_MAX_DISKS];	/* --disk images, open and locked */
 	struct virtiofsd *fsd[VM_MAX_FS];	/* --share daemons, started by machine.c */
 	struct tap *taps[VM_MAX_NETS];		/* --net taps until their device owns them */

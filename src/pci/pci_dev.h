@@ -71,6 +71,7 @@
 
 struct pci_dev;
 struct pci_bus;
+struct iommu_dma;
 
 /*
  * What the model needs from the machine. Every member may be NULL in unit tests except the
@@ -278,6 +279,9 @@ struct pci_bus {
 	const struct pci_part *parts[PCI_PARTS];	/* every part some function on the bus has */
 	bool ecam_warned;			/* an undefined ECAM access was logged */
 	struct trace *trace;			/* --trace, NULL when off (docs/trace.md) */
+	/* --viommu: the DMA translation emulated devices created from now on go through
+	 * (src/virtio/iommu_req.c); NULL: none, IOVA = GPA. */
+	const struct iommu_dma *dma;
 };
 
 /* What became of a config access, for the trace's "how" (a device's cfg hooks set it). */

@@ -12,6 +12,7 @@
 #include "net/tap.h"
 #include "virtio/blk.h"
 #include "virtio/fs.h"
+#include "virtio/iommu.h"
 #include "virtio/net.h"
 #include "virtio/vhost.h"
 #include "core/cpuid.h"
@@ -40,6 +41,13 @@ static int pci_nets(struct vm *vm, struct pci_bus *b, struct err *err)
 
 		if (!t || net_opts_parse(vm->cfg.nets[i], &o, err))
 			return err_set(err, EINVAL, "--net %s: no tap", vm->cfg.nets[i]);
+		/* vhost-net reads the rings by guest-physical address: past the viommu. */
+		if (vm->cfg.viommu && o.vhost == NET_VHOST_ON)
+			return err_input(err, EINVAL, "--net %s: vhost=on with --viommu is not "
+					 "supported (vhost-net would bypass the IOMMU); use vhost=off",
+					 vm->cfg.nets[i]);
+		if (vm->cfg.viommu)
+			o.vhost = NET_VHOST_OFF;
 		if (!o.mac_set)
 			net_mac_derive(vm->cfg.boot.kernel, i, o.mac);
 		/* vhost-net: opened and made this process's (SET_OWNER) here, still single-threaded
@@ -53,6 +61,45 @@ static int pci_nets(struct vm *vm, struct pci_bus *b, struct err *err)
 				       vm->cfg.nets[i], strerror(-r));
 		vnet_print_stats_at_exit(n, vm->cfg.stats);
 	}
+	return 0;
+}
+
+/* --viommu: the virtio-iommu first, so that every device made after it is behind it. */
+static int pci_viommu(struct vm *vm, struct pci_bus *b, struct err *err)
+{
+	int r;
+
+	if (!vm->cfg.viommu)
+		return 0;
+	r = viommu_create(vm, b, vm->cfg.viommu_bypass ? "bypass=on" : "", &vm->viommu, err);
+	if (r)
+		return r;
+	b->dma = &vm->viommu->dma;
+	return 0;
+}
+
+/*
+ * Every other function on bus 0 becomes an endpoint of the viommu (the VIOT's range). A
+ * passed-through one needs the VFIO back end (core/iommu.h: src/vfio/vfio_viommu.c, handed to
+ * viommu_set_backend() here); without it, its DMA would bypass the guest's mappings.
+ */
+static int pci_viommu_endpoints(struct vm *vm, struct pci_bus *b, struct err *err)
+{
+	if (!vm->viommu)
+		return 0;
+	for (unsigned s = 0; s < PCI_SLOTS; s++)
+		for (unsigned fn = 0; fn < PCI_FUNCS; fn++) {
+			struct pci_dev *d = b->devs[s][fn];
+
+			if (!d || (s << 3 | fn) == vm->viommu->devfn)
+				continue;
+			if (d->host_bdf >= 0 && !vm->viommu->be)
+				return err_input(err, EINVAL, "--viommu with a passed-through device "
+						 "(%s) needs the VFIO back end of the viommu, which this "
+						 "build lacks; drop --viommu or the vfio --device",
+						 d->name);
+			viommu_add_endpoint(vm->viommu, s << 3 | fn);
+		}
 	return 0;
 }
 
@@ -90,6 +137,8 @@ int pci_setup(struct vm *vm, pci_gsi_line_fn *gsi_line, struct err *err)
 	}
 	if (vm->ioapic)
 		ioapic_set_eoi_notifier(vm->ioapic, pci_ioapic_eoi, &g->bus);
+	if ((r = pci_viommu(vm, &g->bus, err)))
+		return r;
 	for (unsigned i = 0; i < vm->cfg.ndevices; i++) {
 		r = pci_device_create(vm, &g->bus, vm->cfg.devices[i], err);
 		if (r)
@@ -110,6 +159,8 @@ int pci_setup(struct vm *vm, pci_gsi_line_fn *gsi_line, struct err *err)
 	}
 	if ((r = pci_nets(vm, &g->bus, err)))
 		return r;
+	if ((r = pci_viommu_endpoints(vm, &g->bus, err)))
+		return r;
 	/* Passed-through devices DMA into guest RAM through the IOMMU: map it all now. */
 	return vfio_vm_map_ram(vm, err);
 }
@@ -121,7 +172,8 @@ int pci_start(struct vm *vm, struct err *err)
 
 	/* Made now, by the main thread, before any filter: a vCPU thread (whose filter has no
 	 * clone) would otherwise create it on a guest's first MSI-X programming. */
-	if (!g || (!vm->cfg.ndevices && !vm->cfg.ndisks && !vm->cfg.nfs && !vm->cfg.nnets))
+	if (!g || (!vm->cfg.ndevices && !vm->cfg.ndisks && !vm->cfg.nfs && !vm->cfg.nnets &&
+		   !vm->cfg.viommu))
 		return 0;
 	if (!g->iot)
 		g->iot = pci_iothread_new(&vm->lock);
@@ -144,6 +196,9 @@ void pci_acpi_config(struct vm *vm, struct acpi_config *cfg)
 	for (unsigned s = 0; s < ACPI_PCI_SLOTS; s++)
 		for (unsigned pin = 0; pin < 4; pin++)
 			cfg->intx_gsi[s][pin] = (uint8_t)pci_intx_route(s, pin);
+	/* --viommu: the VIOT puts bus 0 behind it (src/acpi/tables.c). */
+	cfg->viot = vm->viommu != NULL;
+	cfg->viommu_bdf = vm->viommu ? (uint16_t)vm->viommu->devfn : 0;
 }
 
 void pci_reset(struct vm *vm)
@@ -168,7 +223,8 @@ void pci_teardown(struct vm *vm)
 	g->bus.ops.watch_fd = NULL;
 	g->bus.ops.unwatch_fd = NULL;
 	g->bus.ops.watch_input = NULL;
-	pci_bus_destroy(&g->bus);
+	pci_bus_destroy(&g->bus);	/* the viommu's table goes with its function */
+	vm->viommu = NULL;
 	if (g->cf8_registered)
 		bus_unregister(&vm->pio, 0xcf8);
 	if (g->ecam_registered)

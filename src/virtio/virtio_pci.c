@@ -269,6 +269,8 @@ static void queue_enable(struct virtio_pci *v)
 		return;
 	vq->event_idx = virtio_has(v, VIRTIO_F_EVENT_IDX);
 	vq->indirect = virtio_has(v, VIRTIO_F_INDIRECT_DESC);
+	vq->dma = v->dma;
+	vq->ep = v->ep;
 	if (vq_enable(vq, v->mem)) {
 		virtio_queue_fault(v, q);
 		return;
@@ -637,6 +639,8 @@ int virtio_pci_create(struct pci_bus *b, const struct virtio_dev_ops *ops, void 
 		}
 		return r;
 	}
+	v->dma = b->dma;
+	v->ep = v->d->slot << 3 | v->d->fn;
 	*out = v;
 	return 0;
 }

@@ -102,6 +102,10 @@ struct virtio_pci {
 		uint64_t calls_relayed;	/* calls raised by the device thread (masked, INTx) */
 	} q[VIRTIO_MAX_QUEUES];
 	uint64_t faults;		/* queues stopped for a driver error, for --stats */
+	/* Behind --viommu: the bus's translation when the function was made, and its endpoint
+	 * ID (bus 0 requester ID); every queue's addresses are IOVAs then. NULL: none. */
+	const struct iommu_dma *dma;
+	uint32_t ep;
 };
 
 /*

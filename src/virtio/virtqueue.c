@@ -50,6 +50,33 @@ static uint64_t used_bytes(uint16_t size)
 	return 6 + 8ull * size;		/* flags, idx, ring[size] of {id, len}, avail_event (§2.7.8) */
 }
 
+/*
+ * Host view of [addr, addr + len): guest-physical, or with vq->dma an IOVA whose translation
+ * must be one run of guest RAM (rings and indirect tables are read in place). NULL if not.
+ */
+static void *vq_area(const struct virtqueue *vq, const struct guest_mem *mem, uint64_t addr,
+		     uint64_t len, bool write)
+{
+	uint64_t gpa0 = 0, done = 0;
+
+	if (!vq->dma)
+		return gpa_ptr(mem, addr, len);
+	if (addr + len < addr)
+		return NULL;
+	while (done < len) {
+		uint64_t n = len - done, gpa;
+
+		if (vq->dma->translate(vq->dma->opaque, vq->ep, addr + done, &n, write, &gpa))
+			return NULL;
+		if (!done)
+			gpa0 = gpa;
+		else if (gpa != gpa0 + done)
+			return NULL;	/* contiguous in IOVA, not in guest RAM */
+		done += n;
+	}
+	return gpa_ptr(mem, gpa0, len);
+}
+
 int vq_enable(struct virtqueue *vq, const struct guest_mem *mem)
 {
 	vq_reset(vq);
@@ -63,12 +90,14 @@ int vq_enable(struct virtqueue *vq, const struct guest_mem *mem)
 			    "area 4 bytes)";
 		return -EINVAL;
 	}
-	vq->desc = gpa_ptr(mem, vq->desc_gpa, (uint64_t)DESC_SIZE * vq->size);
-	vq->avail = gpa_ptr(mem, vq->avail_gpa, avail_bytes(vq->size));
-	vq->used = gpa_ptr(mem, vq->used_gpa, used_bytes(vq->size));
+	/* In turn: behind an IOMMU, the first miss is the one fault reported. */
+	vq->desc = vq_area(vq, mem, vq->desc_gpa, (uint64_t)DESC_SIZE * vq->size, false);
+	vq->avail = vq->desc ? vq_area(vq, mem, vq->avail_gpa, avail_bytes(vq->size), false) : NULL;
+	vq->used = vq->avail ? vq_area(vq, mem, vq->used_gpa, used_bytes(vq->size), true) : NULL;
 	if (!vq->desc || !vq->avail || !vq->used) {
 		vq->desc = vq->avail = vq->used = NULL;
-		vq->fault = "a queue area lies outside guest RAM";
+		vq->fault = vq->dma ? "a queue area is not mapped by the IOMMU (or not contiguous "
+			    "in guest RAM)" : "a queue area lies outside guest RAM";
 		return -EINVAL;
 	}
 	vq->mem = mem;
@@ -100,6 +129,45 @@ static void desc_load(const uint8_t *table, unsigned i, struct vq_desc *d)
 	d->next = ld16(p + 14);
 }
 
+/* [p, p + len) into the chain as one segment. */
+static int chain_seg(struct virtqueue *vq, struct vq_chain *c, void *p, uint32_t len, bool write)
+{
+	if (c->nseg == c->max_seg)
+		return vq_fail(vq, "a chain has more buffers than the device accepts");
+	c->seg[c->nseg++] = (struct vq_seg){ .hva = p, .len = len, .write = write };
+	if (write)
+		c->in_len += len;
+	else {
+		c->nout++;
+		c->out_len += len;
+	}
+	return 0;
+}
+
+/* Behind an IOMMU: a buffer becomes one segment per run that is contiguous in guest RAM. */
+static int chain_add_dma(struct virtqueue *vq, struct vq_chain *c, const struct vq_desc *d,
+			 bool write)
+{
+	uint64_t done = 0;
+
+	if (d->addr + d->len < d->addr)
+		return vq_fail(vq, "a buffer wraps around the address space");
+	while (done < d->len) {
+		uint64_t n = d->len - done, gpa;
+		void *p;
+
+		if (vq->dma->translate(vq->dma->opaque, vq->ep, d->addr + done, &n, write, &gpa))
+			return vq_fail(vq, "a buffer is not mapped by the IOMMU");
+		p = gpa_ptr(vq->mem, gpa, n);
+		if (!p)
+			return vq_fail(vq, "a buffer's translation lies outside guest RAM");
+		if (chain_seg(vq, c, p, (uint32_t)n, write))
+			return -EPROTO;
+		done += n;
+	}
+	return 0;
+}
+
 /* One data descriptor into the chain. */
 static int chain_add(struct virtqueue *vq, struct vq_chain *c, const struct vq_desc *d)
 {
@@ -111,21 +179,14 @@ static int chain_add(struct virtqueue *vq, struct vq_chain *c, const struct vq_d
 		return vq_fail(vq, "a device-readable buffer follows a device-writable one");
 	if (!d->len)
 		return 0;		/* an empty buffer carries nothing: skipped */
+	if ((uint64_t)(write ? c->in_len : c->out_len) + d->len > UINT32_MAX)
+		return vq_fail(vq, "a chain's buffer lengths add up past 4 GiB");
+	if (vq->dma)
+		return chain_add_dma(vq, c, d, write);
 	p = gpa_ptr(vq->mem, d->addr, d->len);
 	if (!p)
 		return vq_fail(vq, "a buffer lies outside guest RAM");
-	if (c->nseg == c->max_seg)
-		return vq_fail(vq, "a chain has more buffers than the device accepts");
-	if ((uint64_t)(write ? c->in_len : c->out_len) + d->len > UINT32_MAX)
-		return vq_fail(vq, "a chain's buffer lengths add up past 4 GiB");
-	c->seg[c->nseg++] = (struct vq_seg){ .hva = p, .len = d->len, .write = write };
-	if (write)
-		c->in_len += d->len;
-	else {
-		c->nout++;
-		c->out_len += d->len;
-	}
-	return 0;
+	return chain_seg(vq, c, p, d->len, write);
 }
 
 /* Enters the indirect table of @d (§2.7.5.3): replaces *table, *tsize, *i. */
@@ -142,9 +203,10 @@ static int chain_indirect(struct virtqueue *vq, const struct vq_desc *d, bool ne
 	if (!d->len || d->len % DESC_SIZE || d->len / DESC_SIZE > VQ_MAX_SIZE)
 		return vq_fail(vq, "an indirect table's length is not a multiple of 16 up to 32768 "
 			       "descriptors");
-	*table = gpa_ptr(vq->mem, d->addr, d->len);
+	*table = vq_area(vq, vq->mem, d->addr, d->len, false);
 	if (!*table)
-		return vq_fail(vq, "an indirect table lies outside guest RAM");
+		return vq_fail(vq, vq->dma ? "an indirect table is not mapped by the IOMMU" :
+			       "an indirect table lies outside guest RAM");
 	*tsize = d->len / DESC_SIZE;
 	return 0;
 }

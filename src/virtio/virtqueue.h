@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "core/iommu.h"
 #include "core/mem.h"
 
 #define VQ_MAX_SIZE		32768	/* §2.7: the largest Queue Size of a split virtqueue */
@@ -41,6 +42,10 @@ struct virtqueue {
 	uint64_t desc_gpa, avail_gpa, used_gpa;
 	bool event_idx;			/* VIRTIO_F_EVENT_IDX negotiated */
 	bool indirect;			/* VIRTIO_F_INDIRECT_DESC negotiated */
+	/* Behind a virtio-iommu (--viommu): every ring and buffer address is an IOVA of
+	 * endpoint @ep, translated by @dma; NULL (the default) means IOVA = GPA. Kept by reset. */
+	const struct iommu_dma *dma;
+	uint32_t ep;
 	/* State, after vq_enable(). */
 	bool ready;
 	const struct guest_mem *mem;
@@ -55,7 +60,8 @@ struct virtqueue {
 
 /*
  * Checks size, alignment (§2.7: descriptors 16, available ring 2, used ring 4 bytes) and that
- * the three areas lie in guest RAM, then makes the queue ready with its indexes at 0.
+ * the three areas lie in guest RAM (with @dma: are mapped, each contiguous in guest RAM; the
+ * host views are taken now, see docs/viommu.md), then makes the queue ready with its indexes at 0.
  * -EINVAL (vq->fault says why) if not.
  */
 int vq_enable(struct virtqueue *vq, const struct guest_mem *mem);
@@ -66,7 +72,7 @@ void vq_reset(struct virtqueue *vq);
  * Takes the next available chain into @c (c->seg and c->max_seg set by the caller).
  * Returns 1 with a chain, 0 when the ring is empty, -EPROTO when the driver broke the rules:
  * an index past the ring, a loop or a chain longer than the queue, a buffer outside guest RAM,
- * a readable buffer after a writable one, a nested or malformed indirect table, lengths whose
+ * a readable buffer after a writable one, an address the IOMMU does not map (with @dma), a nested or malformed indirect table, lengths whose
  * sum overflows, or more segments than c->max_seg. Then vq->fault names the fault and the queue
  * stays stopped (every later call returns -EPROTO) until vq_reset().
  */

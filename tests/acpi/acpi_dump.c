@@ -9,7 +9,7 @@
 #include "core/mem.h"
 
 static const char *const names[ACPI_NTABLES] = { "RSDP", "XSDT", "FACP", "APIC", "MCFG",
-						 "DSDT" };
+						 "DSDT", "VIOT" };
 
 static int dump_one(const char *dir, const char *name, const void *p, size_t len)
 {
@@ -38,6 +38,7 @@ int main(int argc, char **argv)
 		.mem32_min = MEM_PCI32_START, .mem32_max = MEM_PCI32_END - 1,
 		.mem64_min = MEM_4G, .mem64_max = (1ull << 40) - 1,
 		.pm_port = ACPI_PM_PORT, .ged_gsi = ACPI_PM_GED_GSI,
+		.viot = true, .viommu_bdf = 0x08,	/* --viommu: the virtio-iommu at 00:01.0 */
 	};
 	struct acpi_blob b;
 	int r;

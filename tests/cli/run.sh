@@ -44,6 +44,14 @@ check "--trace-filter alone" "--trace-filter without --trace" \
 	run --kernel "$mb" --trace-filter kind=cfg
 check "--trace unwritable" "--trace $dir/unreadable-dir/no/such: No such file" \
 	run --kernel "$mb" --trace "$dir/unreadable-dir/no/such"
+# --viommu (docs/viommu.md): x86 guests find it only through the ACPI VIOT; virtio-fs would
+# bypass it; a bad option. All found before /dev/kvm is opened.
+check "--viommu --no-acpi" "--viommu needs ACPI \(the guest finds the IOMMU in the VIOT table\)" \
+	run --kernel "$mb" --viommu --no-acpi
+check "--viommu bad option" "--viommu=bypass=yes: unknown option; --viommu takes bypass=on or bypass=off" \
+	run --kernel "$mb" --viommu=bypass=yes
+check "--viommu with --vhost-user-fs" "--viommu with --share or --vhost-user-fs is not supported" \
+	run --kernel "$mb" --viommu --vhost-user-fs "$dir/sock,tag=t"
 # ACPI's power button wait (docs/acpi.md): seconds 0..3600, nothing else.
 check "--shutdown-timeout big" "--shutdown-timeout 3601 is out of range; use 0 to 3600 seconds" \
 	run --kernel "$mb" --shutdown-timeout 3601

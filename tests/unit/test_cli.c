@@ -277,6 +277,30 @@ static void test_watchdog(void **state)
 	BAD("not a number", "--kernel", "k", "--watchdog", "");
 }
 
+/* --viommu[=bypass=on|off] (docs/viommu.md): needs ACPI, refuses virtio-fs. */
+static void test_viommu(void **state)
+{
+	struct vm_config c;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(parse(&c, &e, "--kernel", "k", NULL), 0);
+	assert_false(c.viommu);
+	assert_int_equal(parse(&c, &e, "--kernel", "k", "--viommu", NULL), 0);
+	assert_true(c.viommu);
+	assert_false(c.viommu_bypass);
+	assert_int_equal(parse(&c, &e, "--kernel", "k", "--viommu=bypass=on", NULL), 0);
+	assert_true(c.viommu_bypass);
+	assert_int_equal(parse(&c, &e, "--kernel", "k", "--viommu=bypass=off", NULL), 0);
+	assert_false(c.viommu_bypass);
+	BAD("--viommu=bypass=maybe: unknown option", "--kernel", "k", "--viommu=bypass=maybe");
+	BAD("unexpected argument 'bypass=on'", "--kernel", "k", "--viommu", "bypass=on");
+	BAD("--viommu given twice", "--kernel", "k", "--viommu", "--viommu");
+	BAD("--viommu needs ACPI", "--kernel", "k", "--viommu", "--no-acpi");
+	BAD("--viommu with --share or --vhost-user-fs is not supported", "--kernel", "k",
+	    "--viommu", "--vhost-user-fs", "/tmp/s,tag=t");
+}
+
 /* --trace FILE / --trace-filter (docs/trace.md): values kept, filter checked at parse time. */
 static void test_trace(void **state)
 {
@@ -419,6 +443,7 @@ int main(void)
 		cmocka_unit_test(test_cpus),
 		cmocka_unit_test(test_watchdog),
 		cmocka_unit_test(test_trace),
+		cmocka_unit_test(test_viommu),
 		cmocka_unit_test(test_share),
 		cmocka_unit_test(test_serial),
 		cmocka_unit_test(test_errors),

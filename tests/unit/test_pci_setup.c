@@ -15,6 +15,8 @@
 #include "pci/pci.h"
 #include "pci/pci_dev.h"
 #include "core/vm.h"
+#include "acpi/acpi.h"
+#include "virtio/iommu.h"
 
 static struct vm *vm_new(void)
 {
@@ -112,6 +114,39 @@ static void test_setup_too_many(void **state)
 	vm_free(vm);
 }
 
+/* --viommu: the virtio-iommu first (slot 1), every other function its endpoint, the bus's
+ * translation set for the devices made after it, the VIOT naming it. */
+static void test_setup_viommu(void **state)
+{
+	struct vm *vm = vm_new();
+	struct acpi_config ac;
+	struct err err;
+
+	(void)state;
+	memset(&err, 0, sizeof(err));
+	memset(&ac, 0, sizeof(ac));
+	vm->cfg.viommu = true;
+	vm->cfg.devices[0] = "testdev";
+	vm->cfg.devices[1] = "virtio-rng";
+	vm->cfg.ndevices = 2;
+	assert_int_equal(pci_setup(vm, machine_irq_gsi_line, &err), 0);
+	assert_non_null(vm->viommu);
+	assert_int_equal(pio_cfg_read(vm, 1, 0), 0x10571af4);
+	assert_int_equal(pio_cfg_read(vm, 2, 0), 0x7e571234);
+	assert_int_equal(vm->viommu->devfn, 1 << 3);
+	assert_ptr_equal(vm->pci->dma, &vm->viommu->dma);
+	assert_true(vm->viommu->eps[0].present);		/* the host bridge */
+	assert_false(vm->viommu->eps[1 << 3].present);		/* not itself */
+	assert_true(vm->viommu->eps[2 << 3].present);
+	assert_true(vm->viommu->eps[3 << 3].present);
+	assert_false(vm->viommu->eps[4 << 3].present);
+	assert_int_equal(vm->viommu->bypass, 0);
+	pci_acpi_config(vm, &ac);
+	assert_true(ac.viot);
+	assert_int_equal(ac.viommu_bdf, 1 << 3);
+	vm_free(vm);
+}
+
 static void test_teardown_without_setup(void **state)
 {
 	struct vm *vm = vm_new();
@@ -128,6 +163,7 @@ int main(void)
 		cmocka_unit_test(test_setup_devices),
 		cmocka_unit_test(test_setup_bad_device),
 		cmocka_unit_test(test_setup_too_many),
+		cmocka_unit_test(test_setup_viommu),
 		cmocka_unit_test(test_teardown_without_setup),
 	};
 

@@ -20,7 +20,7 @@
 static void test_line_kinds(void **state)
 {
 	static const char *const want[TRACE_KINDS] = { "cfg", "msi", "intx", "reset", "vfio",
-						       "bar" };
+						       "bar", "viommu" };
 	char buf[TRACE_LINE_MAX], exp[TRACE_LINE_MAX];
 
 	(void)state;
@@ -111,7 +111,7 @@ static void test_filter_parse(void **state)
 	assert_int_equal(trace_filter_parse("kind=bar,dev=00:09.0,dev=0000:00:03.0", &f, &e), 0);
 	assert_int_equal(f.ndev, 2);
 	assert_int_equal(f.kinds, 1u << TRACE_BAR);
-	assert_int_equal(trace_filter_parse("kind=cfg,msi,intx,reset,vfio,bar", &f, &e), 0);
+	assert_int_equal(trace_filter_parse("kind=cfg,msi,intx,reset,vfio,bar,viommu", &f, &e), 0);
 	assert_int_equal(f.kinds, (1u << TRACE_KINDS) - 1);
 	assert_int_equal(trace_filter_parse("dev=00:01.0", &f, &e), 0);
 	assert_int_equal(f.kinds, 0);

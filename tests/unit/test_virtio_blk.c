@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "test_pci_fake.h"
 #include "virtio/blk.h"
+#include "virtio/iommu.h"
 #include "virtio/virtio_pci.h"
 #include "core/vm.h"
 
@@ -60,6 +61,9 @@ static void fake_unwatch(void *o, int fd)
 		watched_fd = -1;
 }
 
+static struct viommu vio;		/* setup_viommu(): the disk is endpoint SLOT << 3 */
+static bool with_viommu;
+
 static int mkimage(const char *opts)
 {
 	struct err err = { 0 };
@@ -101,6 +105,11 @@ static int dev_setup(const char *opts, unsigned nq, bool thread)
 	pci_bus_init(&bus, &o, 0x200000000ULL);
 	if (pci_host_bridge_create(&bus))
 		return -1;
+	if (with_viommu) {
+		if (viommu_init(&vio, &vm.mem, false) || viommu_add_endpoint(&vio, SLOT << 3))
+			return -1;
+		bus.dma = &vio.dma;
+	}
 	if (virtio_blk_create(&vm, &bus, &img, nq, &err)) {
 		print_error("virtio_blk_create: %s\n", err.msg);
 		return -1;
@@ -115,11 +124,20 @@ static int setup_sync(void **state) { (void)state; return dev_setup("", 1, false
 static int setup_ro(void **state) { (void)state; return dev_setup(",ro,serial=vfvm-disk-1", 1, true); }
 static int setup_direct(void **state) { (void)state; return dev_setup(",cache=none", 1, true); }
 static int setup_mq(void **state) { (void)state; return dev_setup("", 4, true); }
+static int setup_viommu(void **state)
+{
+	(void)state;
+	with_viommu = true;
+	return dev_setup("", 1, true);
+}
 
 static int teardown(void **state)
 {
 	(void)state;
 	pci_bus_destroy(&bus);
+	if (with_viommu)
+		viommu_fini(&vio);
+	with_viommu = false;
 	blk_image_close(&img);
 	unlink(path);
 	free(ram);
@@ -565,6 +583,57 @@ static void test_fallback(void **state)
 	roundtrip(0);
 }
 
+/* One virtio-iommu request (src/virtio/iommu_req.c) as the guest's driver sends it. */
+static uint8_t vio_req(uint8_t type, uint32_t dom, uint64_t a, uint64_t b, uint64_t c)
+{
+	uint8_t r[36] = { type }, tail[4] = { 0xff };
+
+	memcpy(r + 4, &dom, 4);
+	memcpy(r + 8, &a, 8);		/* ATTACH: endpoint, flags 0; MAP: virt_start */
+	memcpy(r + 16, &b, 8);
+	memcpy(r + 24, &c, 8);
+	memcpy(r + 32, &(uint32_t){ IOMMU_READ | IOMMU_WRITE }, 4);
+	viommu_request(&vio, r, type == VIOMMU_T_MAP ? 36 : 20, tail, 4);
+	return tail[0];
+}
+
+/* Behind --viommu: the rings at IOVA = GPA, the data at IOVA 0x80000000 -> GPA BUF; a write and
+ * a read through the mapping, then a data buffer nobody mapped: the request fails, the device
+ * needs a reset, the viommu counts a fault, and the disk image is untouched by it. */
+static void test_behind_viommu(void **state)
+{
+	uint8_t back[512];
+	int fd;
+
+	(void)state;
+	assert_int_equal(vio_req(VIOMMU_T_ATTACH, 1, SLOT << 3, 0, 0), VIOMMU_S_OK);
+	assert_int_equal(vio_req(VIOMMU_T_MAP, 1, 0, 0xffff, 0), VIOMMU_S_OK);
+	assert_int_equal(vio_req(VIOMMU_T_MAP, 1, 0x80000000, 0x8000ffff, BUF), VIOMMU_S_OK);
+	start(1ull << VIRTIO_F_VERSION_1);
+	assert_int_equal(rd(0x14, 1) & VIRTIO_S_NEEDS_RESET, 0);
+	for (unsigned i = 0; i < 512; i++)
+		ram[BUF + i] = (uint8_t)(i * 7 + 3);
+	request_at(VIRTIO_BLK_T_OUT, 4, 512, 0x80000000);
+	wait_used(1);
+	assert_int_equal(ram[STATUS], VIRTIO_BLK_S_OK);
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, back, 512, 4 * 512), 512);
+	close(fd);
+	assert_memory_equal(back, ram + BUF, 512);
+	request_at(VIRTIO_BLK_T_IN, 4, 512, 0x80001000);
+	wait_used(2);
+	assert_int_equal(ram[STATUS], VIRTIO_BLK_S_OK);
+	assert_memory_equal(ram + BUF + 0x1000, ram + BUF, 512);
+	assert_int_equal(vio.faults, 0);
+	/* A stray DMA address. */
+	request_at(VIRTIO_BLK_T_IN, 4, 512, 0x90000000);
+	assert_int_equal(used_idx(), 2);
+	assert_int_equal(rd(0x14, 1) & VIRTIO_S_NEEDS_RESET, VIRTIO_S_NEEDS_RESET);
+	assert_int_equal(vio.faults, 1);
+	assert_int_equal(vio.faults_dropped, 1);	/* no event queue here */
+}
+
 /* Like request_at(), the data in two buffers: @len1 bytes at @buf, then the rest at @buf2. */
 static void request_split(uint32_t type, uint64_t sector, uint32_t len, uint64_t buf,
 			  uint32_t len1, uint64_t buf2)
@@ -708,6 +777,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mq, setup_mq, teardown),
 		cmocka_unit_test_setup_teardown(test_io_uring, setup_uring, teardown),
 		cmocka_unit_test_setup_teardown(test_fallback, setup_sync, teardown),
+		cmocka_unit_test_setup_teardown(test_behind_viommu, setup_viommu, teardown),
 		cmocka_unit_test_setup_teardown(test_ro_disk, setup_ro, teardown),
 		cmocka_unit_test_setup_teardown(test_direct, setup_direct, teardown),
 		cmocka_unit_test_setup_teardown(test_discard_zeroes, setup_uring, teardown),
