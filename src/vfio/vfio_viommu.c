@@ -136,6 +136,15 @@ int vfio_viommu_ep_add(struct vfio_viommu *v, uint32_t ep, int id, struct err *e
 	return 0;
 }
 
+void vfio_viommu_ep_del(struct vfio_viommu *v, uint32_t ep)
+{
+	struct vfio_viommu_ep *e = ep_find(v, ep);
+
+	if (!e || e->attached)
+		return;
+	*e = v->eps[--v->neps];
+}
+
 /* --- the record of a container's mappings, sorted by iova, never overlapping --- */
 
 /* The first mapping that ends after @iova. */

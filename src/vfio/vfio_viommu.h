@@ -63,6 +63,8 @@ int vfio_viommu_group_get(struct vfio_viommu *v, int id, const struct pci_bdf *p
 			  int npassed, struct err *err);
 /* Endpoint @ep (bus << 8 | devfn as the guest sees it) is a function of group @id. */
 int vfio_viommu_ep_add(struct vfio_viommu *v, uint32_t ep, int id, struct err *err);
+/* Forget @ep again (its device did not make it onto the bus; it was never attached). */
+void vfio_viommu_ep_del(struct vfio_viommu *v, uint32_t ep);
 /*
  * The page sizes every container supports (the AND of their iova_pgsizes, without the sizes
  * below the largest smallest page): the model's page_size_mask. 0 when there is no group.
