@@ -70,6 +70,7 @@ static int group_info(struct vfio_viommu *v, struct vfio_viommu_group *g)
 {
 	uint64_t store[64] = { 0 };
 	struct vfio_iommu_type1_info *info = (void *)store;
+	uint32_t need;
 	int r;
 
 	info->argsz = sizeof(store);
@@ -79,9 +80,21 @@ static int group_info(struct vfio_viommu *v, struct vfio_viommu_group *g)
 	/* Type1 always reports page sizes; 4 KiB is the smallest any host IOMMU maps. */
 	g->pgsizes = info->flags & VFIO_IOMMU_INFO_PGSIZES ? info->iova_pgsizes : 4096;
 	g->dma_limit = UINT32_MAX;
-	if (info->argsz <= sizeof(store))
-		info_caps(g, (const uint8_t *)store, info->argsz);
-	return 0;
+	need = info->argsz;
+	if (need <= sizeof(store)) {
+		info_caps(g, (const uint8_t *)store, need);
+		return 0;
+	}
+	/* The capabilities did not fit (many IOVA ranges): the kernel said how much they need. */
+	info = calloc(1, need);
+	if (!info)
+		return -ENOMEM;
+	info->argsz = need;
+	r = SYS(v, ioctl, g->c.fd, VFIO_IOMMU_GET_INFO, info);
+	if (r >= 0 && info->argsz <= need)
+		info_caps(g, (const uint8_t *)info, need);
+	free(info);
+	return r < 0 ? r : 0;
 }
 
 int vfio_viommu_group_get(struct vfio_viommu *v, int id, const struct pci_bdf *passed,

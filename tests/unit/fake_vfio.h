@@ -39,6 +39,7 @@ struct fake_vfio {
 	int no_dma_avail_cap;		/* GET_INFO without VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL */
 	uint64_t pgsizes;		/* GET_INFO iova_pgsizes */
 	int info_err;			/* -errno for VFIO_IOMMU_GET_INFO */
+	uint32_t iova_ranges;		/* ranges in an IOVA-range capability before DMA_AVAIL */
 	int open_fds;
 	unsigned long log_req[FAKE_MAX_LOG];
 	long log_arg[FAKE_MAX_LOG];	/* group/iova of interest */
@@ -137,11 +138,14 @@ static int fake_dma_remove(struct fake_vfio *f, int fd, struct vfio_iommu_type1_
 	return 0;
 }
 
-/* Page sizes, and the DMA_AVAIL capability after the info when argsz leaves room for it. */
+/* Page sizes, and after the info (when argsz leaves room for them, else only the size they
+ * need) an IOVA-range capability of @iova_ranges ranges, if any, and DMA_AVAIL. */
 static int fake_iommu_info(struct fake_vfio *f, int fd, struct vfio_iommu_type1_info *info)
 {
 	struct vfio_iommu_type1_info_dma_avail *cap;
-	uint32_t need = sizeof(*info) + sizeof(*cap), argsz = info->argsz;
+	struct vfio_iommu_type1_info_cap_iova_range *ranges;
+	uint32_t rlen = f->iova_ranges ? sizeof(*ranges) + f->iova_ranges * 16 : 0;
+	uint32_t need = sizeof(*info) + rlen + sizeof(*cap), argsz = info->argsz;
 
 	if (f->info_err)
 		return f->info_err;
@@ -156,7 +160,15 @@ static int fake_iommu_info(struct fake_vfio *f, int fd, struct vfio_iommu_type1_
 	info->argsz = need;
 	if (argsz < need)
 		return 0;
-	cap = (void *)(info + 1);
+	ranges = (void *)(info + 1);
+	cap = (void *)((uint8_t *)(info + 1) + rlen);
+	if (rlen) {
+		memset(ranges, 0, rlen);
+		ranges->header.id = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE;
+		ranges->header.version = 1;
+		ranges->header.next = sizeof(*info) + rlen;
+		ranges->nr_iovas = f->iova_ranges;
+	}
 	cap->header.id = VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL;
 	cap->header.version = 1;
 	cap->header.next = 0;

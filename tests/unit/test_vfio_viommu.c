@@ -422,6 +422,20 @@ static void test_dma_limit(void **state)
 	assert_int_equal(ops->map(&t.v, 1, 0x1000, 0x1000, 0x1000, RW), -ENOSPC);
 	assert_int_equal(t.v.groups[0].nmaps, 1);
 	t_close(&t);
+
+	/* DMA_AVAIL behind a long IOVA-range capability: found in the chain, also when the
+	 * chain is longer than the first GET_INFO's buffer (asked again with the size needed). */
+	for (uint32_t n = 2; n <= 64; n += 62) {
+		memset(&t, 0, sizeof(t));
+		fake_vfio_init(&t.f, &t.sys);
+		t.f.dma_limit = 7;
+		t.f.iova_ranges = n;
+		mem_two(&t.mem);
+		vfio_viommu_init(&t.v, &t.sys, NULL, &t.mem);
+		assert_int_equal(vfio_viommu_group_get(&t.v, 3, NULL, 0, &t.e), FAKE_GROUP_FD + 3);
+		assert_int_equal(t.v.groups[0].dma_limit, 7);
+		t_close(&t);
+	}
 }
 
 static void test_bypass_limit(void **state)
