@@ -158,56 +158,164 @@ void vfio_viommu_ep_del(struct vfio_viommu *v, uint32_t ep)
 	*e = v->eps[--v->neps];
 }
 
-/* --- the record of a container's mappings, sorted by iova, never overlapping --- */
+/* --- the record of a container's mappings: an AVL tree by iova, never overlapping --- */
 
-/* The first mapping that ends after @iova. */
-static unsigned rec_lower(const struct vfio_viommu_group *g, uint64_t iova)
+typedef struct vfio_viommu_map node_t;
+
+static int height(const node_t *n)
 {
-	unsigned lo = 0, hi = g->nmaps;
+	return n ? n->height : 0;
+}
 
-	while (lo < hi) {
-		unsigned mid = lo + (hi - lo) / 2;
-		const struct vfio_viommu_map *m = &g->maps[mid];
+static void fix_height(node_t *n)
+{
+	int l = height(n->left), r = height(n->right);
 
-		if (m->iova + (m->size - 1) < iova)
-			lo = mid + 1;
-		else
-			hi = mid;
+	n->height = 1 + (l > r ? l : r);
+}
+
+static node_t *rotate_right(node_t *y)
+{
+	node_t *x = y->left;
+
+	y->left = x->right;
+	x->right = y;
+	fix_height(y);
+	fix_height(x);
+	return x;
+}
+
+static node_t *rotate_left(node_t *x)
+{
+	node_t *y = x->right;
+
+	x->right = y->left;
+	y->left = x;
+	fix_height(x);
+	fix_height(y);
+	return y;
+}
+
+static node_t *rebalance(node_t *n)
+{
+	int b;
+
+	fix_height(n);
+	b = height(n->left) - height(n->right);
+	if (b > 1) {
+		if (height(n->left->left) < height(n->left->right))
+			n->left = rotate_left(n->left);
+		return rotate_right(n);
 	}
-	return lo;
+	if (b < -1) {
+		if (height(n->right->right) < height(n->right->left))
+			n->right = rotate_right(n->right);
+		return rotate_left(n);
+	}
+	return n;
+}
+
+static node_t *tree_insert(node_t *root, node_t *n)
+{
+	if (!root) {
+		n->left = n->right = NULL;
+		n->height = 1;
+		return n;
+	}
+	if (n->iova < root->iova)
+		root->left = tree_insert(root->left, n);
+	else
+		root->right = tree_insert(root->right, n);
+	return rebalance(root);
+}
+
+static node_t *tree_take_min(node_t *root, node_t **min)
+{
+	if (!root->left) {
+		*min = root;
+		return root->right;
+	}
+	root->left = tree_take_min(root->left, min);
+	return rebalance(root);
+}
+
+/* Unlink the node starting at @iova (the caller frees it). */
+static node_t *tree_remove(node_t *root, uint64_t iova)
+{
+	node_t *m;
+
+	if (!root)
+		return NULL;
+	if (iova < root->iova) {
+		root->left = tree_remove(root->left, iova);
+	} else if (iova > root->iova) {
+		root->right = tree_remove(root->right, iova);
+	} else {
+		if (!root->right)
+			return root->left;
+		m = NULL;
+		root->right = tree_take_min(root->right, &m);
+		m->left = root->left;
+		m->right = root->right;
+		return rebalance(m);
+	}
+	return rebalance(root);
+}
+
+/* The first mapping that ends at or after @iova (mappings never overlap, so their ends are
+ * in the same order as their starts). */
+static node_t *rec_lower(const struct vfio_viommu_group *g, uint64_t iova)
+{
+	node_t *n = g->maps, *best = NULL;
+
+	while (n) {
+		if (n->iova + (n->size - 1) < iova) {
+			n = n->right;
+		} else {
+			best = n;
+			n = n->left;
+		}
+	}
+	return best;
+}
+
+static node_t *rec_next(const struct vfio_viommu_group *g, const node_t *m)
+{
+	uint64_t last = m->iova + (m->size - 1);
+
+	return last == UINT64_MAX ? NULL : rec_lower(g, last + 1);
 }
 
 /* Room for @n more records, so that a mapping the kernel made is always recorded. */
 static int rec_reserve(struct vfio_viommu_group *g, unsigned n)
 {
-	struct vfio_viommu_map *m;
-	unsigned cap;
+	while (g->nspare < n) {
+		node_t *m = calloc(1, sizeof(*m));
 
-	if (g->nmaps + n <= g->cap)
-		return 0;
-	cap = g->cap ? g->cap * 2 : 16;
-	while (cap < g->nmaps + n)
-		cap *= 2;
-	m = realloc(g->maps, cap * sizeof(*m));
-	if (!m)
-		return -ENOMEM;
-	g->maps = m;
-	g->cap = cap;
+		if (!m)
+			return -ENOMEM;
+		m->right = g->spare;
+		g->spare = m;
+		g->nspare++;
+	}
 	return 0;
 }
 
 static void rec_insert(struct vfio_viommu_group *g, const struct piece *p, uint32_t flags)
 {
-	unsigned i = rec_lower(g, p->iova);
+	node_t *m = g->spare;
 
-	memmove(&g->maps[i + 1], &g->maps[i], (g->nmaps - i) * sizeof(g->maps[0]));
-	g->maps[i] = (struct vfio_viommu_map){ p->iova, p->size, p->vaddr, flags };
+	g->spare = m->right;
+	g->nspare--;
+	*m = (node_t){ .iova = p->iova, .size = p->size, .vaddr = p->vaddr, .flags = flags };
+	g->maps = tree_insert(g->maps, m);
 	g->nmaps++;
 }
 
-static void rec_remove(struct vfio_viommu_group *g, unsigned i)
+static void rec_remove(struct vfio_viommu_group *g, node_t *m)
 {
-	memmove(&g->maps[i], &g->maps[i + 1], (g->nmaps - i - 1) * sizeof(g->maps[0]));
+	g->maps = tree_remove(g->maps, m->iova);
+	free(m);
 	g->nmaps--;
 }
 
@@ -215,12 +323,10 @@ static void rec_remove(struct vfio_viommu_group *g, unsigned i)
  * mapping overlap it (-EEXIST)? */
 static int rec_match(const struct vfio_viommu_group *g, const struct piece *p, uint32_t flags)
 {
-	unsigned i = rec_lower(g, p->iova);
-	const struct vfio_viommu_map *m;
+	const node_t *m = rec_lower(g, p->iova);
 
-	if (i == g->nmaps || g->maps[i].iova > p->iova + (p->size - 1))
+	if (!m || m->iova > p->iova + (p->size - 1))
 		return 0;
-	m = &g->maps[i];
 	if (m->iova == p->iova && m->size == p->size && m->vaddr == p->vaddr &&
 	    m->flags == flags)
 		return 1;
@@ -266,13 +372,13 @@ static int dma_unmap(struct vfio_viommu *v, struct vfio_viommu_group *g, uint64_
 	return r < 0 ? r : 0;
 }
 
-/* Unmap record @i; it stays recorded (still mapped) when the kernel refuses. */
-static int rec_unmap(struct vfio_viommu *v, struct vfio_viommu_group *g, unsigned i)
+/* Unmap record @m; it stays recorded (still mapped) when the kernel refuses. */
+static int rec_unmap(struct vfio_viommu *v, struct vfio_viommu_group *g, node_t *m)
 {
-	int r = dma_unmap(v, g, g->maps[i].iova, g->maps[i].size);
+	int r = dma_unmap(v, g, m->iova, m->size);
 
 	if (!r)
-		rec_remove(g, i);
+		rec_remove(g, m);
 	return r;
 }
 
@@ -281,13 +387,11 @@ static int group_clear(struct vfio_viommu *v, struct vfio_viommu_group *g)
 {
 	int r, first = 0;
 
-	while (g->nmaps) {
-		r = rec_unmap(v, g, g->nmaps - 1);
-		if (r) {
-			/* Still pinned until the container is closed, which frees it all. */
-			g->nmaps--;
-			first = first ? first : r;
-		}
+	while (g->maps) {
+		r = dma_unmap(v, g, g->maps->iova, g->maps->size);
+		/* When refused: still pinned until the container is closed, which frees it all. */
+		first = first ? first : r;
+		rec_remove(g, g->maps);
 	}
 	vfio_dma_unmap_ram(&g->c);
 	g->attached = false;
@@ -422,10 +526,10 @@ static void pieces_unmap(struct vfio_viommu *v, struct vfio_viommu_group *g,
 			 const struct piece *p, int n)
 {
 	for (int i = 0; i < n; i++) {
-		unsigned k = rec_lower(g, p[i].iova);
+		node_t *m = rec_lower(g, p[i].iova);
 
-		if (k < g->nmaps && g->maps[k].iova == p[i].iova)
-			rec_unmap(v, g, k);
+		if (m && m->iova == p[i].iova)
+			rec_unmap(v, g, m);
 	}
 }
 
@@ -517,12 +621,12 @@ unwind:
 /* Does a mapping stick out of [iova, last]? Such an unmap would split it: type1v2 refuses. */
 static bool rec_straddles(const struct vfio_viommu_group *g, uint64_t iova, uint64_t last)
 {
-	unsigned i = rec_lower(g, iova);
+	const node_t *m = rec_lower(g, iova);
 
-	if (i < g->nmaps && g->maps[i].iova < iova)
+	if (m && m->iova < iova)
 		return true;
-	for (; i < g->nmaps && g->maps[i].iova <= last; i++)
-		if (g->maps[i].iova + (g->maps[i].size - 1) > last)
+	for (; m && m->iova <= last; m = rec_next(g, m))
+		if (m->iova + (m->size - 1) > last)
 			return true;
 	return false;
 }
@@ -530,15 +634,14 @@ static bool rec_straddles(const struct vfio_viommu_group *g, uint64_t iova, uint
 static int group_unmap(struct vfio_viommu *v, struct vfio_viommu_group *g, uint64_t iova,
 		       uint64_t last)
 {
-	unsigned i = rec_lower(g, iova);
+	node_t *m = rec_lower(g, iova), *next;
 	int r, first = 0;
 
-	while (i < g->nmaps && g->maps[i].iova <= last) {
-		r = rec_unmap(v, g, i);
-		if (r) {
-			first = first ? first : r;
-			i++;
-		}
+	while (m && m->iova <= last) {
+		next = rec_next(g, m);
+		r = rec_unmap(v, g, m);
+		first = first ? first : r;
+		m = next;
 	}
 	return first;
 }
@@ -620,9 +723,13 @@ void vfio_viommu_close(struct vfio_viommu *v)
 
 		group_clear(v, g);
 		vfio_container_close(&g->c);
-		free(g->maps);
-		g->maps = NULL;
-		g->cap = 0;
+		while (g->spare) {
+			node_t *m = g->spare;
+
+			g->spare = m->right;
+			free(m);
+		}
+		g->nspare = 0;
 	}
 	v->ngroups = 0;
 	v->neps = 0;

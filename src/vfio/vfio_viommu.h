@@ -13,10 +13,12 @@
 #define VFIO_VIOMMU_MAX_EPS 16		/* VFIO_MAX_DEVICES: one endpoint per passed function */
 
 /* One VFIO_IOMMU_MAP_DMA the back end made for the guest (a guest MAP becomes one per RAM
- * region it spans). */
+ * region it spans); a node of the container's AVL tree ordered by iova. */
 struct vfio_viommu_map {
 	uint64_t iova, size, vaddr;
 	uint32_t flags;			/* VFIO_DMA_MAP_FLAG_READ/WRITE */
+	int height;
+	struct vfio_viommu_map *left, *right;
 };
 
 /* A host IOMMU group and the container only it is in. */
@@ -28,8 +30,10 @@ struct vfio_viommu_group {
 	bool attached;			/* in a guest domain (some endpoint of it is attached) */
 	bool bypass;
 	uint32_t domain;
-	struct vfio_viommu_map *maps;	/* the guest's mappings, sorted by iova */
-	unsigned nmaps, cap;
+	struct vfio_viommu_map *maps;	/* the guest's mappings: the tree's root */
+	unsigned nmaps;
+	struct vfio_viommu_map *spare;	/* nodes set aside before the kernel is asked */
+	unsigned nspare;
 };
 
 /* A guest endpoint (PCI requester ID on vfvm's bus) and the group behind it. */

@@ -539,6 +539,89 @@ static void test_resv(void **state)
 	assert_int_equal(fake_sysfs_free(), 0);
 }
 
+/* The tree is an AVL tree in iova order: returns its height, fails the test otherwise. */
+static int tree_check(const struct vfio_viommu_map *n, uint64_t *next, unsigned *count)
+{
+	int l, r;
+
+	if (!n)
+		return 0;
+	l = tree_check(n->left, next, count);
+	assert_true(n->iova >= *next);		/* sorted, no overlap */
+	*next = n->iova + n->size;
+	(*count)++;
+	r = tree_check(n->right, next, count);
+	assert_true(l - r <= 1 && r - l <= 1);
+	assert_int_equal(n->height, 1 + (l > r ? l : r));
+	return n->height;
+}
+
+/* A fixed-seed random sequence of maps and unmaps, compared with a page array: the back end's
+ * answers, its record and the fake kernel's mappings agree with it after every step. Guest
+ * page p is at gpa p * 4 KiB, so a mapping over page 256 spans the two RAM regions: it is two
+ * pieces, which the array keeps as two mappings (the back end knows pieces only). */
+static void test_random(void **state)
+{
+	enum { PAGES = 512 };
+	static int owner[PAGES];	/* 0: free, else the mapping's first page + 1 */
+	static unsigned len[PAGES];
+	struct t t;
+	unsigned live = 0;
+
+	(void)state;
+	memset(owner, 0, sizeof(owner));
+	t_init(&t);
+	assert_int_equal(ops->attach(&t.v, EP_A, 1, false), 0);
+	srand(20261207);
+	for (int step = 0; step < 4000; step++) {
+		unsigned a = (unsigned)rand() % PAGES, n = 1 + (unsigned)rand() % 8, b, i, k;
+		uint64_t iova = 0x40000000ULL + a * 0x1000ULL, next = 0, count = 0;
+		bool busy = false, split = false;
+		unsigned cnt = 0;
+
+		b = a + n > PAGES ? PAGES : a + n;
+		for (i = a; i < b; i++)
+			busy |= owner[i] != 0;
+		if (rand() % 2) {
+			int r = ops->map(&t.v, 1, iova, a * 0x1000ULL, (b - a) * 0x1000ULL, RW);
+
+			/* The same mapping again is the model's replay: nothing changes. */
+			unsigned cut = a < 256 && b > 256 ? 256 : b;
+			bool same = owner[a] == (int)a + 1 && len[a] == cut - a &&
+				    (cut == b || (owner[cut] == (int)cut + 1 && len[cut] == b - cut));
+
+			assert_int_equal(r, busy && !same ? -EEXIST : 0);
+			if (!busy) {
+				for (i = a; i < b; i++)
+					owner[i] = (int)(i < cut ? a : cut) + 1;
+				len[a] = cut - a;
+				if (cut != b)
+					len[cut] = b - cut;
+				live += cut == b ? 1 : 2;
+			}
+		} else {
+			split = (owner[a] && owner[a] != (int)a + 1) ||
+				(owner[b - 1] && (unsigned)owner[b - 1] - 1 + len[owner[b - 1] - 1] > b);
+			assert_int_equal(ops->unmap(&t.v, 1, iova, (b - a) * 0x1000ULL),
+					 split ? -EINVAL : 0);
+			for (i = a; i < b && !split; i = k) {
+				k = i + 1;
+				if (owner[i] == (int)i + 1) {
+					k = i + len[i];
+					memset(&owner[i], 0, len[i] * sizeof(owner[0]));
+					live--;
+				}
+			}
+		}
+		tree_check(t.v.groups[0].maps, &next, &cnt);
+		count = cnt;
+		assert_int_equal(count, live);
+		assert_int_equal(t.v.groups[0].nmaps, live);
+		assert_int_equal(live_in(&t, 3), live);
+	}
+	t_close(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -555,6 +638,7 @@ int main(void)
 		cmocka_unit_test(test_bypass_limit),
 		cmocka_unit_test(test_pgsizes),
 		cmocka_unit_test(test_resv),
+		cmocka_unit_test(test_random),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
