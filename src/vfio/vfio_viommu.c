@@ -434,8 +434,8 @@ static int group_bypass(struct vfio_viommu *v, struct vfio_viommu_group *g)
 
 /*
  * The container is the group's: all its endpoints share one domain. An endpoint attached
- * elsewhere moves (virtio 1.2 §5.13.6.4: ATTACH detaches it from its old domain first) unless
- * another endpoint of its group stays there (-EBUSY).
+ * elsewhere moves (virtio 1.2 §5.13.6, ATTACH request: it leaves its old domain first)
+ * unless another endpoint of its group stays there (-EBUSY).
  */
 static int viommu_attach(void *opaque, uint32_t ep, uint32_t domain, bool bypass)
 {

@@ -10,7 +10,7 @@
 #include "core/mem.h"
 #include "vfio.h"
 
-#define VFIO_VIOMMU_MAX_EPS 16		/* VFIO_MAX_DEVICES: one endpoint per passed function */
+#define VFIO_VIOMMU_MAX_EPS 16		/* VFIO_MAX_DEVICES: one per passed function */
 
 /* One VFIO_IOMMU_MAP_DMA the back end made for the guest (a guest MAP becomes one per RAM
  * region it spans); a node of the container's AVL tree ordered by iova. */
@@ -26,8 +26,8 @@ struct vfio_viommu_group {
 	int id;
 	struct vfio_container c;	/* c.maps: the bypass maps (all RAM at IOVA = GPA) */
 	uint64_t pgsizes;		/* VFIO_IOMMU_GET_INFO iova_pgsizes */
-	uint32_t dma_limit;		/* mappings the container may hold (DMA_AVAIL at set-up) */
-	bool attached;			/* in a guest domain (some endpoint of it is attached) */
+	uint32_t dma_limit;		/* mappings it may hold (DMA_AVAIL at set-up) */
+	bool attached;			/* in a guest domain (an endpoint is attached) */
 	bool bypass;
 	uint32_t domain;
 	struct vfio_viommu_map *maps;	/* the guest's mappings: the tree's root */

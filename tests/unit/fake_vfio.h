@@ -39,7 +39,7 @@ struct fake_vfio {
 	int no_dma_avail_cap;		/* GET_INFO without VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL */
 	uint64_t pgsizes;		/* GET_INFO iova_pgsizes */
 	int info_err;			/* -errno for VFIO_IOMMU_GET_INFO */
-	uint32_t iova_ranges;		/* ranges in an IOVA-range capability before DMA_AVAIL */
+	uint32_t iova_ranges;		/* IOVA-range capability's ranges (before DMA_AVAIL) */
 	int open_fds;
 	unsigned long log_req[FAKE_MAX_LOG];
 	long log_arg[FAKE_MAX_LOG];	/* group/iova of interest */

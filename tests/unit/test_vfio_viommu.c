@@ -252,7 +252,7 @@ static void test_move_domain(void **state)
 	t_init(&t);
 	assert_int_equal(ops->attach(&t.v, EP_B, 1, false), 0);
 	assert_int_equal(ops->map(&t.v, 1, 0x0, 0x0, 0x4000, RW), 0);
-	/* ATTACH to another domain detaches from the old one first (virtio 1.2 §5.13.6.4). */
+	/* ATTACH to another domain leaves the old one first (virtio 1.2 §5.13.6, ATTACH). */
 	assert_int_equal(ops->attach(&t.v, EP_B, 2, false), 0);
 	assert_int_equal(live_in(&t, 5), 0);
 	assert_int_equal(ops->map(&t.v, 1, 0x8000, 0x8000, 0x1000, RW), 0);
@@ -587,8 +587,10 @@ static void test_random(void **state)
 
 			/* The same mapping again is the model's replay: nothing changes. */
 			unsigned cut = a < 256 && b > 256 ? 256 : b;
-			bool same = owner[a] == (int)a + 1 && len[a] == cut - a &&
-				    (cut == b || (owner[cut] == (int)cut + 1 && len[cut] == b - cut));
+			bool same = owner[a] == (int)a + 1 && len[a] == cut - a;
+
+			if (cut != b)
+				same &= owner[cut] == (int)cut + 1 && len[cut] == b - cut;
 
 			assert_int_equal(r, busy && !same ? -EEXIST : 0);
 			if (!busy) {
@@ -600,8 +602,10 @@ static void test_random(void **state)
 				live += cut == b ? 1 : 2;
 			}
 		} else {
+			unsigned s = owner[b - 1] ? (unsigned)owner[b - 1] - 1 : 0;
+
 			split = (owner[a] && owner[a] != (int)a + 1) ||
-				(owner[b - 1] && (unsigned)owner[b - 1] - 1 + len[owner[b - 1] - 1] > b);
+				(owner[b - 1] && s + len[s] > b);
 			assert_int_equal(ops->unmap(&t.v, 1, iova, (b - a) * 0x1000ULL),
 					 split ? -EINVAL : 0);
 			for (i = a; i < b && !split; i = k) {
