@@ -382,16 +382,18 @@ static int rec_unmap(struct vfio_viommu *v, struct vfio_viommu_group *g, node_t 
 	return r;
 }
 
-/* Everything the guest and bypass mapped in @g's container goes; @g leaves its domain. */
+/* Everything the guest and bypass mapped in @g's container goes; @g leaves its domain. A
+ * mapping the kernel refuses to unmap stays recorded, and close tries it again. */
 static int group_clear(struct vfio_viommu *v, struct vfio_viommu_group *g)
 {
+	node_t *m = rec_lower(g, 0), *next;
 	int r, first = 0;
 
-	while (g->maps) {
-		r = dma_unmap(v, g, g->maps->iova, g->maps->size);
-		/* When refused: still pinned until the container is closed, which frees it all. */
+	while (m) {
+		next = rec_next(g, m);
+		r = rec_unmap(v, g, m);
 		first = first ? first : r;
-		rec_remove(g, g->maps);
+		m = next;
 	}
 	vfio_dma_unmap_ram(&g->c);
 	g->attached = false;
@@ -716,13 +718,29 @@ int vfio_viommu_resv(const struct vfio_viommu *v, uint32_t ep,
 	return n;
 }
 
+int vfio_viommu_reset(struct vfio_viommu *v)
+{
+	int r, first = 0;
+
+	for (int i = 0; i < v->neps; i++)
+		v->eps[i].attached = false;
+	for (int i = 0; i < v->ngroups; i++) {
+		r = group_clear(v, &v->groups[i]);
+		first = first ? first : r;
+	}
+	return first;
+}
+
 void vfio_viommu_close(struct vfio_viommu *v)
 {
 	for (int i = v->ngroups - 1; i >= 0; i--) {
 		struct vfio_viommu_group *g = &v->groups[i];
 
 		group_clear(v, g);
+		/* What the kernel still refused goes with the container (type1's release). */
 		vfio_container_close(&g->c);
+		while (g->maps)
+			rec_remove(g, g->maps);
 		while (g->spare) {
 			node_t *m = g->spare;
 

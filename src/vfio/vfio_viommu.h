@@ -83,6 +83,12 @@ uint64_t vfio_viommu_pgsizes(const struct vfio_viommu *v);
 int vfio_viommu_resv(const struct vfio_viommu *v, uint32_t ep,
 		     int (*fn)(void *arg, uint64_t start, uint64_t end, const char *type),
 		     void *arg);
+/*
+ * A guest reset (--reboot; the virtio-iommu's own reset): every endpoint detached, every
+ * container emptied, so the next boot's devices again reach nothing until it maps. Returns
+ * the first unmap the kernel refused (that mapping stays, close tries again), else 0.
+ */
+int vfio_viommu_reset(struct vfio_viommu *v);
 /* Unmap everything, detach the groups, close the containers. Idempotent. */
 void vfio_viommu_close(struct vfio_viommu *v);
 

@@ -139,6 +139,11 @@ static int viommu_resv(void *opaque, uint32_t ep,
 	return vfio_viommu_resv(opaque, ep, fn, arg);
 }
 
+static int viommu_reset(void *opaque)
+{
+	return vfio_viommu_reset(opaque);
+}
+
 int vfio_viommu_setup(struct vm *vm, struct vfio_viommu_backend *out, struct err *err)
 {
 	struct vfio_vm *v;
@@ -152,6 +157,7 @@ int vfio_viommu_setup(struct vm *vm, struct vfio_viommu_backend *out, struct err
 	out->opaque = &v->viommu;
 	out->pgsizes = vfio_viommu_pgsizes(&v->viommu);
 	out->resv = viommu_resv;
+	out->reset = viommu_reset;
 	return 0;
 }
 

@@ -22,6 +22,8 @@ struct vfio_viommu_backend {
 	int (*resv)(void *opaque, uint32_t ep,
 		    int (*fn)(void *arg, uint64_t start, uint64_t end, const char *type),
 		    void *arg);
+	/* Guest reset: every VFIO endpoint detached, nothing mapped (vfio_viommu_reset). */
+	int (*reset)(void *opaque);
 };
 
 /* The "vfio" row of the PCI device table: --device vfio,host=BDF[,...]. */
