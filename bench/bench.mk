@@ -41,6 +41,15 @@ bench: $(BENCH_DIR)/bench $(BENCH_GUESTS)
 	$(MAKE) --no-print-directory $(VFVM) >/dev/null 2>&1 || echo "bench: $(VFVM) does not build"; \
 	$(BENCH_DIR)/bench -n $(BENCH_N) -r $(BENCH_REPS) -v $(VFVM) -g $(BENCH_DIR)
 
+# The --viommu VFIO back end's own cost per MAP/UNMAP, kernel excluded (bench/viommu.md).
+$(BENCH_DIR)/vfio_viommu: bench/vfio_viommu.c $(BUILD)/libvfvm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libvfvm.a $(LDLIBS)
+
+.PHONY: bench-vfio-viommu
+bench-vfio-viommu: $(BENCH_DIR)/vfio_viommu
+	@$(BENCH_DIR)/vfio_viommu
+
 # PCI access paths (bench/pci.md): make bench-pci
 -include bench/pci.mk
 

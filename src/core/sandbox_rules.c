@@ -33,7 +33,9 @@
  * - the console thread polls stdin and feeds the UART, which may raise an interrupt;
  * - the main thread serves timers and signals, resets everything on --reboot (the vCPU reset
  *   ioctls, VFIO reset), starts vCPU threads (clone with CLONE_THREAD only) and tears down.
- * Set-up-only calls (open, KVM_CREATE_*, VFIO_IOMMU_MAP_DMA, ...) are in no list: the filters
+ * - with --viommu the guest's MAP/UNMAP requests become VFIO_IOMMU_MAP_DMA/UNMAP_DMA on the
+ *   vCPU that kicked the virtio-iommu's request queue (src/vfio/vfio_viommu.c);
+ * Set-up-only calls (open, KVM_CREATE_*, VFIO_IOMMU_GET_INFO, ...) are in no list: the filters
  * go on when set-up is over. execve, socket, open... are in no list at all.
  */
 static const struct sb_rule sb_rules[] = {
@@ -86,9 +88,11 @@ static const struct sb_rule sb_rules[] = {
 	IOC(V | I, KVM_SET_GSI_ROUTING), IOC(V | I, KVM_IRQFD), IOC(V, KVM_IOEVENTFD),
 	IOC(V, KVM_SET_USER_MEMORY_REGION), IOC(V | I, VFIO_DEVICE_SET_IRQS),
 	IOC(V, VFIO_DEVICE_RESET),
+	/* --viommu: the guest's mappings (and the main thread's tear-down unmaps them). */
+	IOC(V, VFIO_IOMMU_MAP_DMA), IOC(V, VFIO_IOMMU_UNMAP_DMA),
 	/* --reboot and tear-down, on the main thread only. */
 	IOC(M, KVM_SET_REGS), IOC(M, KVM_SET_SREGS), IOC(M, KVM_SET_LAPIC), IOC(M, KVM_SET_MSRS),
-	IOC(M, KVM_SET_MP_STATE), IOC(M, KVM_SET_VCPU_EVENTS), IOC(M, VFIO_IOMMU_UNMAP_DMA),
+	IOC(M, KVM_SET_MP_STATE), IOC(M, KVM_SET_VCPU_EVENTS),
 	IOC(M, VFIO_GROUP_UNSET_CONTAINER), IOC(M, TCGETS), IOC(M, TCSETS), IOC(M, TCSETSW),
 	SCX(M, clone, SB_THREAD), SC(M, set_robust_list), SC(M, rseq), SC(M, seccomp),
 	SC(M, sigaltstack),

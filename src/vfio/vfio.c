@@ -251,10 +251,8 @@ int vfio_dma_map_ram(struct vfio_container *c, const struct guest_mem *mem, stru
 	return 0;
 }
 
-void vfio_container_close(struct vfio_container *c)
+void vfio_dma_unmap_ram(struct vfio_container *c)
 {
-	if (!c->sys)
-		return;
 	for (int i = c->nmaps - 1; i >= 0; i--) {
 		struct vfio_iommu_type1_dma_unmap unmap = {
 			.argsz = sizeof(unmap),
@@ -265,6 +263,13 @@ void vfio_container_close(struct vfio_container *c)
 		SYS(c, ioctl, c->fd, VFIO_IOMMU_UNMAP_DMA, &unmap);
 	}
 	c->nmaps = 0;
+}
+
+void vfio_container_close(struct vfio_container *c)
+{
+	if (!c->sys)
+		return;
+	vfio_dma_unmap_ram(c);
 	for (int i = c->ngroups - 1; i >= 0; i--) {
 		SYS(c, ioctl, c->groups[i].fd, VFIO_GROUP_UNSET_CONTAINER, NULL);
 		SYS(c, close, c->groups[i].fd);

@@ -59,6 +59,8 @@ int vfio_group_get(struct vfio_container *c, int id, const struct pci_bdf *passe
  * reserved region (other than the MSI window) overlaps RAM.
  */
 int vfio_dma_map_ram(struct vfio_container *c, const struct guest_mem *mem, struct err *err);
+/* Undo vfio_dma_map_ram (also what it mapped before it failed). */
+void vfio_dma_unmap_ram(struct vfio_container *c);
 /* Unmap, detach groups, close everything. Safe on a partly opened container. */
 void vfio_container_close(struct vfio_container *c);
 

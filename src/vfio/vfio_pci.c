@@ -17,6 +17,7 @@
 #include "extcap.h"
 #include "vfio_pci.h"
 #include "vfio_pci_irq.h"
+#include "vfio_viommu.h"
 
 #define PAGE_SIZE_4K		4096ULL
 #define MAX_AREAS		8
@@ -819,12 +820,15 @@ static int open_group(struct vfio_state *s, int group, struct err *err)
 		r = vfio_memlock_check(s->ram_size, err);
 		if (r)
 			return r;
-		r = vfio_container_open(&s->container, s->sys, &s->host, err);
+		r = s->viommu ? 0 : vfio_container_open(&s->container, s->sys, &s->host, err);
 		if (r)
 			return r;
 		s->open = true;
 	}
-	gfd = vfio_group_get(&s->container, group, s->passed, s->npassed, err);
+	if (s->viommu)
+		gfd = vfio_viommu_group_get(s->viommu, group, s->passed, s->npassed, err);
+	else
+		gfd = vfio_group_get(&s->container, group, s->passed, s->npassed, err);
 	if (gfd < 0)
 		return gfd;
 	for (int i = 0; i < s->ngroups_told; i++)
@@ -935,11 +939,14 @@ struct pci_dev *vfio_pci_create(struct vfio_state *s, struct pci_bus *bus,
 		err_input(err, ENOSPC, "%s: no free PCI slot left", name);
 		goto fail_pd;
 	}
+	/* The endpoint the guest's virtio-iommu names it by: its requester ID on bus 0. */
+	if (s->viommu && vfio_viommu_ep_add(s->viommu, PCI_BDF(0, slot, 0), group, err))
+		goto fail_pd;
 	r = pci_dev_attach(bus, vp->pd, slot, 0);
 	if (r) {
 		err_input(err, -r, "%s: PCI slot %d is %s", name, slot,
 			  r == -EEXIST ? "already taken (choose another addr=)" : "invalid");
-		goto fail_pd;
+		goto fail_ep;
 	}
 	vp->pd->host_bdf = o->host.domain << 16 | o->host.bus << 8 | o->host.dev << 3 | o->host.fn;
 	if (trace_unlikely(bus->trace))
@@ -950,6 +957,9 @@ struct pci_dev *vfio_pci_create(struct vfio_state *s, struct pci_bus *bus,
 	vfio_pci_intx_enable(&vp->irq);
 	s->devs[s->ndevs++] = vp;
 	return vp->pd;
+fail_ep:
+	if (s->viommu)
+		vfio_viommu_ep_del(s->viommu, PCI_BDF(0, slot, 0));
 fail_pd:
 	pci_msi_destroy(vp->pd);
 	free(vp->pd);
@@ -985,7 +995,7 @@ int vfio_state_map_ram(struct vfio_state *s, const struct guest_mem *mem, struct
 	struct timespec t0, t1;
 	int r;
 
-	if (!s->open)
+	if (!s->open || s->viommu)
 		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	r = vfio_dma_map_ram(&s->container, mem, err);
@@ -999,6 +1009,8 @@ void vfio_state_close(struct vfio_state *s)
 	if (!s->open)
 		return;
 	vfio_container_close(&s->container);
+	if (s->viommu)
+		vfio_viommu_close(s->viommu);
 	s->open = false;
 	s->ngroups_told = 0;
 }

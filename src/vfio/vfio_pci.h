@@ -25,12 +25,15 @@ struct vfio_pci_opts {
 };
 
 struct vfio_pci;
+struct vfio_viommu;
 
-/* Per-VM VFIO state: one container for every assigned device. */
+/* Per-VM VFIO state: one container for every assigned device, or with --viommu one per
+ * IOMMU group, mapped as the guest asks (vfio_viommu.c). */
 struct vfio_state {
 	struct vfio_host host;
 	const struct vfio_sys *sys;
-	struct vfio_container container;
+	struct vfio_container container;	/* unused with viommu */
+	struct vfio_viommu *viommu;		/* --viommu: the groups' containers; else NULL */
 	bool open;
 	struct pci_bdf passed[VFIO_MAX_DEVICES];	/* every host= of the command line */
 	int npassed;
@@ -69,9 +72,11 @@ struct pci_dev *vfio_pci_create(struct vfio_state *s, struct pci_bus *bus,
  * returns to. -ENOSPC with err_input naming the largest BAR if they do not fit the windows.
  */
 int vfio_pci_place(struct pci_dev *pd, struct err *err);
-/* DMA-map guest RAM for the container (after every device is created). */
+/* DMA-map guest RAM for the container (after every device is created); with viommu nothing
+ * is mapped until the guest maps it. */
 int vfio_state_map_ram(struct vfio_state *s, const struct guest_mem *mem, struct err *err);
-/* Quiesce every device (bus master off, interrupts off), unmap, close. Idempotent. */
+/* Quiesce every device (bus master off, interrupts off), unmap, close (the viommu's
+ * containers too). Idempotent. */
 void vfio_state_close(struct vfio_state *s);
 
 /* How many VFIO_DEVICE_RESETs of @pd succeeded (start-up and guest resets); 0 when the host

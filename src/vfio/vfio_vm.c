@@ -11,10 +11,12 @@
 #include "pci/devices.h"
 #include "core/vm.h"
 #include "vfio_pci.h"
+#include "vfio_viommu.h"
 #include "vfio_vm.h"
 
 struct vfio_vm {
 	struct vfio_state s;
+	struct vfio_viommu viommu;	/* --viommu: a container per group (s.viommu) */
 	struct vm *vm;
 	int kvm_dev_fd;
 };
@@ -78,6 +80,10 @@ static struct vfio_vm *vfio_vm_get(struct vm *vm, struct err *err)
 	v->s.kvm_group_add = kvm_group_add;
 	v->s.kvm_opaque = v;
 	v->s.ram_size = vm->mem.ram_size;
+	if (vm->cfg.viommu) {
+		vfio_viommu_init(&v->viommu, v->s.sys, &v->s.host, &vm->mem);
+		v->s.viommu = &v->viommu;
+	}
 	vm->vfio = v;
 	if (prescan(v, err))
 		return NULL;
@@ -114,13 +120,56 @@ int vfio_vm_map_ram(struct vm *vm, struct err *err)
 	return v ? vfio_state_map_ram(&v->s, &vm->mem, err) : 0;
 }
 
+/* --stats with --viommu: what the guest still had mapped when the VM ended. */
+static void viommu_stats(const struct vfio_vm *v)
+{
+	unsigned maps = 0;
+
+	for (int i = 0; i < v->viommu.ngroups; i++)
+		maps += v->viommu.groups[i].nmaps;
+	fprintf(stderr, "vfvm: vfio: %d device(s) behind --viommu in %d IOMMU group(s), a "
+		"container each; %u guest mapping(s) left at exit, unmapped now\n", v->s.ndevs,
+		v->viommu.ngroups, maps);
+}
+
+static int viommu_resv(void *opaque, uint32_t ep,
+		       int (*fn)(void *arg, uint64_t start, uint64_t end, const char *type),
+		       void *arg)
+{
+	return vfio_viommu_resv(opaque, ep, fn, arg);
+}
+
+static int viommu_reset(void *opaque)
+{
+	return vfio_viommu_reset(opaque);
+}
+
+int vfio_viommu_setup(struct vm *vm, struct vfio_viommu_backend *out, struct err *err)
+{
+	struct vfio_vm *v;
+
+	if (!vm->cfg.viommu)
+		return err_set(err, EINVAL, "vfio: viommu back end asked for without --viommu");
+	v = vfio_vm_get(vm, err);
+	if (!v)
+		return -EINVAL;
+	out->ops = &vfio_viommu_ops;
+	out->opaque = &v->viommu;
+	out->pgsizes = vfio_viommu_pgsizes(&v->viommu);
+	out->resv = viommu_resv;
+	out->reset = viommu_reset;
+	return 0;
+}
+
 void vfio_vm_close(struct vm *vm)
 {
 	struct vfio_vm *v = vm->vfio;
 
 	if (!v)
 		return;
-	if (vm->cfg.stats && v->s.open)
+	if (vm->cfg.stats && v->s.open && v->s.viommu)
+		viommu_stats(v);
+	else if (vm->cfg.stats && v->s.open)
 		fprintf(stderr, "vfvm: vfio: %d device(s); DMA-mapped %llu MiB of guest RAM in "
 			"%.1f ms (%.1f ms/GiB); %llu interrupts needed a vfvm thread (INTx, masked "
 			"or unrouted vectors), the rest went host -> guest by irqfd\n",

@@ -1,4 +1,4 @@
-/* fake_vfio.h - a fake VFIO kernel behind struct vfio_sys for unit tests: a container, groups
+/* fake_vfio.h - a fake VFIO kernel behind struct vfio_sys for unit tests: containers, groups
  * and devices whose answers the test sets, and a log of what vfvm asked. Header-only. */
 #ifndef FAKE_VFIO_H
 #define FAKE_VFIO_H
@@ -9,9 +9,18 @@
 #include <string.h>
 #include "vfio/vfio.h"
 
-#define FAKE_CONTAINER_FD 100
+#define FAKE_CONTAINER_FD 100	/* + how many containers were opened before */
 #define FAKE_GROUP_FD 200	/* + group number */
 #define FAKE_MAX_LOG 64
+#define FAKE_MAX_LIVE 256
+
+/* A DMA mapping the fake IOMMU holds, as type1 does: until UNMAP_DMA removes it (closing the
+ * container does not, so a test sees what vfvm forgot to unmap). */
+struct fake_dma {
+	int fd;			/* the container's */
+	uint64_t iova, size, vaddr;
+	uint32_t flags;
+};
 
 struct fake_vfio {
 	int api_version;
@@ -19,6 +28,18 @@ struct fake_vfio {
 	int group_open_err[64];		/* per group: -errno returned by open */
 	int group_viable[64];
 	int map_err;			/* -errno for VFIO_IOMMU_MAP_DMA */
+	int map_calls, map_fail_at;	/* MAP_DMA number map_fail_at (1-based) fails with */
+	int map_fail_err;		/* ... this -errno (e.g. -EFAULT) */
+	int unmap_calls, unmap_fail_at;	/* UNMAP_DMA number unmap_fail_at fails with -EIO */
+	int containers;			/* containers opened */
+	int group_container[64];	/* the container fd each group was set to */
+	struct fake_dma live[FAKE_MAX_LIVE];	/* every container's mappings */
+	int nlive;
+	uint32_t dma_limit;		/* mappings per container (type1 dma_entry_limit) */
+	int no_dma_avail_cap;		/* GET_INFO without VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL */
+	uint64_t pgsizes;		/* GET_INFO iova_pgsizes */
+	int info_err;			/* -errno for VFIO_IOMMU_GET_INFO */
+	uint32_t iova_ranges;		/* IOVA-range capability's ranges (before DMA_AVAIL) */
 	int open_fds;
 	unsigned long log_req[FAKE_MAX_LOG];
 	long log_arg[FAKE_MAX_LOG];	/* group/iova of interest */
@@ -63,6 +84,99 @@ static void fake_log(struct fake_vfio *f, unsigned long req, long arg)
 	}
 }
 
+static int fake_live_in(const struct fake_vfio *f, int fd)
+{
+	int n = 0;
+
+	for (int i = 0; i < f->nlive; i++)
+		n += f->live[i].fd == fd;
+	return n;
+}
+
+/* type1's checks (drivers/vfio/vfio_iommu_type1.c vfio_dma_do_map): rights, alignment, no
+ * overlap (-EEXIST), dma_avail (-ENOSPC). */
+static int fake_dma_add(struct fake_vfio *f, int fd, const struct vfio_iommu_type1_dma_map *m)
+{
+	if (++f->map_calls == f->map_fail_at)
+		return f->map_fail_err;
+	if (!(m->flags & (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)) || !m->size ||
+	    ((m->iova | m->size | m->vaddr) & 0xfff))
+		return -EINVAL;
+	for (int i = 0; i < f->nlive; i++)
+		if (f->live[i].fd == fd && m->iova < f->live[i].iova + f->live[i].size &&
+		    f->live[i].iova < m->iova + m->size)
+			return -EEXIST;
+	if ((uint32_t)fake_live_in(f, fd) >= f->dma_limit || f->nlive == FAKE_MAX_LIVE)
+		return -ENOSPC;
+	f->live[f->nlive++] = (struct fake_dma){ fd, m->iova, m->size, m->vaddr, m->flags };
+	return 0;
+}
+
+/* type1v2: every mapping inside the range goes, one that sticks out is -EINVAL; the size
+ * unmapped is written back. */
+static int fake_dma_remove(struct fake_vfio *f, int fd, struct vfio_iommu_type1_dma_unmap *u)
+{
+	uint64_t done = 0;
+
+	for (int i = 0; i < f->nlive; i++) {
+		struct fake_dma *d = &f->live[i];
+
+		if (d->fd != fd || d->iova >= u->iova + u->size || u->iova >= d->iova + d->size)
+			continue;
+		if (d->iova < u->iova || d->iova + d->size > u->iova + u->size)
+			return -EINVAL;
+	}
+	for (int i = 0; i < f->nlive; i++) {
+		struct fake_dma *d = &f->live[i];
+
+		if (d->fd != fd || d->iova < u->iova || d->iova + d->size > u->iova + u->size)
+			continue;
+		done += d->size;
+		f->live[i--] = f->live[--f->nlive];
+	}
+	u->size = done;
+	return 0;
+}
+
+/* Page sizes, and after the info (when argsz leaves room for them, else only the size they
+ * need) an IOVA-range capability of @iova_ranges ranges, if any, and DMA_AVAIL. */
+static int fake_iommu_info(struct fake_vfio *f, int fd, struct vfio_iommu_type1_info *info)
+{
+	struct vfio_iommu_type1_info_dma_avail *cap;
+	struct vfio_iommu_type1_info_cap_iova_range *ranges;
+	uint32_t rlen = f->iova_ranges ? sizeof(*ranges) + f->iova_ranges * 16 : 0;
+	uint32_t need = sizeof(*info) + rlen + sizeof(*cap), argsz = info->argsz;
+
+	if (f->info_err)
+		return f->info_err;
+	info->flags = VFIO_IOMMU_INFO_PGSIZES;
+	info->iova_pgsizes = f->pgsizes;
+	info->cap_offset = 0;
+	if (f->no_dma_avail_cap) {
+		info->argsz = sizeof(*info);
+		return 0;
+	}
+	info->flags |= VFIO_IOMMU_INFO_CAPS;
+	info->argsz = need;
+	if (argsz < need)
+		return 0;
+	ranges = (void *)(info + 1);
+	cap = (void *)((uint8_t *)(info + 1) + rlen);
+	if (rlen) {
+		memset(ranges, 0, rlen);
+		ranges->header.id = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE;
+		ranges->header.version = 1;
+		ranges->header.next = sizeof(*info) + rlen;
+		ranges->nr_iovas = f->iova_ranges;
+	}
+	cap->header.id = VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL;
+	cap->header.version = 1;
+	cap->header.next = 0;
+	cap->avail = f->dma_limit - fake_live_in(f, fd);
+	info->cap_offset = sizeof(*info);
+	return 0;
+}
+
 static int fake_open(void *ctx, const char *path, int flags)
 {
 	struct fake_vfio *f = ctx;
@@ -77,7 +191,7 @@ static int fake_open(void *ctx, const char *path, int flags)
 		if (f->api_version < 0)
 			return -ENOENT;
 		f->open_fds++;
-		return FAKE_CONTAINER_FD;
+		return FAKE_CONTAINER_FD + f->containers++;
 	}
 	g = atoi(p);
 	if (g < 0 || g >= 64)
@@ -104,8 +218,16 @@ static int fake_ioctl(void *ctx, int fd, unsigned long req, void *arg)
 		st->flags = f->group_viable[fd - FAKE_GROUP_FD] ? VFIO_GROUP_FLAGS_VIABLE : 0;
 		return 0;
 	}
-	case VFIO_GROUP_SET_CONTAINER:
-		return *(int *)arg == FAKE_CONTAINER_FD ? 0 : -EINVAL;
+	case VFIO_GROUP_SET_CONTAINER: {
+		int c = *(int *)arg;
+
+		if (c < FAKE_CONTAINER_FD || c >= FAKE_CONTAINER_FD + f->containers)
+			return -EINVAL;
+		f->group_container[fd - FAKE_GROUP_FD] = c;
+		return 0;
+	}
+	case VFIO_IOMMU_GET_INFO:
+		return fake_iommu_info(f, fd, arg);
 	case VFIO_GROUP_UNSET_CONTAINER:
 		f->unset_containers++;
 		return 0;
@@ -114,9 +236,13 @@ static int fake_ioctl(void *ctx, int fd, unsigned long req, void *arg)
 		return 0;
 	case VFIO_IOMMU_MAP_DMA: {
 		struct vfio_iommu_type1_dma_map *m = arg;
+		int r;
 
 		if (f->map_err)
 			return f->map_err;
+		r = fake_dma_add(f, fd, m);
+		if (r)
+			return r;
 		if (f->nmaps < 8) {
 			f->maps[f->nmaps].iova = m->iova;
 			f->maps[f->nmaps].size = m->size;
@@ -182,8 +308,10 @@ static int fake_ioctl(void *ctx, int fd, unsigned long req, void *arg)
 		f->cmd_at_reset = f->config[4] | f->config[5] << 8;
 		return 0;
 	case VFIO_IOMMU_UNMAP_DMA:
+		if (++f->unmap_calls == f->unmap_fail_at)
+			return -EIO;
 		f->unmaps++;
-		return 0;
+		return fake_dma_remove(f, fd, arg);
 	}
 	return -ENOTTY;
 }
@@ -275,6 +403,8 @@ static void fake_vfio_init(struct fake_vfio *f, struct vfio_sys *sys)
 	f->regions[VFIO_PCI_CONFIG_REGION_INDEX].flags = VFIO_REGION_INFO_FLAG_READ |
 							 VFIO_REGION_INFO_FLAG_WRITE;
 	f->cap_region = -1;
+	f->dma_limit = 65535;
+	f->pgsizes = ~0xfffULL;	/* 4 KiB and every larger power of two, as VT-d says */
 	sys->ctx = f;
 }
 

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <linux/kvm.h>
+#include <linux/vfio.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -45,6 +46,14 @@ static void test_table_roles(void **state)
 	assert_false(allows_ioctl(SB_IO, VHOST_SET_VRING_KICK));
 	for (int r = 0; r < SB_NR; r++)
 		assert_false(allows_ioctl(r, VHOST_SET_OWNER));
+	/* --viommu: guest MAP/UNMAP on the vCPU that kicked the queue; tear-down on main. */
+	assert_true(allows_ioctl(SB_VCPU, VFIO_IOMMU_MAP_DMA));
+	assert_true(allows_ioctl(SB_VCPU, VFIO_IOMMU_UNMAP_DMA));
+	assert_true(allows_ioctl(SB_MAIN, VFIO_IOMMU_UNMAP_DMA));
+	assert_false(allows_ioctl(SB_IO, VFIO_IOMMU_MAP_DMA));
+	assert_false(allows_ioctl(SB_CONSOLE, VFIO_IOMMU_UNMAP_DMA));
+	for (int r = 0; r < SB_NR; r++)
+		assert_false(allows_ioctl(r, VFIO_IOMMU_GET_INFO));
 	/* Set-up-only ioctls are in no list. */
 	for (int r = 0; r < SB_NR; r++) {
 		assert_false(allows_ioctl(r, KVM_CREATE_VM));

@@ -15,6 +15,7 @@
 #include "fake_vfio.h"
 #include "pci/pci_dev.h"
 #include "vfio/vfio_pci.h"
+#include "vfio/vfio_viommu.h"
 
 /* --- the fake host side of the PCI bus --- */
 struct fake_host {
@@ -612,6 +613,58 @@ static void test_teardown(void **state)
 	pci_bus_init(&bus, &host_ops, 1ULL << 36);
 }
 
+/* --viommu: the group gets a container of its own with nothing mapped at start, the function
+ * is an endpoint by its guest requester ID, and tear-down unmaps what the guest mapped. */
+static void test_viommu(void **state)
+{
+	static struct vfio_viommu vi;
+	static struct guest_mem mem = {
+		.n = 1, .r = { { .gpa = 0, .size = 1 << 20, .hva = (void *)0x7f0000000000ULL } },
+		.ram_size = 1 << 20,
+	};
+	const struct iommu_backend_ops *ops = &vfio_viommu_ops;
+	struct err e = { 0 };
+	struct pci_dev *d;
+	uint32_t ep;
+
+	(void)state;
+	vfio_viommu_init(&vi, &sys, &st.host, &mem);
+	st.viommu = &vi;
+	d = create("0000:01:00.0");
+	assert_non_null(d);
+	assert_null(st.container.sys);			/* no VM-wide container */
+	assert_int_equal(fk.containers, 1);
+	assert_int_equal(fk.group_container[5], FAKE_CONTAINER_FD);
+	assert_int_equal(vfio_state_map_ram(&st, &mem, &e), 0);
+	assert_int_equal(fk.nlive, 0);			/* the device reaches nothing yet */
+	ep = PCI_BDF(0, d->slot, 0);
+	assert_true(ops->owns(&vi, ep));
+	assert_false(ops->owns(&vi, PCI_BDF(0, d->slot + 1, 0)));
+	assert_int_equal(ops->attach(&vi, ep, 1, false), 0);
+	assert_int_equal(ops->map(&vi, 1, 0x10000, 0x1000, 0x1000, IOMMU_READ), 0);
+	assert_int_equal(fk.nlive, 1);
+	assert_int_equal(fk.live[0].vaddr, 0x7f0000001000ULL);
+	/* The bus refuses the function: its endpoint is not left behind. */
+	fake_add_dev("0000:04:00.0", 8, "vfio-pci");
+	{
+		struct vfio_pci_opts o;
+		char buf[] = "host=0000:04:00.0";
+
+		assert_int_equal(vfio_pci_parse(buf, &o, &e), 0);
+		o.slot = PCI_SLOTS;
+		vfio_state_add_passed(&st, &o.host, &e);
+		assert_null(vfio_pci_create(&st, &bus, &o, &e));
+		assert_non_null(strstr(e.msg, "invalid"));
+		assert_int_equal(vi.neps, 1);
+		assert_false(ops->owns(&vi, PCI_BDF(0, PCI_SLOTS, 0)));
+	}
+	pci_bus_destroy(&bus);
+	vfio_state_close(&st);
+	assert_int_equal(fk.nlive, 0);
+	assert_int_equal(fk.open_fds, 0);
+	pci_bus_init(&bus, &host_ops, 1ULL << 36);
+}
+
 static void test_errors(void **state)
 {
 	struct vfio_pci_opts o;
@@ -955,6 +1008,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_intx, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_teardown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_viommu, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_error_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_place, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_place_too_big, setup, teardown),
