@@ -50,7 +50,6 @@ struct vm_config {
 	bool debug_exit;	/* isa-debug-exit at 0xF4 */
 	bool acpi;		/* --acpi: ACPI tables and ECAM (docs/acpi.md) */
 	bool stats;		/* print exit counters at exit */
-	bool viommu;		/* --viommu: devices behind the guest's virtio-iommu (docs/viommu.md) */
 	unsigned watchdog;	/* seconds without a vCPU exit before the dump; 0 = off */
 	const char *test_fault;	/* --test-fault NAME (testing only, docs/testing.md) */
 	unsigned shutdown_timeout;	/* SIGINT/SIGTERM: seconds the guest has after the power button */

@@ -78,26 +78,67 @@ static int pci_viommu(struct vm *vm, struct pci_bus *b, struct err *err)
 	return 0;
 }
 
+/* A host reserved region of a VFIO endpoint's group, reported by every PROBE (§5.13.6.8). */
+static int pci_viommu_resv(void *arg, uint64_t start, uint64_t end, const char *type)
+{
+	uint8_t t = !strcmp(type, "msi") ? VIOMMU_RESV_MEM_T_MSI : VIOMMU_RESV_MEM_T_RESERVED;
+
+	return viommu_add_resv(arg, start, end, t);
+}
+
 /*
- * Every other function on bus 0 becomes an endpoint of the viommu (the VIOT's range). A
- * passed-through one needs the VFIO back end (core/iommu.h: src/vfio/vfio_viommu.c, handed to
- * viommu_set_backend() here); without it, its DMA would bypass the guest's mappings.
+ * With passed-through devices behind the viommu, the VFIO back end (src/vfio/vfio_viommu.c)
+ * makes the guest's domains real for them: its ops, the host's page sizes as the
+ * page_size_mask, and its groups' reserved regions for PROBE.
  */
+static int pci_viommu_vfio(struct vm *vm, struct err *err)
+{
+	struct vfio_viommu_backend be;
+	int r;
+
+	if (!vm->vfio)
+		return 0;
+	if (vm->cfg.viommu_bypass)
+		return err_input(err, EINVAL, "--viommu=bypass=on with a passed-through device: "
+				 "unattached VFIO endpoints cannot bypass (docs/viommu.md); drop "
+				 "bypass=on, the guest can still attach a bypass domain");
+	r = vfio_viommu_setup(vm, &be, err);
+	if (r)
+		return r;
+	viommu_set_backend(vm->viommu, be.ops, be.opaque, 0);
+	if (be.pgsizes)
+		viommu_set_page_size_mask(vm->viommu, be.pgsizes);
+	for (unsigned s = 0; s < PCI_SLOTS; s++) {
+		r = be.resv(be.opaque, s << 3, pci_viommu_resv, vm->viommu);
+		if (r < 0 && r != -ENOENT)
+			return err_set(err, -r, "--viommu: the host reserved regions do not fit "
+				       "the PROBE table: %s", strerror(-r));
+	}
+	return 0;
+}
+
+/* Every other function on bus 0 becomes an endpoint of the viommu (the VIOT's range). */
 static int pci_viommu_endpoints(struct vm *vm, struct pci_bus *b, struct err *err)
 {
+	int r;
+
 	if (!vm->viommu)
 		return 0;
+	r = pci_viommu_vfio(vm, err);
+	if (r)
+		return r;
 	for (unsigned s = 0; s < PCI_SLOTS; s++)
 		for (unsigned fn = 0; fn < PCI_FUNCS; fn++) {
 			struct pci_dev *d = b->devs[s][fn];
 
 			if (!d || (s << 3 | fn) == vm->viommu->devfn)
 				continue;
-			if (d->host_bdf >= 0 && !vm->viommu->be)
-				return err_input(err, EINVAL, "--viommu with a passed-through device "
-						 "(%s) needs the VFIO back end of the viommu, which this "
-						 "build lacks; drop --viommu or the vfio --device",
-						 d->name);
+			/* A VFIO function the back end does not own would DMA past the guest's
+			 * mappings: never let that pass silently. */
+			if (d->host_bdf >= 0 && (!vm->viommu->be ||
+						 !vm->viommu->be->owns(vm->viommu->be_opaque, s << 3 | fn)))
+				return err_set(err, EINVAL, "--viommu: passed-through %s is not "
+					       "behind the VFIO back end", d->name);
 			viommu_add_endpoint(vm->viommu, s << 3 | fn);
 		}
 	return 0;
