@@ -1,7 +1,8 @@
-/* vfio_pci_priv.h - what the three files of a passed-through function share: struct vfio_pci,
- * the device's config space as the files read and write it, and the entry points of the config
- * virtualisation (vfio_pci_cfg.c) and of the BARs and ROM (vfio_pci_bar.c) that the life cycle
- * (vfio_pci.c) calls. Calls point one way: vfio_pci.c -> vfio_pci_cfg.c, vfio_pci_bar.c. */
+/* vfio_pci_priv.h - what vfio_pci.c, vfio_pci_cfg.c and vfio_pci_bar.c share (the interrupts,
+ * vfio_pci_irq.c, see only their own struct): struct vfio_pci, the device's config space as the
+ * files read and write it, and the entry points of the config virtualisation (vfio_pci_cfg.c)
+ * and of the BARs and ROM (vfio_pci_bar.c) that the life cycle (vfio_pci.c) calls. Calls point
+ * one way: vfio_pci.c -> vfio_pci_cfg.c, vfio_pci_bar.c. */
 #ifndef VFVM_VFIO_PCI_PRIV_H
 #define VFVM_VFIO_PCI_PRIV_H
 
