@@ -1,7 +1,7 @@
 /* extcap.h - the PCI Express extended capabilities (config offsets 0x100-0xFFF) a passed-through
  * device shows its guest: the device's chain walked through a read callback, one policy per
  * capability ID (pass read-only, virtualise, hide), and the chain rebuilt so that hidden entries
- * are skipped. No VFIO in here: vfio_pci.c hands it the config region, the unit tests a buffer. */
+ * are skipped. No VFIO in here: vfio_pci_cfg.c hands it the config region, the unit tests a buffer. */
 #ifndef VFVM_VFIO_EXTCAP_H
 #define VFVM_VFIO_EXTCAP_H
 

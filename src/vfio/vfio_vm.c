@@ -1,6 +1,6 @@
 /* vfio_vm.c - VFIO in a running vfvm: the --device vfio,... type, the KVM-VFIO device that
  * is told about each group, DMA mapping of guest RAM, teardown. The glue between struct vm
- * and the KVM-free code in vfio_pci.c. */
+ * and the KVM-free code in vfio_pci*.c. */
 #include <errno.h>
 #include <linux/kvm.h>
 #include <stdio.h>

@@ -1,11 +1,12 @@
 /* fuzz_vfio_pci.c - libFuzzer harness for the config-space virtualisation of a VFIO device
- * (src/vfio/vfio_pci.c): a device whose config space, regions (sizes, mmap flag, capability
- * chain), ROM and interrupt counts come from the input, behind the fake VFIO kernel of
- * tests/unit/fake_vfio.h and a fake sysfs; vfio_pci_create() builds its function on a PCI
- * bus with the fake host of test_pci_fake.h. Then a stream of guest config cycles
- * (0xCF8/0xCFC), trapped BAR accesses, host interrupts, EOIs, changes the device makes to its
- * own config space, and resets. Invariants (abort() on violation): the capability list the
- * guest walks is well formed (PCI 3.0 §6.7: pointers dword-aligned in 0x40-0xFC, no loop);
+ * (src/vfio/vfio_pci_cfg.c, the function built by vfio_pci.c): a device whose config space,
+ * regions (sizes, mmap flag, capability chain), ROM and interrupt counts come from the input,
+ * behind the fake VFIO kernel of tests/unit/fake_vfio.h and a fake sysfs; vfio_pci_create()
+ * builds its function on a PCI bus with the fake host of test_pci_fake.h. Then a stream of
+ * guest config cycles (0xCF8/0xCFC), trapped BAR accesses, host interrupts, EOIs, changes the
+ * device makes to its own config space, and resets. Invariants (abort() on violation): the
+ * capability list the guest walks is well formed (PCI 3.0 §6.7: pointers dword-aligned in
+ * 0x40-0xFC, no loop);
  * mapped BARs aligned, clear of RAM and of each other; routes and mappings accounted for;
  * after reset and close no mapping, GSI, mmap, VFIO fd or eventfd is left.
  * Input: 16 header bytes (see struct hdr), the region capability chain, 256 bytes of

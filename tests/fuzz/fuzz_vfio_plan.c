@@ -116,7 +116,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fprintf(stderr, "sparse %d: 0x%llx +0x%llx\n", i,
 				(unsigned long long)r.sparse[i].off,
 				(unsigned long long)r.sparse[i].size);
-	/* What vfio_pci.c passes: no exclusions when the kernel lets MSI-X be mapped. */
+	/* What vfio_pci_bar.c passes: no exclusions when the kernel lets MSI-X be mapped. */
 	n = vfio_bar_plan(&r, ex, nex, page, out, max);
 	check_plan(&r, ex, nex > 8 ? 8 : nex, page, out, n, max);
 	return 0;

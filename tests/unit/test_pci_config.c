@@ -19,14 +19,10 @@ struct env {
 static int setup(void **state)
 {
 	struct env *e = calloc(1, sizeof(*e));
-	struct pci_host_ops o;
 
-	fake_ops(&e->f, &o);
-	pci_bus_init(&e->b, &o, 0x100000000ULL * 2);
-	assert_int_equal(pci_host_bridge_create(&e->b), 0);
-	e->d = pci_dev_new(0x1234, 0x5678, 0xff000001, NULL, NULL);
+	assert_non_null(e);
+	e->d = fake_bus_function(&e->f, &e->b, 3);
 	assert_non_null(e->d);
-	assert_int_equal(pci_dev_attach(&e->b, e->d, 3, 0), 0);
 	assert_int_equal(pci_bar_init(e->d, 0, PCI_BAR_IO, 32, NULL), 0);
 	assert_int_equal(pci_bar_init(e->d, 1, 0, 4096, NULL), 0);
 	assert_int_equal(pci_bar_init(e->d, 2, PCI_BAR_MEM64 | PCI_BAR_PREFETCH, 1 << 20, e->ram), 0);

@@ -278,4 +278,22 @@ static inline void cfg_wr(struct pci_bus *b, unsigned slot, unsigned fn, unsigne
 	pci_host_io(b, 4 + (reg & 3), &v, len, true);
 }
 
+/* The config-space tests' bus: @b on the fake host @f (64-bit window from 8 GiB), its host
+ * bridge at slot 0 and a plain function (1234:5678, class 0xff, no ops) attached at @slot,
+ * BARs still to be given. The function, or NULL if a step failed. */
+static inline struct pci_dev *fake_bus_function(struct fake *f, struct pci_bus *b, unsigned slot)
+{
+	struct pci_host_ops o;
+	struct pci_dev *d;
+
+	fake_ops(f, &o);
+	pci_bus_init(b, &o, 0x100000000ULL * 2);
+	if (pci_host_bridge_create(b))
+		return NULL;
+	d = pci_dev_new(0x1234, 0x5678, 0xff000001, NULL, NULL);
+	if (!d || pci_dev_attach(b, d, slot, 0))
+		return NULL;
+	return d;
+}
+
 #endif

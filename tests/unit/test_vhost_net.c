@@ -17,13 +17,11 @@
 #include <linux/vhost.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
-#include "test_pci_fake.h"
+#include "test_virtio_fake.h"
 #include "core/mem.h"
 #include "net/tap.h"
 #include "virtio/net.h"
 #include "virtio/vhost.h"
-#include "virtio/virtio_pci.h"
-#include "core/vm.h"
 
 /* --- the fake kernel --- */
 
@@ -576,28 +574,20 @@ static int make_dev(uint64_t kfeatures)
 	struct pci_host_ops o;
 	struct vhost_net *h = calloc(1, sizeof(*h));
 
-	ram = calloc(1, RAM);
-	if (!ram || !h)
+	if (!h || virtio_fake_ram(&vm, &ram, RAM))
 		return -1;
-	memset(&vm, 0, sizeof(vm));
 	memset(watches, 0, sizeof(watches));
 	sent = destroyed = 0;
-	vm.mem.r[0] = (struct guest_region){ .gpa = 0, .size = RAM, .hva = ram };
-	vm.mem.n = 1;
 	fake_ops(&f, &o);
 	o.watch_fd = w_watch;
 	o.unwatch_fd = w_unwatch;
-	pci_bus_init(&bus, &o, 0x200000000ULL);
 	fk_reset(kfeatures);
-	if (vhost_net_init(h, eventfd(0, EFD_CLOEXEC), &fk_ops) ||
-	    pci_host_bridge_create(&bus) ||
+	if (virtio_fake_bus(&bus, &o) ||
+	    vhost_net_init(h, eventfd(0, EFD_CLOEXEC), &fk_ops) ||
 	    virtio_net_create(&bus, &vm.mem, MAC, &be_ops, NULL, h, &net))
 		return -1;
-	d = bus.devs[SLOT][0];
-	if (!d)
-		return -1;
-	cfg_wr(&bus, SLOT, 0, PCI_COMMAND, 2, PCI_CMD_MEM | PCI_CMD_MASTER);
-	return 0;
+	d = virtio_fake_function(&bus, SLOT);
+	return d ? 0 : -1;
 }
 
 static int setup(void **state)
@@ -615,18 +605,8 @@ static int teardown(void **state)
 	return 0;
 }
 
-static uint32_t rd(unsigned off, unsigned len)
-{
-	uint32_t v = 0;
-
-	d->ops->bar_access(d, VIRTIO_BAR, off, &v, len, false);
-	return v;
-}
-
-static void wr(unsigned off, unsigned len, uint32_t v)
-{
-	d->ops->bar_access(d, VIRTIO_BAR, off, &v, len, true);
-}
+static uint32_t rd(unsigned off, unsigned len) { return virtio_fake_rd(d, off, len); }
+static void wr(unsigned off, unsigned len, uint32_t v) { virtio_fake_wr(d, off, len, v); }
 
 #define S_ALL (VIRTIO_S_ACKNOWLEDGE | VIRTIO_S_DRIVER | VIRTIO_S_FEATURES_OK)
 
@@ -643,29 +623,17 @@ static void msix_vector(unsigned n, bool masked)
 /* As Linux does: MSI-X on, vectors 0 (config), 1 (rx), 2 (tx) unmasked, queues, DRIVER_OK. */
 static void start(uint32_t feat, bool msix)
 {
-	wr(0x14, 1, VIRTIO_S_ACKNOWLEDGE | VIRTIO_S_DRIVER);
-	wr(0x08, 4, 0);
-	wr(0x0c, 4, feat);
-	wr(0x08, 4, 1);
-	wr(0x0c, 4, 1);
-	wr(0x14, 1, S_ALL);
-	assert_int_equal(rd(0x14, 1) & VIRTIO_S_FEATURES_OK, VIRTIO_S_FEATURES_OK);
+	assert_int_equal(virtio_fake_negotiate(d, feat | 1ull << 32) & VIRTIO_S_FEATURES_OK,
+			 VIRTIO_S_FEATURES_OK);
 	if (msix) {
 		cfg_wr(&bus, SLOT, 0, d->msix.cap + 2, 2, 0x8000);
 		for (unsigned n = 0; n < 3; n++)
 			msix_vector(n, false);
 		wr(0x10, 2, 0);
 	}
-	for (unsigned q = 0; q < 3; q++) {
-		wr(0x16, 2, q);
-		wr(0x18, 2, QSIZE);
-		wr(0x20, 4, QBASE(q));
-		wr(0x28, 4, QBASE(q) + 0x1000);
-		wr(0x30, 4, QBASE(q) + 0x2000);
-		if (msix)
-			wr(0x1a, 2, q < 2 ? q + 1 : VIRTIO_NO_VECTOR);
-		wr(0x1c, 2, 1);
-	}
+	for (unsigned q = 0; q < 3; q++)
+		virtio_fake_queue(d, q, QSIZE, QBASE(q), QBASE(q) + 0x1000, QBASE(q) + 0x2000,
+				  !msix ? -1 : q < 2 ? (int)q + 1 : VIRTIO_NO_VECTOR);
 	fk.n = 0;
 	wr(0x14, 1, S_ALL | VIRTIO_S_DRIVER_OK);
 }

@@ -14,7 +14,7 @@
 #include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "test_pci_fake.h"
+#include "test_virtio_fake.h"
 #include "virtio/blk.h"
 #include "virtio/iommu.h"
 #include "virtio/virtio_pci.h"
@@ -90,20 +90,15 @@ static int dev_setup(const char *opts, unsigned nq, bool thread)
 	struct pci_host_ops o;
 	struct err err = { 0 };
 
-	ram = calloc(1, RAM);
-	if (!ram || mkimage(opts))
+	if (virtio_fake_ram(&vm, &ram, RAM) || mkimage(opts))
 		return -1;
-	memset(&vm, 0, sizeof(vm));
-	vm.mem.r[0] = (struct guest_region){ .gpa = 0, .size = RAM, .hva = ram };
-	vm.mem.n = 1;
 	fake_ops(&f, &o);
 	if (thread) {
 		o.watch_fd = fake_watch;
 		o.unwatch_fd = fake_unwatch;
 	}
 	watched_fd = -1;
-	pci_bus_init(&bus, &o, 0x200000000ULL);
-	if (pci_host_bridge_create(&bus))
+	if (virtio_fake_bus(&bus, &o))
 		return -1;
 	if (with_viommu) {
 		if (viommu_init(&vio, &vm.mem, false) || viommu_add_endpoint(&vio, SLOT << 3))
@@ -114,8 +109,7 @@ static int dev_setup(const char *opts, unsigned nq, bool thread)
 		print_error("virtio_blk_create: %s\n", err.msg);
 		return -1;
 	}
-	d = bus.devs[SLOT][0];
-	cfg_wr(&bus, SLOT, 0, PCI_COMMAND, 2, PCI_CMD_MEM | PCI_CMD_MASTER);
+	d = virtio_fake_function(&bus, SLOT);
 	return d ? 0 : -1;
 }
 
@@ -144,18 +138,8 @@ static int teardown(void **state)
 	return 0;
 }
 
-static uint32_t rd(unsigned off, unsigned len)
-{
-	uint32_t v = 0;
-
-	d->ops->bar_access(d, VIRTIO_BAR, off, &v, len, false);
-	return v;
-}
-
-static void wr(unsigned off, unsigned len, uint32_t v)
-{
-	d->ops->bar_access(d, VIRTIO_BAR, off, &v, len, true);
-}
+static uint32_t rd(unsigned off, unsigned len) { return virtio_fake_rd(d, off, len); }
+static void wr(unsigned off, unsigned len, uint32_t v) { virtio_fake_wr(d, off, len, v); }
 
 static uint64_t dev_features(void)
 {
@@ -171,31 +155,15 @@ static uint64_t dev_features(void)
 /* Driver set-up (§3.1.1) accepting @feat, queue 0 of 8 entries, DRIVER_OK. */
 static void start(uint64_t feat)
 {
-	wr(0x14, 1, VIRTIO_S_ACKNOWLEDGE | VIRTIO_S_DRIVER);
-	wr(0x08, 4, 0);
-	wr(0x0c, 4, (uint32_t)feat);
-	wr(0x08, 4, 1);
-	wr(0x0c, 4, feat >> 32);
-	wr(0x14, 1, VIRTIO_S_ACKNOWLEDGE | VIRTIO_S_DRIVER | VIRTIO_S_FEATURES_OK);
-	assert_true(rd(0x14, 1) & VIRTIO_S_FEATURES_OK);
-	wr(0x16, 2, 0);
-	wr(0x18, 2, 8);
-	wr(0x20, 4, DESC);
-	wr(0x28, 4, AVAIL);
-	wr(0x30, 4, USED);
-	wr(0x1c, 2, 1);
+	assert_true(virtio_fake_negotiate(d, feat) & VIRTIO_S_FEATURES_OK);
+	virtio_fake_queue(d, 0, 8, DESC, AVAIL, USED, -1);
 	wr(0x14, 1, VIRTIO_S_ACKNOWLEDGE | VIRTIO_S_DRIVER | VIRTIO_S_FEATURES_OK |
 	   VIRTIO_S_DRIVER_OK);
 }
 
 static void desc(unsigned i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
 {
-	uint8_t *p = ram + DESC + 16 * i;
-
-	memcpy(p, &addr, 8);
-	memcpy(p + 8, &len, 4);
-	memcpy(p + 12, &flags, 2);
-	memcpy(p + 14, &next, 2);
+	virtio_fake_desc(ram + DESC + 16 * i, addr, len, flags, next);
 }
 
 static uint16_t used_idx(void)

@@ -10,10 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 #include <errno.h>
-#include "test_pci_fake.h"
+#include "test_virtio_fake.h"
 #include "virtio/net.h"
-#include "virtio/virtio_pci.h"
-#include "core/vm.h"
 
 #define RAM	(1u << 20)
 #define QBASE(q) (0x1000u + 0x4000u * (q))	/* descriptors; +0x1000 avail, +0x2000 used */
@@ -99,23 +97,15 @@ static int setup(void **state)
 	struct pci_host_ops o;
 
 	(void)state;
-	ram = calloc(1, RAM);
-	if (!ram)
+	if (virtio_fake_ram(&vm, &ram, RAM))
 		return -1;
-	memset(&vm, 0, sizeof(vm));
 	memset(&be, 0, sizeof(be));
-	vm.mem.r[0] = (struct guest_region){ .gpa = 0, .size = RAM, .hva = ram };
-	vm.mem.n = 1;
 	fake_ops(&f, &o);
-	pci_bus_init(&bus, &o, 0x200000000ULL);
-	if (pci_host_bridge_create(&bus) ||
+	if (virtio_fake_bus(&bus, &o) ||
 	    virtio_net_create(&bus, &vm.mem, MAC, &be_ops, &be, NULL, &net))
 		return -1;
-	d = bus.devs[SLOT][0];
-	if (!d)
-		return -1;
-	cfg_wr(&bus, SLOT, 0, PCI_COMMAND, 2, PCI_CMD_MEM | PCI_CMD_MASTER);
-	return 0;
+	d = virtio_fake_function(&bus, SLOT);
+	return d ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -127,41 +117,20 @@ static int teardown(void **state)
 	return 0;
 }
 
-static uint32_t rd(unsigned off, unsigned len)
-{
-	uint32_t v = 0;
-
-	d->ops->bar_access(d, VIRTIO_BAR, off, &v, len, false);
-	return v;
-}
-
-static void wr(unsigned off, unsigned len, uint32_t v)
-{
-	d->ops->bar_access(d, VIRTIO_BAR, off, &v, len, true);
-}
+static uint32_t rd(unsigned off, unsigned len) { return virtio_fake_rd(d, off, len); }
+static void wr(unsigned off, unsigned len, uint32_t v) { virtio_fake_wr(d, off, len, v); }
 
 #define S_ALL (VIRTIO_S_ACKNOWLEDGE | VIRTIO_S_DRIVER | VIRTIO_S_FEATURES_OK)
 
 /* Negotiates @feat (device bits) + VERSION_1; the status afterwards. */
 static uint8_t negotiate(uint32_t feat)
 {
-	wr(0x14, 1, VIRTIO_S_ACKNOWLEDGE | VIRTIO_S_DRIVER);
-	wr(0x08, 4, 0);
-	wr(0x0c, 4, feat);
-	wr(0x08, 4, 1);
-	wr(0x0c, 4, 1);
-	wr(0x14, 1, S_ALL);
-	return rd(0x14, 1);
+	return virtio_fake_negotiate(d, feat | 1ull << 32);
 }
 
 static void queue_on(unsigned q)
 {
-	wr(0x16, 2, q);
-	wr(0x18, 2, QSIZE);
-	wr(0x20, 4, QBASE(q));
-	wr(0x28, 4, QBASE(q) + 0x1000);
-	wr(0x30, 4, QBASE(q) + 0x2000);
-	wr(0x1c, 2, 1);
+	virtio_fake_queue(d, q, QSIZE, QBASE(q), QBASE(q) + 0x1000, QBASE(q) + 0x2000, -1);
 }
 
 /* Features, all three queues, DRIVER_OK. */
@@ -178,12 +147,7 @@ static void start(uint32_t feat)
 static void desc(unsigned q, unsigned i, uint64_t addr, uint32_t len, uint16_t flags,
 		 uint16_t next)
 {
-	uint8_t *p = ram + QBASE(q) + 16 * i;
-
-	memcpy(p, &addr, 8);
-	memcpy(p + 8, &len, 4);
-	memcpy(p + 12, &flags, 2);
-	memcpy(p + 14, &next, 2);
+	virtio_fake_desc(ram + QBASE(q) + 16 * i, addr, len, flags, next);
 }
 
 static void offer(unsigned q, uint16_t head)

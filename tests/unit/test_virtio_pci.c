@@ -10,10 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 #include <errno.h>
-#include "test_pci_fake.h"
+#include "test_virtio_fake.h"
 #include "virtio/rng.h"
-#include "virtio/virtio_pci.h"
-#include "core/vm.h"
 
 #define RAM	(1u << 20)
 #define DESC	0x1000u
@@ -34,25 +32,17 @@ static int setup(void **state)
 	struct err err = { 0 };
 
 	(void)state;
-	ram = calloc(1, RAM);
-	if (!ram)
+	if (virtio_fake_ram(&vm, &ram, RAM))
 		return -1;
-	memset(&vm, 0, sizeof(vm));
-	vm.mem.r[0] = (struct guest_region){ .gpa = 0, .size = RAM, .hva = ram };
-	vm.mem.n = 1;
 	fake_ops(&f, &o);
-	pci_bus_init(&bus, &o, 0x200000000ULL);
-	if (pci_host_bridge_create(&bus))
+	if (virtio_fake_bus(&bus, &o))
 		return -1;
 	if (virtio_rng_create(&vm, &bus, "", &err)) {
 		print_error("virtio_rng_create: %s\n", err.msg);
 		return -1;
 	}
-	d = bus.devs[SLOT][0];
-	if (!d)
-		return -1;
-	cfg_wr(&bus, SLOT, 0, PCI_COMMAND, 2, PCI_CMD_MEM | PCI_CMD_MASTER);
-	return 0;
+	d = virtio_fake_function(&bus, SLOT);
+	return d ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -63,18 +53,8 @@ static int teardown(void **state)
 	return 0;
 }
 
-static uint32_t rd(unsigned off, unsigned len)
-{
-	uint32_t v = 0;
-
-	d->ops->bar_access(d, VIRTIO_BAR, off, &v, len, false);
-	return v;
-}
-
-static void wr(unsigned off, unsigned len, uint32_t v)
-{
-	d->ops->bar_access(d, VIRTIO_BAR, off, &v, len, true);
-}
+static uint32_t rd(unsigned off, unsigned len) { return virtio_fake_rd(d, off, len); }
+static void wr(unsigned off, unsigned len, uint32_t v) { virtio_fake_wr(d, off, len, v); }
 
 /* The vendor capability of @type: its config offset, or 0. */
 static unsigned find_cap(uint8_t type)
@@ -169,12 +149,7 @@ static void offer(uint16_t head)
 
 static void desc(unsigned i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
 {
-	uint8_t *p = ram + DESC + 16 * i;
-
-	memcpy(p, &addr, 8);
-	memcpy(p + 8, &len, 4);
-	memcpy(p + 12, &flags, 2);
-	memcpy(p + 14, &next, 2);
+	virtio_fake_desc(ram + DESC + 16 * i, addr, len, flags, next);
 }
 
 static void test_request(void **state)

@@ -14,7 +14,8 @@ NET_IF=vfvmlab0
 NET_MAC=52:54:00:12:34:56
 NET_MB=16
 
-# vl_initrd, vl_boot, vl_judge (inside the lab; the host reads this file for lab_devices only).
+# vl_initrd, vl_boot, vl_judge, vl_wait_log, vl_tap_up (inside the lab; the host reads this file
+# for lab_devices only).
 [ -f /lab/scenarios/vfio-linux.lib ] && . /lab/scenarios/vfio-linux.lib
 
 net_script() {
@@ -94,18 +95,6 @@ got=$(sed -n 's/.* \([0-9]*\) packets received.*/\1/p' /tmp/ping2)
 EOS
 }
 
-# net_wait_log PATTERN SECONDS: waits until the guest's console shows PATTERN.
-net_wait_log() {
-	_i=0
-	while [ $_i -lt $2 ]; do
-		grep -q "$1" $VL_LOG 2>/dev/null && return 0
-		[ -f $VL_LOG.st ] && return 1
-		sleep 1
-		_i=$((_i + 1))
-	done
-	return 1
-}
-
 # net_run VHOST: one boot with --net tap,...,vhost=VHOST; the lab's side of the checks. The
 # guest's console goes straight to $VL_LOG (--serial file:, unbuffered), vfvm's stderr to .err.
 net_run() {
@@ -114,20 +103,15 @@ net_run() {
 	{ lab_run_linux /tmp/net.cpio --net tap,ifname=$NET_IF,mac=$NET_MAC,vhost=$1 --stats \
 		--serial file:$VL_LOG </dev/null 2>$VL_LOG.err; echo $? >$VL_LOG.st; } &
 	# The tap appears when vfvm starts, long before the guest's driver.
-	_i=0
-	while [ ! -e /sys/class/net/$NET_IF ] && [ $_i -lt 100 ]; do sleep 0.1; _i=$((_i + 1)); done
-	if [ -e /sys/class/net/$NET_IF ]; then
-		ip addr add 10.0.2.1/24 dev $NET_IF && ip link set $NET_IF up &&
-			echo "lab: $NET_IF up as 10.0.2.1" | tee -a /tmp/net-lab
-	else
+	vl_tap_up $NET_IF 10.0.2.1 | tee -a /tmp/net-lab
+	[ -e /sys/class/net/$NET_IF ] ||
 		echo "lab: FAIL tap: no $NET_IF after 10 s" | tee -a /tmp/net-lab
-	fi
 	# The receiver's stdin stays open (see the guest's side): a FIFO held by fd 3.
 	rm -f /tmp/net-hold && mkfifo /tmp/net-hold
 	nc -l -p 5001 </tmp/net-hold >/tmp/net-rx &
 	_nc=$!
 	exec 3>/tmp/net-hold
-	if net_wait_log '^vt: READY' 150; then
+	if vl_wait_log '^vt: READY' 150; then
 		echo "lab: guest ready after $(($(date +%s) - _s)) s"
 		# vfvm's state dump (SIGUSR1) counts every vCPU's exits: once before the pings and
 		# transfers, once after, so the exits of the traffic alone are the difference.
@@ -140,9 +124,9 @@ net_run() {
 	else
 		echo "lab: the guest never got ready"
 	fi
-	net_wait_log '^vt: tx-done' 150 && kill -USR1 $(pidof vfvm) 2>/dev/null
+	vl_wait_log '^vt: tx-done' 150 && kill -USR1 $(pidof vfvm) 2>/dev/null
 	# The receiver waits for the guest's transfer; a guest that never ends must not hang us.
-	net_wait_log '^never$' 200
+	vl_wait_log '^never$' 200
 	[ -f $VL_LOG.st ] || { echo "lab: vfvm still running; killing it"; kill $(pidof vfvm) 2>/dev/null; sleep 2; }
 	exec 3>&-
 	kill $_nc 2>/dev/null

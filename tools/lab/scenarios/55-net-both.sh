@@ -98,18 +98,6 @@ virq=$(grep -i 'virtio' /proc/interrupts | grep -i 'msi' | awk '{ s += $2 } END 
 EOS
 }
 
-# nb_wait_log PATTERN SECONDS: until the guest's console shows PATTERN or vfvm exits.
-nb_wait_log() {
-	_i=0
-	while [ $_i -lt $2 ]; do
-		grep -q "$1" $VL_LOG 2>/dev/null && return 0
-		[ -f $VL_LOG.st ] && return 1
-		sleep 1
-		_i=$((_i + 1))
-	done
-	return 1
-}
-
 # nb_frames IF: the lab interface's frames received plus sent (0 if it has gone).
 nb_frames() {
 	echo $(($(cat /sys/class/net/$1/statistics/rx_packets 2>/dev/null || echo 0) + $(cat /sys/class/net/$1/statistics/tx_packets 2>/dev/null || echo 0)))
@@ -133,18 +121,13 @@ run() {
 	vl_boot /tmp/net-both.cpio --device vfio,host=$VL_BDF \
 		--net tap,ifname=$NB_IF,mac=$NB_MAC &
 	_b=$!
-	_i=0
-	while [ ! -e /sys/class/net/$NB_IF ] && [ $_i -lt 100 ]; do sleep 0.1; _i=$((_i + 1)); done
 	_lf=""
-	if [ -e /sys/class/net/$NB_IF ]; then
-		ip addr add 10.0.3.1/24 dev $NB_IF && ip link set $NB_IF up &&
-			echo "lab: $NB_IF up as 10.0.3.1, peer $pif as 10.0.9.1"
-	else
+	if ! vl_tap_up $NB_IF 10.0.3.1 "peer $pif as 10.0.9.1"; then
 		_lf=" tap"
 		echo "lab: no $NB_IF 10 s after vfvm started"
 	fi
 	_pv0=$(nb_frames $NB_IF) _pe0=$(nb_frames $pif)
-	if nb_wait_log '^vt: pings-done' 150; then
+	if vl_wait_log '^vt: pings-done' 150; then
 		_pv1=$(nb_frames $NB_IF) _pe1=$(nb_frames $pif)
 		echo "lab: frames rx+tx during the pings: $NB_IF +$((_pv1 - _pv0)), $pif +$((_pe1 - _pe0))"
 		[ $((_pv1 - _pv0)) -ge $((2 * NB_N)) ] || _lf="$_lf lab-tap(+$((_pv1 - _pv0)))"
@@ -153,7 +136,7 @@ run() {
 		_lf="$_lf no-pings-done"
 	fi
 	# vfvm ends with the guest's reboot -f; one that does not is killed, bounded.
-	nb_wait_log '^never$' 30
+	vl_wait_log '^never$' 30
 	[ -f $VL_LOG.st ] || { echo "lab: vfvm still running; killing it"; kill $(pidof vfvm) 2>/dev/null; sleep 2; }
 	wait $_b
 	[ -e /sys/class/net/$NB_IF ] && _lf="$_lf tap-left-behind"
