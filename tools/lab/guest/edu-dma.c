@@ -192,6 +192,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: edu-dma BDF GROUP [STRAY-IOVA]\n");
 		return 2;
 	}
+	/* Whole lines on a console QEMU writes its warnings to as well. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	int g = open_container(argv[2]);
 
 	dev_fd = ioctl(g, VFIO_GROUP_GET_DEVICE_FD, argv[1]);

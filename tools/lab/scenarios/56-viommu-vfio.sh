@@ -17,6 +17,8 @@ lab_kernel=6.12
 VV_NVME=0000:00:05.0
 VV_EDU=0000:00:03.0
 VV_STRAY=0x4000000
+# The page edu-dma (tools/lab/guest/edu-dma.c: IOVA_DST) unmaps and then DMAs to.
+VV_UNMAPPED=0x101000
 VV_DIR=/tmp/viommu-vfio
 VL_LOG=$VV_DIR/vfvm.log
 
@@ -43,17 +45,11 @@ dmesg | grep -i 'fault from EP' | head -n 4 | sed 's/^/vt: guest fault event: /'
 	_w=$(vl_initrd $VV_DIR/check.cpio $VV_DIR/check.sh virtio_iommu nvme vfio vfio_iommu_type1 vfio_pci) ||
 		{ lab_fail "$_w"; return; }
 	guest_append="$guest_append iommu.strict=1"
-	_f0=$(vl_dmar_faults $VV_EDU)
+	vl_edu_faults_before $VV_EDU $VV_UNMAPPED $VV_STRAY
 	echo "vfvm $_va, iommu.strict=1, nvme $VV_NVME and edu $VV_EDU passed through"
 	# shellcheck disable=SC2086
 	vl_boot $VV_DIR/check.cpio $_va --device vfio,host=$VV_NVME --device vfio,host=$VV_EDU
-	_f1=$(vl_dmar_faults $VV_EDU)
-	dmesg | grep 'DMAR: .*fault addr' | tail -n 4 | sed 's/^/    lab: /'
-	if [ $((_f1 - _f0)) -ge 2 ]; then
-		echo "vt: PASS lab-faults: the lab logged $((_f1 - _f0)) DMA-remapping faults for $VV_EDU" >>$VL_LOG
-	else
-		echo "vt: FAIL lab-faults: the lab logged $((_f1 - _f0)) DMA-remapping faults for $VV_EDU, want 2 or more (edu-unmap's and edu-stray's)" >>$VL_LOG
-	fi
+	vl_edu_faults_after $VV_EDU
 	# shellcheck disable=SC2046
 	vl_judge $(. /lab/scenarios/viommu-guest.lib; viommu_check_names 1b36:0010 1234:11e8) \
 		viommu-nvme-io edu-bind edu-dma edu-unmap edu-stray lab-faults

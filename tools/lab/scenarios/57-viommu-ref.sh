@@ -19,6 +19,8 @@ VR_NVME=0000:00:05.0
 VR_EDU=0000:00:03.0
 # An IOVA nobody maps, below edu's 28-bit DMA mask.
 VR_STRAY=0x4000000
+# The page edu-dma (tools/lab/guest/edu-dma.c: IOVA_DST) unmaps and then DMAs to.
+VR_UNMAPPED=0x101000
 VR_DIR=/tmp/viommu-ref
 
 # vl_initrd, vl_boot, vl_qemu_boot, vl_judge (inside the lab; the host reads lab_devices only).
@@ -49,18 +51,11 @@ viommu_edu_dma $VR_STRAY"
 	_w=$(vl_initrd $VR_DIR/qemu.cpio $VR_DIR/qemu-check.sh virtio_iommu nvme vfio vfio_iommu_type1 vfio_pci) ||
 		{ lab_fail "$_w"; return 1; }
 	VL_LOG=$VR_DIR/qemu.log
-	_f0=$(vl_dmar_faults $VR_EDU)
+	vl_edu_faults_before $VR_EDU $VR_UNMAPPED $VR_STRAY
 	guest_append="$guest_append iommu.strict=1"
 	vl_qemu_boot $VR_DIR/qemu.cpio -device virtio-iommu-pci \
 		-device vfio-pci,host=$VR_NVME -device vfio-pci,host=$VR_EDU
-	_f1=$(vl_dmar_faults $VR_EDU)
-	dmesg | grep 'DMAR: .*fault addr' | tail -n 4 | sed 's/^/    lab: /'
-	# edu-unmap's DMA and the stray one: two faults at least (the kernel rate-limits its lines).
-	if [ $((_f1 - _f0)) -ge 2 ]; then
-		echo "vt: PASS lab-faults: the lab logged $((_f1 - _f0)) DMA-remapping faults for $VR_EDU" >>$VL_LOG
-	else
-		echo "vt: FAIL lab-faults: the lab logged $((_f1 - _f0)) DMA-remapping faults for $VR_EDU, want 2 or more" >>$VL_LOG
-	fi
+	vl_edu_faults_after $VR_EDU
 	# shellcheck disable=SC2046
 	vl_judge $(. /lab/scenarios/viommu-guest.lib; viommu_check_names 1b36:0010 1234:11e8) \
 		viommu-nvme-io edu-bind edu-dma edu-unmap edu-stray lab-faults
