@@ -32,7 +32,8 @@ run() {
 	_k=$(lab_guest_kernel) || { lab_fail "$_k"; return; }
 	[ -x /guest/edu-dma ] || { lab_fail "no /guest/edu-dma in the lab image"; return; }
 	rm -rf $VV_DIR && mkdir -p $VV_DIR
-	_va=$(lab_param lab.viommu_args | tr , ' ') || _va=--viommu
+	_va=--viommu
+	_p=$(lab_param lab.viommu_args) && _va=$(echo "$_p" | tr , ' ')
 	vl_viommu_script $VV_DIR/check.sh "
 viommu_edu_bind
 viommu_guest_checks 1b36:0010 1234:11e8
