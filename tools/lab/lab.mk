@@ -18,6 +18,7 @@ LAB_GUESTDIR	:= $(or $(GUEST_OUT),build/guest)
 LAB_GUESTFILES	= $(wildcard $(addprefix $(LAB_GUESTDIR)/,*.kernel *.args *.bin run))
 LAB_IMAGE_DEPS	= tools/lab/build-image tools/lab/init tools/lab/lib.sh tools/lab/machine.conf \
 		  tools/lab/scenario.sh tools/lab/scenarios $(wildcard tools/lab/scenarios/*.sh) \
+		  $(wildcard tools/lab/scenarios/*.lib) \
 		  $(wildcard $(LAB_BZIMAGE)) $(LAB_VFVM) $(LAB_VFVM_HOOKS) $(LAB_VMLINUX) \
 		  $(LAB_OUT)/guest-run.cpio $(LAB_OUT)/guest-shell.cpio \
 		  $(LAB_GUESTFILES)

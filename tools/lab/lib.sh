@@ -28,6 +28,14 @@ lab_fail() {
 	return 1
 }
 
+# lab_skip WHY...: the scenario cannot run in this lab (a vfvm without the option it tests, say):
+# run() then returns 0 and /init prints "SKIP name: WHY", which the host counts as skipped, never
+# as passed.
+lab_skip() {
+	echo "$*" >/tmp/lab-skip
+	echo "lab: SKIP: $*"
+}
+
 # lab_vfio_group BDF: prints the IOMMU group number of PCI device BDF.
 lab_vfio_group() {
 	[ -e "/sys/bus/pci/devices/$1/iommu_group" ] || return 1
@@ -56,9 +64,20 @@ lab_device_list() {
 	device_lines /lab/scenarios | awk '{ printf "%s 0000:00:%s.0\n", $1, $2 }'
 }
 
+# lab_guest_dir: where the Linux guest's kernel and modules are: /guest for the lab's own kernel
+# (6.1), /guest/SERIES for a scenario that sets lab_kernel=SERIES at its top level (a guest-only
+# kernel of machine.conf's lab_guest_kernels, tools/lab/guest-kernel: 6.12).
+lab_guest_dir() {
+	if [ -n "${lab_kernel:-}" ]; then echo "/guest/$lab_kernel"; else echo /guest; fi
+}
+
 # lab_guest_kernel: checks the Linux guest's kernel is in the image; prints its path.
 lab_guest_kernel() {
-	_k=/guest/$guest_kernel
+	_k=$(lab_guest_dir)/$guest_kernel
+	if [ ! -e "$_k" ] && [ -n "${lab_kernel:-}" ]; then
+		echo "no Linux $lab_kernel guest kernel $_k in the lab image (Debian linux-image-$lab_kernel.*-amd64-unsigned: tools/install-deps, then make lab-image)"
+		return 1
+	fi
 	[ -e "$_k" ] || { echo "no guest kernel $_k in the lab image (tools/extract-vmlinux)"; return 1; }
 	echo "$_k"
 }

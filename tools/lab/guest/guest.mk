@@ -75,3 +75,29 @@ LAB_IMAGE_DEPS	+= $(LAB_BENCH_FILES)
 LAB_EXTRA_FILES	+= $(foreach f,$(LAB_BENCH_FILES),$(f):bench/$(notdir $(f)))
 LAB_IMAGE_DEPS	+= docs/passthrough.md tools/lab/scenarios/vfio-vs-qemu.allow
 LAB_EXTRA_FILES	+= docs/passthrough.md:lab/passthrough.md
+
+# The second guest kernel, Debian's 6.12 (machine.conf: lab_guest_kernels; docs/lab.md, "Guest
+# kernels"): at /guest/6.12/ in the image, with the modules below and their dependencies
+# (tools/lab/guest-kernel), when linux-image-6.12.*-amd64-unsigned is installed (tools/install-deps)
+# under LAB_KERNEL_ROOT (default /; a `dpkg -x` of the .deb, depmod -b'd, does as well). Without
+# it the image has no /guest/6.12 and the scenarios with lab_kernel=6.12 fail saying so.
+LAB_KERNEL_ROOT	?= /
+LAB_K612_VER	:= $(shell LAB_KERNEL_ROOT=$(LAB_KERNEL_ROOT) tools/lab/lab kver 6.12 2>/dev/null)
+LAB_K612_MODS	:= virtio_iommu vfio vfio_pci vfio_iommu_type1 nvme e1000e virtio_blk virtio_net \
+		   virtio_rng
+ifneq ($(LAB_K612_VER),)
+$(LAB_OUT)/k6.12/version: tools/lab/guest-kernel tools/extract-vmlinux tools/lab/guest/guest.mk \
+		$(LAB_KERNEL_ROOT)/boot/vmlinuz-$(LAB_K612_VER)
+	@mkdir -p $(LAB_OUT)
+	tools/lab/guest-kernel $(LAB_OUT)/k6.12 $(LAB_K612_VER) $(LAB_KERNEL_ROOT) $(LAB_K612_MODS)
+LAB_IMAGE_DEPS	+= $(LAB_OUT)/k6.12/version
+LAB_EXTRA_FILES	+= $(LAB_OUT)/k6.12:guest/6.12
+endif
+
+# The viommu scenarios' DMA from guest user space (tools/lab/scenarios/viommu-guest.lib):
+# static, copied into the guest's initramfs by the scenario (VL_FILES).
+$(LAB_OUT)/edu-dma: $(LAB_GUEST_SRC)/edu-dma.c
+	@mkdir -p $(LAB_OUT)
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -static -o $@ $<
+LAB_IMAGE_DEPS	+= $(LAB_OUT)/edu-dma
+LAB_EXTRA_FILES	+= $(LAB_OUT)/edu-dma:guest/edu-dma
