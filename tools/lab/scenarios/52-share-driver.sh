@@ -30,12 +30,22 @@ mkdir -p /mnt
 mount -t virtiofs share /mnt || { no mount "$(dmesg | tail -n 3 | tr '\n' ' ')"; exit; }
 ok mount "the host's build directory on /mnt"
 grep -q '^e1000e ' /proc/modules && { no fresh "e1000e is loaded before the test"; exit; }
-insmod /mnt/build/e1000e.ko || { no insmod "$(dmesg | tail -n 3 | tr '\n' ' ')"; exit; }
-ok insmod "e1000e.ko from the share, $(md5sum </mnt/build/e1000e.ko | cut -c1-32)"
 d=""
 for x in /sys/bus/pci/devices/*; do
 	[ "$(cat $x/vendor):$(cat $x/device)" = 0x8086:0x10d3 ] && d=$x
 done
+# The device as vfvm hands it over, before any driver: a reset device has its receive and
+# transmit units off (82574 datasheet §10.2: RCTL.EN bit 1, TCTL.EN bit 1) and no rings.
+bar=$(($(cut -d' ' -f1 $d/resource | head -n 1)))
+echo 1 >$d/enable
+regs=""
+for r in 0x0 0x8 0xd0 0x100 0x400 0x2800 0x2804 0x2808 0x2810 0x2818 0x3800 0x3808 0x3810 0x3818; do
+	regs="$regs $r=$(devmem $((bar + r)) 32)"
+done
+echo 0 >$d/enable
+echo "vt: INFO e1000e before the driver:$regs"
+insmod /mnt/build/e1000e.ko || { no insmod "$(dmesg | tail -n 3 | tr '\n' ' ')"; exit; }
+ok insmod "e1000e.ko from the share, $(md5sum </mnt/build/e1000e.ko | cut -c1-32)"
 for i in $(seq 1 50); do [ -d $d/net ] && break; sleep 0.2; done
 drv=$(basename "$(readlink $d/driver)" 2>/dev/null)
 if=$(ls $d/net 2>/dev/null | head -n 1)
@@ -55,8 +65,14 @@ EOS
 	why=$(vl_initrd /tmp/share-driver.cpio /tmp/share-driver-check.sh virtio_ring virtio \
 		virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci fuse virtiofs) ||
 		{ lab_fail "$why"; return; }
-	vl_boot /tmp/share-driver.cpio --device vfio,host=$VL_BDF --share $SHARE
-	vl_judge mount insmod bound ping umount || return
+	# The e1000e's MSI-X programming, BAR placement and VFIO interrupt set-up, kept for a FAIL
+	# (issue 15: the stops came right after the driver enabled MSI-X).
+	_tr=/tmp/share-driver.trace
+	vl_boot /tmp/share-driver.cpio --device vfio,host=$VL_BDF --share $SHARE \
+		--trace $_tr --trace-filter dev=$VL_BDF,kind=msi,vfio,bar,reset
+	echo "trace: $(wc -l <$_tr) lines; msi/vfio lines:"
+	grep -v '"ev":"access"' $_tr | grep -E '"kind":"(msi|vfio)"|"ev":"(map|unmap)"' | tail -n 60 | sed 's/^/    /'
+	vl_judge mount insmod bound ping umount || { grep -c '"ev":"access"' $_tr | sed 's/^/trace: bar accesses: /'; return 1; }
 	_f=""
 	[ "$(cat $SHARE/guest-sum 2>/dev/null)" = "$sum" ] || _f="$_f module-sum($(cat $SHARE/guest-sum 2>/dev/null)/$sum)"
 	grep -q 'e1000e.*Intel(R) PRO/1000 Network Connection' $SHARE/dmesg.txt 2>/dev/null ||
