@@ -47,8 +47,20 @@ regs=""
 for r in 0x0 0x8 0xd0 0x100 0x400 0x2800 0x2804 0x2808 0x2810 0x2818 0x3800 0x3808 0x3810 0x3818; do
 	regs="$regs $r=$(devmem $((bar + r)) 32)"
 done
+rctl=$(devmem $((bar + 0x100)) 32) tctl=$(devmem $((bar + 0x400)) 32)
+[ $((rctl & 2)) = 0 ] && [ $((tctl & 2)) = 0 ] && ok quiet "receive and transmit off at hand-over" ||
+	no quiet "handed over with RCTL $rctl TCTL $tctl: the device DMAs once Bus Master is on"
+# Bus Master on for a second with no driver (Command through sysfs config; vfvm forwards it):
+# a device handed over receiving moves its ring head (RDH) and counts frames (GPRC, cleared
+# on read), each one DMAed into the old ring's address in this guest's memory.
+h0=$(devmem $((bar + 0x2810)) 32) g0=$(devmem $((bar + 0x4074)) 32)
+printf '\006' | dd of=$d/config bs=1 seek=4 count=1 conv=notrunc 2>/dev/null
+sleep 1
+h1=$(devmem $((bar + 0x2810)) 32) g1=$(devmem $((bar + 0x4074)) 32)
+printf '\002' | dd of=$d/config bs=1 seek=4 count=1 conv=notrunc 2>/dev/null
 echo 0 >$d/enable
 echo "vt: INFO e1000e before the driver:$regs"
+echo "vt: INFO e1000e with Bus Master on for 1 s and no driver: RDH $h0 -> $h1, frames $g0 + $g1"
 insmod /mnt/build/e1000e.ko || { no insmod "$(dmesg | tail -n 3 | tr '\n' ' ')"; exit; }
 ok insmod "e1000e.ko from the share, $(md5sum </mnt/build/e1000e.ko | cut -c1-32)"
 for i in $(seq 1 50); do [ -d $d/net ] && break; sleep 0.2; done
@@ -78,7 +90,7 @@ EOS
 	echo "trace: $(wc -l <$_tr) lines; msi/vfio lines:"
 	grep -v '"ev":"access"' $_tr | grep -E '"kind":"(msi|vfio)"|"ev":"(map|unmap)"' | tail -n 60 | sed 's/^/    /'
 	kill $_noise 2>/dev/null
-	vl_judge mount insmod bound ping umount || { grep -c '"ev":"access"' $_tr | sed 's/^/trace: bar accesses: /'; return 1; }
+	vl_judge mount quiet insmod bound ping umount || { grep -c '"ev":"access"' $_tr | sed 's/^/trace: bar accesses: /'; return 1; }
 	_f=""
 	[ "$(cat $SHARE/guest-sum 2>/dev/null)" = "$sum" ] || _f="$_f module-sum($(cat $SHARE/guest-sum 2>/dev/null)/$sum)"
 	grep -q 'e1000e.*Intel(R) PRO/1000 Network Connection' $SHARE/dmesg.txt 2>/dev/null ||
