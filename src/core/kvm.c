@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -280,6 +281,25 @@ int kvm_route_commit(struct vm *vm)
 		r = -errno;
 	pthread_mutex_unlock(&vm->kvm_lock);
 	return r;
+}
+
+/* The state dump: the GSI routes, a line each, as staged; KVM_SET_GSI_ROUTING replaces the
+ * whole table at each commit, and the MSI users commit every change they stage at once. */
+void kvm_routes_dump(struct vm *vm, FILE *f)
+{
+	pthread_mutex_lock(&vm->kvm_lock);
+	fprintf(f, "vfvm: GSI routes: %u\n", vm->routes ? vm->routes->nr : 0);
+	for (unsigned i = 0; vm->routes && i < vm->routes->nr; i++) {
+		const struct kvm_irq_routing_entry *e = &vm->routes->entries[i];
+
+		if (e->type == KVM_IRQ_ROUTING_MSI)
+			fprintf(f, "vfvm:   GSI %u: MSI addr %#llx data %#x (vector %#x)\n", e->gsi,
+				(unsigned long long)e->u.msi.address_hi << 32 | e->u.msi.address_lo,
+				e->u.msi.data, e->u.msi.data & 0xff);
+		else
+			fprintf(f, "vfvm:   GSI %u: type %u\n", e->gsi, e->type);
+	}
+	pthread_mutex_unlock(&vm->kvm_lock);
 }
 
 /* --- interrupts and doorbells --- */

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "core/irq.h"
 
 struct vm;
@@ -34,6 +35,8 @@ int kvm_route_clear(struct vm *vm, unsigned gsi);
 int kvm_route_alloc(struct vm *vm, const struct msi_msg *msg);	/* returns the GSI */
 void kvm_route_free(struct vm *vm, unsigned gsi);
 int kvm_route_commit(struct vm *vm);
+/* The state dump: every GSI route as staged (the MSI users commit each change at once). */
+void kvm_routes_dump(struct vm *vm, FILE *f);
 
 /* KVM_IRQ_LINE on @gsi (for MSI routes: level 1 sends the message). */
 int kvm_irq_line(struct vm *vm, unsigned gsi, int level);

@@ -736,6 +736,8 @@ static bool machine_dump_devices(struct vm *vm, const struct timespec *deadline)
 	pic_dump(vm->pic, stderr);
 	ioapic_dump(vm->ioapic, stderr);
 	machine_irq_dump(&m->irq, stderr);
+	pci_dump(vm, stderr);
+	kvm_routes_dump(vm, stderr);
 	pthread_mutex_unlock(&vm->lock);
 	if (pthread_mutex_timedlock(&m->pit_lock, deadline)) {
 		fprintf(stderr, "vfvm: the PIT's lock held elsewhere for over 1 s: PIT not dumped\n");

@@ -1,6 +1,7 @@
 /* msi.c - MSI and MSI-X (PCI Local Bus 3.0 §6.8): capabilities, the MSI-X table and PBA,
  * per-vector masking with pending bits, and the vectors' GSI routes bound to eventfds (irqfd). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -451,6 +452,98 @@ static bool msix_traps(const struct pci_dev *d, int bar, uint64_t off, uint64_t 
 	return (bar == x->table_bar && off < x->table_off + x->nvec * (uint64_t)MSIX_ENTRY &&
 		x->table_off < off + len) ||
 	       (bar == x->pba_bar && off < x->pba_off + pba_bytes(x->nvec) && x->pba_off < off + len);
+}
+
+/* --- the state dump --- */
+
+/*
+ * An MSI is a DWORD write to 0xFEEx_xxxx: address bits 19:12 the destination, data bits 7:0
+ * the vector and 10:8 the delivery mode (Intel SDM Vol. 3A §11.11, "Message Signalled
+ * Interrupts"; §10.11 in older editions). Vectors 0-31 are the exceptions' (§6.2): 0-15 the
+ * LAPIC refuses (Receive Illegal Vector), 16-31 it delivers, and the CPU runs the exception's
+ * handler as if the fault had happened, without the error code some of them expect.
+ */
+const char *pci_msi_msg_problem(struct msi_msg m)
+{
+	unsigned vector = m.data & 0xff, mode = (m.data >> 8) & 7;
+
+	if ((m.addr & ~0xfffffULL) != 0xfee00000ULL)
+		return "address outside 0xFEExxxxx: a memory write, not an interrupt";
+	switch (mode) {
+	case 0: case 1:		/* fixed, lowest priority */
+		if (vector < 16)
+			return "vector below 16: illegal, the LAPIC drops it";
+		if (vector < 32)
+			return "vector 16-31: delivered to an exception handler";
+		return NULL;
+	case 2:
+		return "delivery mode SMI";
+	case 4:
+		return "delivery mode NMI";
+	case 5:
+		return "delivery mode INIT";
+	case 7:
+		return "delivery mode ExtINT";
+	default:
+		return "reserved delivery mode";
+	}
+}
+
+static void dump_vec(const struct pci_dev *d, FILE *f, const char *type, unsigned n,
+		     struct msi_msg m, bool masked, bool pending, const struct pci_msix_vec *v)
+{
+	const char *bad = pci_msi_msg_problem(m);
+	bool stale = v->gsi >= 0 && (v->msg.addr != m.addr || v->msg.data != m.data);
+
+	fprintf(f, "vfvm: %s %s vector %u: addr %#llx data %#x (vector %#x, dest %#x)%s%s",
+		d->name, type, n, (unsigned long long)m.addr, m.data, m.data & 0xff,
+		(unsigned)(m.addr >> 12) & 0xff, masked ? " masked" : "", pending ? " pending" : "");
+	if (v->gsi >= 0)
+		fprintf(f, "; GSI %d carries addr %#llx data %#x%s, eventfd %s", v->gsi,
+			(unsigned long long)v->msg.addr, v->msg.data,
+			stale ? " (not what the table holds)" : "", v->efd >= 0 ? "bound" : "none");
+	else
+		fprintf(f, "; no route");
+	if (bad && (!masked || v->gsi >= 0))
+		fprintf(f, "; WARNING: %s", bad);
+	fputc('\n', f);
+}
+
+void pci_msi_dump(const struct pci_dev *d, FILE *f)
+{
+	const struct pci_msix *x = &d->msix;
+	const struct pci_msi *m = &d->msi;
+
+	if (m->cap && m->nactive) {
+		fprintf(f, "vfvm: %s MSI enabled, %u vector(s), %llu dropped\n", d->name, m->nactive,
+			(unsigned long long)d->msi_dropped);
+		for (unsigned i = 0; i < m->nactive; i++)
+			dump_vec(d, f, "MSI", i, pci_msi_msg(d, i), pci_msi_vec_masked(d, i),
+				 m->pending >> i & 1, &m->vec[i]);
+	}
+	if (x->cap && x->table) {
+		uint16_t ctrl = msix_ctrl(d);
+		unsigned quiet = 0;
+
+		if (!(ctrl & MSIX_CTRL_ENABLE) && !x->active)
+			return;
+		fprintf(f, "vfvm: %s MSI-X %s%s, %u vector(s), %llu dropped\n", d->name,
+			ctrl & MSIX_CTRL_ENABLE ? "enabled" : "disabled",
+			ctrl & MSIX_CTRL_FMASK ? " function-masked" : "", x->nvec,
+			(unsigned long long)d->msi_dropped);
+		for (unsigned i = 0; i < x->nvec; i++) {
+			bool masked = pci_msix_vec_masked(d, i), pend = pci_msix_pending(d, i);
+
+			if (masked && !pend && x->vec[i].gsi < 0) {
+				quiet++;
+				continue;
+			}
+			dump_vec(d, f, "MSI-X", i, pci_msix_msg(d, i), masked, pend, &x->vec[i]);
+		}
+		if (quiet)
+			fprintf(f, "vfvm: %s MSI-X: %u more vector(s) masked, unrouted, not pending\n",
+				d->name, quiet);
+	}
 }
 
 /* --- entry points --- */

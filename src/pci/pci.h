@@ -3,6 +3,7 @@
 #ifndef VFVM_PCI_H
 #define VFVM_PCI_H
 
+#include <stdio.h>
 #include "core/err.h"
 #include "acpi/acpi.h"
 
@@ -24,6 +25,10 @@ void pci_acpi_config(struct vm *vm, struct acpi_config *cfg);
 void pci_reset(struct vm *vm);
 /* End of set-up: start the device thread (after --user, under its seccomp filter). */
 int pci_start(struct vm *vm, struct err *err);
+
+/* The state dump (--watchdog, SIGUSR1; caller holds vm->lock): each function's MSI/MSI-X
+ * vectors, their messages and routes (msi.c). */
+void pci_dump(struct vm *vm, FILE *f);
 
 /* Exit: release everything (safe after a failed pci_setup). */
 void pci_teardown(struct vm *vm);

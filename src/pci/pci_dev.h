@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <pthread.h>
 #include "core/bus.h"
 #include "core/irq.h"
@@ -408,6 +409,14 @@ bool pci_msix_pending(const struct pci_dev *d, unsigned n);
 bool pci_msix_vec_masked(const struct pci_dev *d, unsigned n);
 /* Is MSI vector @n masked (per-vector masking capability)? */
 bool pci_msi_vec_masked(const struct pci_dev *d, unsigned n);
+/*
+ * The state dump (--watchdog, SIGUSR1), a line per MSI/MSI-X vector that is unmasked, routed
+ * or pending: the message the guest programmed, what its GSI route carries, and a warning
+ * for a message KVM would deliver as something else than a fixed interrupt above 31.
+ */
+void pci_msi_dump(const struct pci_dev *d, FILE *f);
+/* What is wrong with MSI message @m as an x86 interrupt (Intel SDM Vol. 3A §11.11), or NULL. */
+const char *pci_msi_msg_problem(struct msi_msg m);
 
 /* --- doorbell.c: ioeventfd doorbells inside BARs --- */
 /*

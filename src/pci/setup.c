@@ -252,6 +252,18 @@ void pci_reset(struct vm *vm)
 	pthread_mutex_unlock(&vm->lock);
 }
 
+void pci_dump(struct vm *vm, FILE *f)
+{
+	struct pci_glue *g = glue(vm);
+
+	if (!g)
+		return;
+	for (unsigned s = 0; s < PCI_SLOTS; s++)
+		for (unsigned fn = 0; fn < PCI_FUNCS; fn++)
+			if (g->bus.devs[s][fn])
+				pci_msi_dump(g->bus.devs[s][fn], f);
+}
+
 void pci_teardown(struct vm *vm)
 {
 	struct pci_glue *g = glue(vm);

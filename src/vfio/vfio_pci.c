@@ -13,6 +13,7 @@
 #include "pci/pci_dev.h"
 #include "vfio_pci_priv.h"
 #include "vfio_viommu.h"
+#include "quirk.h"
 
 /* --- option parsing --- */
 
@@ -134,6 +135,34 @@ static void vfio_irq_changed(struct pci_dev *d)
  * does the same). VFIO_DEVICE_RESET runs whichever reset the kernel has for it (FLR, PM
  * D3hot->D0, slot or bus); without one the device is only quiesced, and vfvm says so once.
  */
+static void quirk_sleep(unsigned usec)
+{
+	struct timespec ts = { .tv_sec = usec / 1000000, .tv_nsec = (long)(usec % 1000000) * 1000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * A reset method is not always a reset: the lab's e1000e (QEMU 7.2) offers PM D3hot->D0,
+ * which leaves its receive unit on with the previous guest's ring, so the next guest's first
+ * Bus Master write let it DMA received frames into whatever that ring address now holds
+ * (issue 15). Devices with a quirk (quirk.c) are stopped through their own registers after
+ * every reset: memory decoding on for it, bus master still off, Command restored after.
+ */
+static void vfio_quirk(struct vfio_pci *vp)
+{
+	uint16_t ven = dev_cfg(vp, PCI_VENDOR_ID, 2), dev = dev_cfg(vp, PCI_DEVICE_ID, 2);
+	uint16_t cmd;
+
+	vp->quirk = vfio_quirk_name(ven, dev);
+	if (!vp->quirk)
+		return;
+	cmd = dev_cfg(vp, PCI_COMMAND, 2);
+	dev_cfg_write(vp, PCI_COMMAND, 2, (cmd & ~PCI_CMD_MASTER) | PCI_CMD_MEM);
+	vfio_quirk_quiesce(&vp->dev, ven, dev, quirk_sleep, &vp->quirk_result);
+	dev_cfg_write(vp, PCI_COMMAND, 2, cmd);
+}
+
 static void vfio_hw_reset(struct vfio_pci *vp)
 {
 	uint16_t cmd = dev_cfg(vp, PCI_COMMAND, 2);
@@ -141,10 +170,12 @@ static void vfio_hw_reset(struct vfio_pci *vp)
 
 	dev_cfg_write(vp, PCI_COMMAND, 2, cmd & ~(PCI_CMD_MASTER | PCI_CMD_MEM | PCI_CMD_IO));
 	r = vfio_device_reset(&vp->dev);
+	vfio_quirk(vp);
 	/* At start the function is not on the bus yet: vfio_pci_create traces that one. */
 	if (vp->pd && vp->pd->bus)
 		pci_trace(vp->pd, TRACE_RESET, "\"ev\":\"vfio-reset\",\"methods\":\"%s\","
-			  "\"result\":%d", vp->reset_how, r);
+			  "\"result\":%d,\"quirk\":\"%s\",\"quirk_result\":%d", vp->reset_how,
+			  r, vp->quirk ? vp->quirk : "none", vp->quirk_result);
 	vp->last_reset = r;
 	if (!r) {
 		vp->resets_done++;
@@ -317,7 +348,8 @@ static void trace_setup(struct vfio_pci *vp)
 		pci_trace(pd, TRACE_VFIO, "\"ev\":\"irq-info\",\"index\":%u,\"count\":%u,"
 			  "\"flags\":\"%#x\"", i, vp->dev.irq_count[i], vp->dev.irq_flags[i]);
 	pci_trace(pd, TRACE_RESET, "\"ev\":\"vfio-reset\",\"at\":\"start\",\"methods\":\"%s\","
-		  "\"result\":%d", vp->reset_how, vp->last_reset);
+		  "\"result\":%d,\"quirk\":\"%s\",\"quirk_result\":%d", vp->reset_how,
+		  vp->last_reset, vp->quirk ? vp->quirk : "none", vp->quirk_result);
 }
 
 /* Identity and the header registers that come from the device as they are. */

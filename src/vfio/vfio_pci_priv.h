@@ -47,6 +47,8 @@ struct vfio_pci {
 	char reset_how[32];	/* host's reset_method, e.g. "flr,bus" (host_dev_reset_method) */
 	int resets_done;	/* VFIO_DEVICE_RESETs that succeeded (vfio_pci_resets) */
 	int last_reset;		/* what the last VFIO_DEVICE_RESET returned, for the trace */
+	const char *quirk;	/* the quiesce quirk run after each reset (quirk.c), or NULL */
+	int quirk_result;	/* what it returned last */
 	uint8_t *rom;
 	struct vfio_pci_irq irq;	/* INTx, MSI, MSI-X (vfio_pci_irq.c) */
 };

@@ -17,7 +17,7 @@ FUZZ_BINS	:= $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_TARGETS))
 # interrupts): a file split off it is linked without being named here.
 FUZZ_SRCS	:= src/core/err.c src/core/mem.c src/core/bus.c src/core/optlist.c src/core/trace.c $(wildcard src/boot/*.c src/legacy/*.c) \
 		   $(addprefix src/pci/,bar.c config.c devices.c doorbell.c host.c iothread.c msi.c testdev.c) \
-		   $(addprefix src/vfio/,device.c extcap.c host.c vfio.c vfio_viommu.c vfio_vm.c) $(wildcard src/vfio/vfio_pci*.c) \
+		   $(addprefix src/vfio/,device.c extcap.c host.c quirk.c vfio.c vfio_viommu.c vfio_vm.c) $(wildcard src/vfio/vfio_pci*.c) \
 		   $(wildcard src/virtio/*.c)
 FUZZ_LIBOBJS	:= $(patsubst %.c,$(FUZZ_DIR)/%.o,$(FUZZ_SRCS))
 

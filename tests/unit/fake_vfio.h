@@ -4,6 +4,7 @@
 #define FAKE_VFIO_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <linux/vfio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,12 @@ struct fake_vfio {
 	int mmaps;		/* live mappings */
 	int mmap_fail;		/* mmap refuses (returns NULL) when set */
 	int unmask_count;	/* INTx unmasks */
+	/* The first 4 KiB of BAR0 (region 0, at regions[0].offset), refused like vfio-pci does
+	 * (-EIO) while memory decoding is off. A write of bit 26 at 0 (e1000e CTRL.RST) is
+	 * counted and self-clears; the Command register at each BAR0 write is ORed up. */
+	uint8_t bar0[4096];
+	int bar0_refused, bar0_writes, bar0_resets;
+	uint16_t cmd_at_bar0_writes;
 };
 
 #define FAKE_DEVICE_FD 300
@@ -327,9 +334,45 @@ static void fake_close(void *ctx, int fd)
 #define FAKE_CFG_OFFSET 0x70000000000ULL
 #define FAKE_ROM_OFFSET 0x80000000000ULL
 
+/* A BAR0 access inside fake_vfio.bar0? Then *@r is what pread/pwrite return. */
+static bool fake_bar0(struct fake_vfio *f, void *buf, size_t n, off_t off, bool write,
+		      ssize_t *r)
+{
+	uint64_t base = f->regions[0].offset, rel = (uint64_t)off - base;
+
+	if (!f->regions[0].size || (uint64_t)off < base || rel + n > sizeof(f->bar0))
+		return false;
+	if (!(f->config[0x04] & 0x02)) {	/* Command: Memory Space */
+		f->bar0_refused++;
+		*r = -EIO;
+		return true;
+	}
+	if (!write) {
+		memcpy(buf, f->bar0 + rel, n);
+	} else {
+		uint32_t v = 0;
+
+		memcpy(f->bar0 + rel, buf, n);
+		f->bar0_writes++;
+		f->cmd_at_bar0_writes |= f->config[0x04] | f->config[0x05] << 8;
+		memcpy(&v, f->bar0, 4);
+		if (rel == 0 && (v & (1u << 26))) {
+			f->bar0_resets++;
+			v &= ~(1u << 26);
+			memcpy(f->bar0, &v, 4);
+		}
+	}
+	*r = (ssize_t)n;
+	return true;
+}
+
 static ssize_t fake_pread(void *ctx, int fd, void *buf, size_t n, off_t off)
 {
 	struct fake_vfio *f = ctx;
+	ssize_t r;
+
+	if (fd == FAKE_DEVICE_FD && fake_bar0(f, buf, n, off, false, &r))
+		return r;
 
 	if (fd == FAKE_DEVICE_FD && (uint64_t)off >= FAKE_ROM_OFFSET &&
 	    (uint64_t)off - FAKE_ROM_OFFSET + n <= sizeof(f->rom)) {
@@ -350,6 +393,10 @@ static ssize_t fake_pread(void *ctx, int fd, void *buf, size_t n, off_t off)
 static ssize_t fake_pwrite(void *ctx, int fd, const void *buf, size_t n, off_t off)
 {
 	struct fake_vfio *f = ctx;
+	ssize_t r;
+
+	if (fd == FAKE_DEVICE_FD && fake_bar0(f, (void *)buf, n, off, true, &r))
+		return r;
 
 	if (fd != FAKE_DEVICE_FD || (uint64_t)off < FAKE_CFG_OFFSET ||
 	    (uint64_t)off - FAKE_CFG_OFFSET + n > sizeof(f->config))

@@ -5,7 +5,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "test_pci_fake.h"
@@ -463,6 +465,54 @@ static void test_reset_releases(void **state)
 	assert_int_equal(cfg_rd(&e->b, 2, 0, e->msix + 2, 2), 7);
 }
 
+/* The state dump's reading of a message (Intel SDM Vol. 3A §11.11; vectors 0-31, §6.2). */
+static void test_msg_problem(void **state)
+{
+	(void)state;
+	assert_null(pci_msi_msg_problem((struct msi_msg){ 0xfee00000, 0x41 }));
+	assert_null(pci_msi_msg_problem((struct msi_msg){ 0xfee01000, 0x1ec }));	/* lowest prio */
+	assert_non_null(strstr(pci_msi_msg_problem((struct msi_msg){ 0xfee00000, 0x0e }),
+			       "below 16"));
+	assert_non_null(strstr(pci_msi_msg_problem((struct msi_msg){ 0xfee00000, 0x1f }),
+			       "exception"));
+	assert_non_null(strstr(pci_msi_msg_problem((struct msi_msg){ 0xfee00000, 0x400 }),
+			       "NMI"));
+	assert_non_null(strstr(pci_msi_msg_problem((struct msi_msg){ 0xffffffff82358dc0ULL, 0x41 }),
+			       "memory write"));
+}
+
+/* The dump: a line per unmasked, routed or pending vector, what its route carries, and a
+ * warning for an exception vector; masked, idle ones are counted. */
+static void test_msix_dump(void **state)
+{
+	struct env *e = *state;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	cfg_wr(&e->b, 2, 0, e->msix + 2, 2, 0x8000);
+	vec_program(e, 0, 0xfee00000, 0x26);
+	tbl(e, 12, 0, 4, true, NULL);			/* unmask 0 */
+	vec_program(e, 1, 0xfee00000, 0x0e);
+	tbl(e, 16 + 12, 0, 4, true, NULL);		/* unmask 1: vector 14 */
+	vec_program(e, 2, 0xfee00000, 0x27);
+	assert_int_equal(pci_msi_notify(e->d, 2), 0);	/* masked: pending */
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	pci_msi_dump(e->d, f);
+	fclose(f);
+	assert_non_null(strstr(buf, "MSI-X enabled, 8 vector(s)"));
+	assert_non_null(strstr(buf, "MSI-X vector 0: addr 0xfee00000 data 0x26 (vector 0x26, "
+			       "dest 0); GSI"));
+	assert_non_null(strstr(buf, "carries addr 0xfee00000 data 0x26, eventfd bound\n"));
+	assert_non_null(strstr(buf, "vector 1: addr 0xfee00000 data 0xe"));
+	assert_non_null(strstr(buf, "WARNING: vector below 16"));
+	assert_non_null(strstr(buf, "vector 2: addr 0xfee00000 data 0x27 (vector 0x27, dest 0) "
+			       "masked pending; no route\n"));
+	assert_non_null(strstr(buf, "5 more vector(s) masked"));
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -479,6 +529,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_msi_gates_intx, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_irq_changed_hook, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_releases, setup, teardown),
+		cmocka_unit_test(test_msg_problem),
+		cmocka_unit_test_setup_teardown(test_msix_dump, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -762,6 +762,67 @@ static void test_reset_none(void **state)
 	assert_int_equal(vfio_pci_resets(d), 0);
 }
 
+static uint32_t bar0_reg(unsigned off)
+{
+	uint32_t v;
+
+	memcpy(&v, &fk.bar0[off], 4);
+	return v;
+}
+
+static void bar0_set(unsigned off, uint32_t v)
+{
+	memcpy(&fk.bar0[off], &v, 4);
+}
+
+/*
+ * Issue 15: a reset method that is no reset. The lab's e1000e (8086:10d3, QEMU 7.2) offers
+ * only PM D3hot->D0, which left it as the previous guest had it (measured: RCTL 0x04008002,
+ * receive on, ring at 0x061AC000), so the next guest's Bus Master let it DMA frames into
+ * whatever that address held. After each reset vfvm stops its receive and transmit units
+ * and masks its interrupts (82574 datasheet §10.2), with memory decoding on for that only
+ * and never bus master, and leaves Command as it was.
+ */
+static void test_reset_quirk_e1000e(void **state)
+{
+	struct pci_dev *d;
+
+	(void)state;
+	bar0_set(0x100, 0x04008002);		/* RCTL: EN, as the last guest left it */
+	bar0_set(0x400, 0x0103f0fa);		/* TCTL: EN */
+	bar0_set(0xd8, 0);			/* IMC */
+	d = create("0000:01:00.0");
+	assert_non_null(d);
+	assert_int_equal(fk.bar0_refused, 0);
+	assert_int_equal(bar0_reg(0x100) & 2, 0);
+	assert_int_equal(bar0_reg(0x400) & 2, 0);
+	assert_int_equal(bar0_reg(0xd8), 0xffffffff);
+	assert_int_equal(fk.bar0_resets, 1);	/* CTRL.RST */
+	assert_int_equal(fk.cmd_at_bar0_writes & PCI_CMD_MASTER, 0);
+	assert_int_equal(fk.config[PCI_COMMAND] & 7, 0);
+	/* A guest reset (pci_dev_reset) quiesces it again. */
+	cfg_write(d, PCI_COMMAND, 2, PCI_CMD_MASTER | PCI_CMD_MEM);
+	bar0_set(0x100, 0x04008002);
+	pci_dev_reset(d);
+	assert_int_equal(bar0_reg(0x100) & 2, 0);
+	assert_int_equal(fk.bar0_resets, 2);
+	assert_int_equal(fk.config[PCI_COMMAND] & 7, 0);
+}
+
+/* Other devices' BARs are not touched at reset. */
+static void test_reset_quirk_other(void **state)
+{
+	struct pci_dev *d;
+
+	(void)state;
+	cfg16(0x02, 0x10d4);
+	bar0_set(0x100, 0x04008002);
+	d = create("0000:01:00.0");
+	assert_non_null(d);
+	assert_int_equal(fk.bar0_writes, 0);
+	assert_int_equal(bar0_reg(0x100), 0x04008002);
+}
+
 static void test_place_too_big(void **state)
 {
 	struct pci_dev *d;
@@ -998,6 +1059,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_config, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reset_quirk_e1000e, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reset_quirk_other, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_layout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_pcie_v1_at_end, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_loop, setup, teardown),
