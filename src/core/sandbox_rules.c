@@ -34,7 +34,7 @@
  * - the main thread serves timers and signals, resets everything on --reboot (the vCPU reset
  *   ioctls, VFIO reset), starts vCPU threads (clone with CLONE_THREAD only) and tears down.
  * - with --viommu the guest's MAP/UNMAP requests become VFIO_IOMMU_MAP_DMA/UNMAP_DMA on the
- *   vCPU that kicked the virtio-iommu's request queue (src/vfio/vfio_viommu.c);
+ *   vCPU or the device thread that serves the virtio-iommu request queue's kick (src/vfio/vfio_viommu.c);
  * Set-up-only calls (open, KVM_CREATE_*, VFIO_IOMMU_GET_INFO, ...) are in no list: the filters
  * go on when set-up is over. execve, socket, open... are in no list at all.
  */
@@ -89,7 +89,7 @@ static const struct sb_rule sb_rules[] = {
 	IOC(V, KVM_SET_USER_MEMORY_REGION), IOC(V | I, VFIO_DEVICE_SET_IRQS),
 	IOC(V, VFIO_DEVICE_RESET),
 	/* --viommu: the guest's mappings (and the main thread's tear-down unmaps them). */
-	IOC(V, VFIO_IOMMU_MAP_DMA), IOC(V, VFIO_IOMMU_UNMAP_DMA),
+	IOC(V | I, VFIO_IOMMU_MAP_DMA), IOC(V | I, VFIO_IOMMU_UNMAP_DMA),
 	/* --reboot and tear-down, on the main thread only. */
 	IOC(M, KVM_SET_REGS), IOC(M, KVM_SET_SREGS), IOC(M, KVM_SET_LAPIC), IOC(M, KVM_SET_MSRS),
 	IOC(M, KVM_SET_MP_STATE), IOC(M, KVM_SET_VCPU_EVENTS),

@@ -11,6 +11,7 @@
 # SKIP with that reason (lab_skip), never a pass. lab.viommu_args=ARGS (LAB_APPEND; commas for
 # spaces) replaces the default "--viommu" should the option take arguments; lab.viommu_force=1
 # runs it even where --help does not list the option.
+lab_default=no	# not yet passing: the first lab run (2026-12-07) hit a seccomp gap, now mended, untried since
 lab_timeout=300
 lab_devices=""
 lab_kernel=6.12
