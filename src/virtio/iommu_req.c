@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include "virtio/le.h"
 #include "virtio/iommu.h"
 #include "core/trace.h"
 
@@ -16,40 +17,6 @@
 	if (trace_unlikely((vi)->trace))						\
 		trace_emit((vi)->trace, TRACE_VIOMMU, (bdf), TRACE_NO_HOST, __VA_ARGS__);	\
 } while (0)
-
-static uint32_t ld32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return le32toh(v);
-}
-
-static uint64_t ld64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return le64toh(v);
-}
-
-static void st16(uint8_t *p, uint16_t v)
-{
-	v = htole16(v);
-	memcpy(p, &v, 2);
-}
-
-static void st32(uint8_t *p, uint32_t v)
-{
-	v = htole32(v);
-	memcpy(p, &v, 4);
-}
-
-static void st64(uint8_t *p, uint64_t v)
-{
-	v = htole64(v);
-	memcpy(p, &v, 8);
-}
 
 static int translate(void *opaque, uint32_t ep, uint64_t iova, uint64_t *len, bool write,
 		     uint64_t *gpa);
@@ -237,7 +204,7 @@ static int be_replay(struct viommu *vi, const struct viommu_domain *d)
 /* §5.13.6.4 ATTACH: domain, endpoint, flags, reserved. */
 static uint8_t req_attach(struct viommu *vi, const uint8_t *b)
 {
-	uint32_t id = ld32(b), ep = ld32(b + 4), flags = ld32(b + 8);
+	uint32_t id = le_ld32(b), ep = le_ld32(b + 4), flags = le_ld32(b + 8);
 	bool bypass = flags & VIOMMU_ATTACH_F_BYPASS;
 	struct viommu_domain *d;
 	int r;
@@ -282,7 +249,7 @@ static uint8_t req_attach(struct viommu *vi, const uint8_t *b)
 /* §5.13.6.5 DETACH: domain, endpoint, reserved. */
 static uint8_t req_detach(struct viommu *vi, const uint8_t *b)
 {
-	uint32_t id = ld32(b), ep = ld32(b + 4);
+	uint32_t id = le_ld32(b), ep = le_ld32(b + 4);
 
 	if (ep >= VIOMMU_MAX_EPS || !vi->eps[ep].present)
 		return VIOMMU_S_NOENT;
@@ -325,8 +292,8 @@ static uint8_t map_check(const struct viommu *vi, const struct viommu_domain *d,
 /* §5.13.6.6 MAP: domain, virt_start, virt_end, phys_start, flags. */
 static uint8_t req_map(struct viommu *vi, const uint8_t *b)
 {
-	uint32_t id = ld32(b), flags = ld32(b + 28);
-	uint64_t va = ld64(b + 4), last = ld64(b + 12), pa = ld64(b + 20);
+	uint32_t id = le_ld32(b), flags = le_ld32(b + 28);
+	uint64_t va = le_ld64(b + 4), last = le_ld64(b + 12), pa = le_ld64(b + 20);
 	struct viommu_domain *d = dom_find(vi, id, NULL);
 	unsigned first, n;
 	uint8_t st;
@@ -382,8 +349,8 @@ static uint8_t unmap_range(struct viommu *vi, struct viommu_domain *d, unsigned 
 /* §5.13.6.7 UNMAP: domain, virt_start, virt_end, reserved. */
 static uint8_t req_unmap(struct viommu *vi, const uint8_t *b)
 {
-	uint32_t id = ld32(b);
-	uint64_t va = ld64(b + 4), last = ld64(b + 12);
+	uint32_t id = le_ld32(b);
+	uint64_t va = le_ld64(b + 4), last = le_ld64(b + 12);
 	struct viommu_domain *d = dom_find(vi, id, NULL);
 	unsigned first, n;
 
@@ -404,7 +371,7 @@ static uint8_t req_unmap(struct viommu *vi, const uint8_t *b)
  * zeroed: the rest reads as VIRTIO_IOMMU_PROBE_T_NONE). */
 static uint8_t req_probe(struct viommu *vi, const uint8_t *b, uint8_t *props)
 {
-	uint32_t ep = ld32(b);
+	uint32_t ep = le_ld32(b);
 	size_t off = 0;
 
 	if (ep >= VIOMMU_MAX_EPS || !vi->eps[ep].present)
@@ -412,11 +379,11 @@ static uint8_t req_probe(struct viommu *vi, const uint8_t *b, uint8_t *props)
 	for (unsigned i = 0; i < vi->nresv && off + VIOMMU_RESV_PROP_LEN <= vi->probe_size; i++) {
 		uint8_t *p = props + off;
 
-		st16(p, VIOMMU_PROBE_T_RESV_MEM);
-		st16(p + 2, VIOMMU_RESV_PROP_LEN - 4);	/* the body's length (§5.13.6.8) */
+		le_st16(p, VIOMMU_PROBE_T_RESV_MEM);
+		le_st16(p + 2, VIOMMU_RESV_PROP_LEN - 4);	/* the body's length (§5.13.6.8) */
 		p[4] = vi->resv[i].subtype;
-		st64(p + 8, vi->resv[i].start);
-		st64(p + 16, vi->resv[i].end);
+		le_st64(p + 8, vi->resv[i].start);
+		le_st64(p + 16, vi->resv[i].end);
 		off += VIOMMU_RESV_PROP_LEN;
 	}
 	return VIOMMU_S_OK;
@@ -490,9 +457,9 @@ void viommu_fault(struct viommu *vi, uint32_t ep, uint64_t iova, uint8_t reason,
 						   VIOMMU_FAULT_F_READ);
 	bool sent;
 
-	st32(ev + 4, flags);
-	st32(ev + 8, ep);
-	st64(ev + 16, iova);
+	le_st32(ev + 4, flags);
+	le_st32(ev + 8, ep);
+	le_st64(ev + 16, iova);
 	vi->faults++;
 	sent = vi->post_event && vi->post_event(vi, ev);
 	if (!sent)
@@ -547,12 +514,12 @@ void viommu_cfg_read(struct viommu *vi, unsigned off, void *data, unsigned len)
 {
 	uint8_t c[VIOMMU_CFG_LEN] = { 0 };
 
-	st64(c, vi->page_size_mask);
-	st64(c + 8, vi->input_start);
-	st64(c + 16, vi->input_end);
-	st32(c + 24, vi->domain_start);
-	st32(c + 28, vi->domain_end);
-	st32(c + 32, vi->probe_size);
+	le_st64(c, vi->page_size_mask);
+	le_st64(c + 8, vi->input_start);
+	le_st64(c + 16, vi->input_end);
+	le_st32(c + 24, vi->domain_start);
+	le_st32(c + 28, vi->domain_end);
+	le_st32(c + 32, vi->probe_size);
 	c[36] = vi->bypass;
 	if (off < sizeof(c))
 		memcpy(data, c + off, len > sizeof(c) - off ? sizeof(c) - off : len);

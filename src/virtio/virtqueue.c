@@ -3,6 +3,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <string.h>
+#include "virtio/le.h"
 #include "virtio/virtqueue.h"
 
 #define DESC_SIZE	16
@@ -13,26 +14,6 @@ struct vq_desc {
 	uint16_t flags;
 	uint16_t next;
 };
-
-static uint16_t ld16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, 2);
-	return le16toh(v);
-}
-
-static void st16(uint8_t *p, uint16_t v)
-{
-	v = htole16(v);
-	memcpy(p, &v, 2);
-}
-
-static void st32(uint8_t *p, uint32_t v)
-{
-	v = htole32(v);
-	memcpy(p, &v, 4);
-}
 
 static int vq_fail(struct virtqueue *vq, const char *why)
 {
@@ -125,8 +106,8 @@ static void desc_load(const uint8_t *table, unsigned i, struct vq_desc *d)
 	memcpy(&l, p + 8, 4);
 	d->addr = le64toh(a);
 	d->len = le32toh(l);
-	d->flags = ld16(p + 12);
-	d->next = ld16(p + 14);
+	d->flags = le_ld16(p + 12);
+	d->next = le_ld16(p + 14);
 }
 
 /* [p, p + len) into the chain as one segment. */
@@ -263,7 +244,7 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *c)
 		return 0;
 	if (pending > vq->size)
 		return vq_fail(vq, "the available index ran more than a queue ahead");
-	head = ld16(vq->avail + 4 + 2 * (vq->last_avail % vq->size));
+	head = le_ld16(vq->avail + 4 + 2 * (vq->last_avail % vq->size));
 	if (head >= vq->size)
 		return vq_fail(vq, "an available-ring entry names no descriptor");
 	if (chain_walk(vq, c, head))
@@ -292,8 +273,8 @@ void vq_push(struct virtqueue *vq, uint16_t head, uint32_t len)
 	if (!vq->ready || vq->fault)
 		return;
 	e = vq->used + 4 + 8 * (vq->used_idx % vq->size);
-	st32(e, head);
-	st32(e + 4, len);
+	le_st32(e, head);
+	le_st32(e + 4, len);
 	vq->used_idx++;
 	/* Release: the element before the index that publishes it (§2.7.8). */
 	__atomic_store_n((uint16_t *)(vq->used + 2), htole16(vq->used_idx), __ATOMIC_RELEASE);
@@ -310,12 +291,12 @@ bool vq_should_notify(struct virtqueue *vq)
 	 * or the driver may go to sleep between the two and never be woken (§2.7.7.2). */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (!vq->event_idx)
-		return !(ld16(vq->avail) & VIRTQ_AVAIL_F_NO_INTERRUPT);
+		return !(le_ld16(vq->avail) & VIRTQ_AVAIL_F_NO_INTERRUPT);
 	vq->signalled = new;
 	vq->signalled_valid = true;
 	if (!valid)
 		return true;
-	ev = ld16(vq->avail + 4 + 2 * vq->size);		/* used_event */
+	ev = le_ld16(vq->avail + 4 + 2 * vq->size);		/* used_event */
 	/* Notify when used_event lies in (old, new] (§2.7.10, vring_need_event). */
 	return (uint16_t)(new - ev - 1) < (uint16_t)(new - old);
 }
@@ -324,7 +305,7 @@ void vq_want_notify_ahead(struct virtqueue *vq, uint16_t ahead)
 {
 	if (!vq->ready || !vq->event_idx)
 		return;
-	st16(vq->used + 4 + 8 * vq->size, vq->last_avail + ahead);	/* avail_event */
+	le_st16(vq->used + 4 + 8 * vq->size, vq->last_avail + ahead);	/* avail_event */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
