@@ -25,42 +25,25 @@ struct viommu_dev {
 	uint8_t resp[4 + 4096];		/* a PROBE's properties (probe_size) and tail */
 };
 
-static void viommu_serve(struct virtio_pci *v, struct vq_chain *c)
+static int64_t viommu_serve(void *arg, struct vq_chain *c)
 {
-	struct viommu_dev *dv = v->priv;
+	struct viommu_dev *dv = arg;
 	uint32_t rlen = c->in_len < sizeof(dv->resp) ? c->in_len : sizeof(dv->resp);
 	uint32_t qlen = vq_chain_read(c, 0, dv->req, sizeof(dv->req));
 	size_t n = viommu_request(&dv->vi, dv->req, qlen, dv->resp, rlen);
 
 	vq_chain_write(c, 0, dv->resp, (uint32_t)n);
-	vq_push(&v->q[VIOMMU_Q_REQUEST].vq, c->head, (uint32_t)n);
+	return (int64_t)n;
 }
 
 static void viommu_notify(struct virtio_pci *v, unsigned q)
 {
 	struct vq_seg segs[VIOMMU_MAX_SEGS];
 	struct vq_chain c = { .seg = segs, .max_seg = VIOMMU_MAX_SEGS };
-	struct virtqueue *vq = &v->q[q].vq;
-	bool pushed = false;
-	int n;
 
 	if (q != VIOMMU_Q_REQUEST)
 		return;		/* event buffers wait for a fault (viommu_post_event) */
-	for (;;) {
-		while ((n = vq_pop(vq, &c)) == 1) {
-			viommu_serve(v, &c);
-			pushed = true;
-		}
-		if (n < 0) {
-			virtio_queue_fault(v, q);
-			return;
-		}
-		vq_want_notify(vq);
-		if (!vq_has_avail(vq))
-			break;
-	}
-	if (pushed)
-		virtio_queue_interrupt(v, q);
+	virtio_queue_serve(v, q, &c, viommu_serve, v->priv);
 }
 
 /* A fault event into the driver's next event buffer (§5.13.6.9). vi->lock held. */

@@ -358,29 +358,18 @@ static void tx_one(struct virtio_net *n, const struct vq_chain *c)
 	n->st.tx_bytes += frame;
 }
 
+/* A transmitted chain is used with nothing written into it (§5.1.6.2). */
+static int64_t tx_serve(void *arg, struct vq_chain *c)
+{
+	tx_one(arg, c);
+	return 0;
+}
+
 static void tx_notify(struct virtio_net *n)
 {
-	struct virtqueue *vq = &n->v->q[VNET_TXQ].vq;
 	struct vq_chain c = { .seg = n->segs, .max_seg = VNET_MAX_SEGS };
-	bool pushed = false;
-	int r;
 
-	for (;;) {
-		while ((r = vq_pop(vq, &c)) == 1) {
-			tx_one(n, &c);
-			vq_push(vq, c.head, 0);
-			pushed = true;
-		}
-		if (r < 0) {
-			virtio_queue_fault(n->v, VNET_TXQ);
-			return;
-		}
-		vq_want_notify(vq);
-		if (!vq_has_avail(vq))
-			break;
-	}
-	if (pushed)
-		virtio_queue_interrupt(n->v, VNET_TXQ);
+	virtio_queue_serve(n->v, VNET_TXQ, &c, tx_serve, n);
 }
 
 /* --- control queue (§5.1.6.5) --- */
@@ -456,43 +445,31 @@ static uint8_t ctrl_cmd(struct virtio_net *n, const struct vq_chain *c)
 	}
 }
 
+static int64_t ctrl_serve(void *arg, struct vq_chain *c)
+{
+	struct virtio_net *n = arg;
+	uint8_t ack;
+
+	/* §5.1.6.5: the ack is the last device-writable byte; none: a broken chain. */
+	if (!c->in_len) {
+		n->v->q[VNET_CTRLQ].vq.fault = "a control command has no device-writable ack byte";
+		return -EPROTO;
+	}
+	ack = ctrl_cmd(n, c);
+	vq_chain_write(c, c->in_len - 1, &ack, 1);
+	if (ack == VIRTIO_NET_OK)
+		n->st.ctrl_ok++;
+	else
+		n->st.ctrl_err++;
+	return 1;
+}
+
+/* EVENT_IDX matters here: Linux kicks the next command only if avail_event asks (§2.7.10). */
 static void ctrl_notify(struct virtio_net *n)
 {
-	struct virtqueue *vq = &n->v->q[VNET_CTRLQ].vq;
 	struct vq_chain c = { .seg = n->segs, .max_seg = VNET_MAX_SEGS };
-	bool pushed = false;
-	int r;
 
-	for (;;) {
-		while ((r = vq_pop(vq, &c)) == 1) {
-			uint8_t ack;
-
-			/* §5.1.6.5: the ack is the last device-writable byte; none: a broken chain. */
-			if (!c.in_len) {
-				vq->fault = "a control command has no device-writable ack byte";
-				r = -EPROTO;
-				break;
-			}
-			ack = ctrl_cmd(n, &c);
-			vq_chain_write(&c, c.in_len - 1, &ack, 1);
-			vq_push(vq, c.head, 1);
-			if (ack == VIRTIO_NET_OK)
-				n->st.ctrl_ok++;
-			else
-				n->st.ctrl_err++;
-			pushed = true;
-		}
-		if (r < 0) {
-			virtio_queue_fault(n->v, VNET_CTRLQ);
-			return;
-		}
-		/* EVENT_IDX: Linux kicks the next command only if avail_event asks (§2.7.10). */
-		vq_want_notify(vq);
-		if (!vq_has_avail(vq))
-			break;
-	}
-	if (pushed)
-		virtio_queue_interrupt(n->v, VNET_CTRLQ);
+	virtio_queue_serve(n->v, VNET_CTRLQ, &c, ctrl_serve, n);
 }
 
 /* --- vhost-net: the kernel's data path (drivers/vhost/net.c) --- */

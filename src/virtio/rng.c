@@ -41,35 +41,22 @@ static uint32_t rng_fill(struct vq_chain *c)
 	return done;
 }
 
+static int64_t rng_serve(void *arg, struct vq_chain *c)
+{
+	struct virtio_rng *r = arg;
+	uint32_t len = rng_fill(c);
+
+	r->bytes += len;
+	r->requests++;
+	return len;
+}
+
 static void rng_notify(struct virtio_pci *v, unsigned q)
 {
-	struct virtio_rng *r = v->priv;
 	struct vq_seg segs[RNG_MAX_SEGS];
 	struct vq_chain c = { .seg = segs, .max_seg = RNG_MAX_SEGS };
-	struct virtqueue *vq = &v->q[q].vq;
-	bool pushed = false;
-	int n;
 
-	for (;;) {
-		while ((n = vq_pop(vq, &c)) == 1) {
-			uint32_t len = rng_fill(&c);
-
-			vq_push(vq, c.head, len);
-			r->bytes += len;
-			r->requests++;
-			pushed = true;
-		}
-		if (n < 0) {
-			virtio_queue_fault(v, q);
-			return;
-		}
-		/* EVENT_IDX: ask for the next kick, then look once more so none is lost. */
-		vq_want_notify(vq);
-		if (!vq_has_avail(vq))
-			break;
-	}
-	if (pushed)
-		virtio_queue_interrupt(v, q);
+	virtio_queue_serve(v, q, &c, rng_serve, v->priv);
 }
 
 static void rng_destroy(struct virtio_pci *v)

@@ -86,6 +86,33 @@ void virtio_queue_fault(struct virtio_pci *v, unsigned q)
 		virtio_config_changed(v);
 }
 
+void virtio_queue_serve(struct virtio_pci *v, unsigned q, struct vq_chain *c,
+			virtio_serve_fn *serve, void *arg)
+{
+	struct virtqueue *vq = &v->q[q].vq;
+	bool pushed = false;
+	int64_t r;
+
+	for (;;) {
+		while ((r = vq_pop(vq, c)) == 1) {
+			r = serve(arg, c);
+			if (r < 0)
+				break;
+			vq_push(vq, c->head, (uint32_t)r);
+			pushed = true;
+		}
+		if (r < 0) {
+			virtio_queue_fault(v, q);
+			return;
+		}
+		vq_want_notify(vq);
+		if (!vq_has_avail(vq))
+			break;
+	}
+	if (pushed)
+		virtio_queue_interrupt(v, q);
+}
+
 /* --- queues handed over to another data path (vhost-net) --- */
 
 /* The back end's call while its vector cannot take an irqfd (masked, MSI-X off, no route):

@@ -140,5 +140,17 @@ int virtio_queue_hand_over(struct virtio_pci *v, unsigned q, int callfd);
 void virtio_queue_take_back(struct virtio_pci *v, unsigned q);
 /* A queue hit a driver error: DEVICE_NEEDS_RESET and a configuration interrupt (§2.1.2). */
 void virtio_queue_fault(struct virtio_pci *v, unsigned q);
+/*
+ * Serve every chain the driver has made available on queue @q, on the caller's thread:
+ * @serve handles one chain popped into @c (reads it, writes its device-writable part) and
+ * returns the bytes it wrote (the used length vq_push records), or -EPROTO with the queue's
+ * fault reason (vq->fault) set, for a chain that breaks the device's rules. A pop or @serve
+ * error faults the queue (virtio_queue_fault) and ends the turn; otherwise, once the queue
+ * looks empty, it asks for the next kick (EVENT_IDX, §2.7.10) and looks once more so that
+ * none is lost, then interrupts the driver once if anything was used.
+ */
+typedef int64_t virtio_serve_fn(void *arg, struct vq_chain *c);
+void virtio_queue_serve(struct virtio_pci *v, unsigned q, struct vq_chain *c,
+			virtio_serve_fn *serve, void *arg);
 
 #endif
