@@ -26,6 +26,13 @@ static int bz_check(const uint8_t *img, size_t len, struct bz *bz, struct err *e
 		return err_input(err, ENOEXEC,
 				 "bzImage boot protocol %u.%02u is too old; vfvm needs 2.06 or later",
 				 bz->version >> 8, bz->version & 0xFF);
+	/* boot.rst: the setup header ends at 0x202 + the jump's offset byte (0x201); it must hold
+	 * the 2.06 fields read here, the magic among them, or the zero page would lack them. */
+	if (HDR_MAGIC + (size_t)img[HDR_JUMP + 1] < HDR_CMDLINE_SIZE + 4)
+		return err_input(err, ENOEXEC,
+				 "bzImage setup header ends at 0x%x (the jump at 0x200), before the "
+				 "boot protocol 2.06 fields end at 0x%x",
+				 HDR_MAGIC + img[HDR_JUMP + 1], HDR_CMDLINE_SIZE + 4);
 	if (!(img[HDR_LOADFLAGS] & LOADFLAG_LOADED_HIGH))
 		return err_input(err, ENOEXEC, "zImage (not LOADED_HIGH) kernels are not supported");
 	sects = img[HDR_SETUP_SECTS] ? img[HDR_SETUP_SECTS] : 4;	/* boot.rst: 0 means 4 */

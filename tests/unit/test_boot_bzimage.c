@@ -284,6 +284,30 @@ static void test_old_protocol(void **state)
 	tguest_free(&g);
 }
 
+/* A jump offset (0x201) that ends the setup header before the 2.06 fields: before this was
+ * checked, such an image loaded and its zero page lacked "HdrS" (fuzz_boot, 2026-12-07). */
+static void test_short_header(void **state)
+{
+	struct tguest g;
+	struct boot_entry e;
+	struct err err = { 0 };
+	size_t len = 0;
+	uint8_t *img = tbz_make(4, PM_SIZE, &len);
+	(void)state;
+
+	tguest_init(&g, 64 * MiB);
+	img[0x201] = 0;
+	assert_int_equal(boot_bzimage(&g.mem, &g.e820, img, len, NULL, 0, NULL, &e, &err),
+			 -ENOEXEC);
+	assert_int_equal(err.usage, 1);
+	assert_non_null(strstr(err.msg, "ends at 0x202"));
+	img[0x201] = 0x3A;	/* 0x23C: exactly through cmdline_size */
+	assert_int_equal(boot_bzimage(&g.mem, &g.e820, img, len, NULL, 0, NULL, &e, &err), 0);
+	assert_memory_equal(g.ram + e.rsi + 0x202, "HdrS", 4);
+	free(img);
+	tguest_free(&g);
+}
+
 static void test_truncated(void **state)
 {
 	struct tguest g;
@@ -392,6 +416,7 @@ int main(void)
 		cmocka_unit_test(test_initrd_too_large),
 		cmocka_unit_test(test_cmdline_limit),
 		cmocka_unit_test(test_old_protocol),
+		cmocka_unit_test(test_short_header),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_debian_bzimage),
 	};
