@@ -750,7 +750,7 @@ static bool machine_dump_devices(struct vm *vm, const struct timespec *deadline)
 }
 
 /* A --share daemon that ends while the guest runs is said once; the guest's requests on that
- * share then get no answer (docs/virtio.md), vfvm goes on. */
+ * share then fail with EIO (the device answers them, docs/virtio.md), vfvm goes on. */
 static void machine_reap(struct vm *vm)
 {
 	for (unsigned i = 0; i < VM_MAX_FS; i++) {
@@ -761,7 +761,7 @@ static void machine_reap(struct vm *vm)
 			continue;
 		d->pid = 0;
 		fprintf(stderr, "vfvm: --share %s: virtiofsd exited (%s %d) while the guest ran; "
-			"the share stops answering the guest\n", vm->cfg.fs[i].dir,
+			"the guest's requests on the share fail with EIO from now on\n", vm->cfg.fs[i].dir,
 			WIFEXITED(st) ? "status" : "signal",
 			WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
 	}

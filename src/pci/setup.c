@@ -194,7 +194,8 @@ int pci_setup(struct vm *vm, pci_gsi_line_fn *gsi_line, struct err *err)
 			return r;
 	}
 	for (unsigned i = 0; i < vm->cfg.nfs; i++) {
-		r = virtio_fs_create(&g->bus, &vm->mem, vm->cfg.fs[i].sock, vm->cfg.fs[i].tag, err);
+		r = virtio_fs_create(&g->bus, &vm->mem, vm->cfg.fs[i].sock, vm->cfg.fs[i].tag,
+				     vm->cfg.fs[i].dir != NULL, err);
 		if (r)
 			return r;
 	}

@@ -5,6 +5,7 @@
  * (virtio_queue_hand_over, as vhost-net's): no vfvm thread in between. */
 #include <errno.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -12,6 +13,8 @@
 #include "core/mem.h"
 #include "pci/pci_dev.h"
 #include "virtio/fs.h"
+#include "virtio/fs_req.h"
+#include "virtio/le.h"
 #include "virtio/vhost.h"
 #include "virtio/vhost_user.h"
 #include "virtio/virtio_pci.h"
@@ -30,11 +33,15 @@ struct virtio_fs {
 	struct virtio_pci *v;
 	struct virtio_dev_ops ops;
 	const struct guest_mem *mem;
+	struct pci_bus *bus;
 	struct vhu_conn conn;
+	bool conn_watched;	/* the device thread sees the socket close */
+	bool quiet;		/* the machine reports the daemon's end (--share) */
 	char tag[FS_TAG_MAX + 1];
 	struct fs_queue q[FS_QUEUES];
 	bool started;		/* memory table and rings handed over */
-	bool dead;		/* the back end failed: said once, queues left alone */
+	bool dead;		/* the back end failed: said once, vfvm answers the queues */
+	struct vq_seg seg[FS_QUEUE_SIZE];	/* a chain vfvm answers (fs_serve_dead) */
 };
 
 int virtio_fs_tag_check(const char *tag)
@@ -60,15 +67,100 @@ static void fs_cfg_read(struct virtio_pci *v, unsigned off, void *data, unsigned
 	memcpy(data, cfg + off, len);
 }
 
-/* One line, once: the guest's file system stops answering, vfvm goes on. */
-static void fs_fail(struct virtio_fs *fs, const char *what, int r)
+/* A request the back end can no longer answer: FUSE error -EIO (§5.11.6.1). */
+static int64_t fs_serve_dead(void *arg, struct vq_chain *c)
+{
+	(void)arg;
+	return fs_req_fail(c, -EIO);
+}
+
+static void fs_queue_serve_dead(struct virtio_fs *fs, unsigned q)
+{
+	struct vq_chain c = { .seg = fs->seg, .max_seg = FS_QUEUE_SIZE };
+
+	if (fs->v->q[q].enabled && fs->v->q[q].vq.ready)
+		virtio_queue_serve(fs->v, q, &c, fs_serve_dead, fs);
+}
+
+/*
+ * Queue @q comes back from the dead back end. What it had taken and not used (in flight) is
+ * in the available ring from the used ring's index on, in order for a back end that answers
+ * in order (virtiofsd without a thread pool, as vfvm starts it); vfvm answers those and every
+ * later request itself.
+ */
+static void fs_queue_reclaim(struct virtio_fs *fs, unsigned q)
+{
+	struct virtqueue *vq = &fs->v->q[q].vq;
+	uint64_t c;
+
+	if (!fs->q[q].started)
+		return;
+	fs->q[q].started = false;
+	virtio_queue_take_back(fs->v, q);
+	while (read(fs->q[q].call, &c, sizeof(c)) == sizeof(c))
+		;
+	if (!vq->ready)
+		return;
+	vq->used_idx = le_ld16(vq->used + 2);
+	vq->last_avail = vq->used_idx;
+	vq->signalled_valid = false;
+	fs_queue_serve_dead(fs, q);
+}
+
+static void fs_unwatch(struct virtio_fs *fs)
+{
+	if (fs->conn_watched && fs->bus->ops.unwatch_fd)
+		fs->bus->ops.unwatch_fd(fs->bus->ops.opaque, fs->conn.fd);
+	fs->conn_watched = false;
+}
+
+/* One line, once (unless the machine says it for its own daemon): the guest's requests on
+ * the share fail from now on, vfvm goes on. */
+static bool fs_say_dead(struct virtio_fs *fs, const char *what, int r)
 {
 	if (fs->dead)
-		return;
+		return false;
 	fs->dead = true;
-	fprintf(stderr, "vfvm: virtio-fs %s: the vhost-user back end failed at %s: %s; the share "
-		"stops answering the guest (restart the VM to get it back)\n", fs->tag, what,
-		strerror(-r));
+	fs_unwatch(fs);
+	if (!fs->quiet || r != -ECONNRESET)
+		fprintf(stderr, "vfvm: virtio-fs %s: the vhost-user back end failed at %s: %s; "
+			"the guest's requests on the share fail with EIO from now on (restart "
+			"the VM to get it back)\n", fs->tag, what, strerror(-r));
+	return true;
+}
+
+/* The back end is gone: its queues come back and vfvm answers them. */
+static void fs_fail(struct virtio_fs *fs, const char *what, int r)
+{
+	if (!fs_say_dead(fs, what, r))
+		return;
+	for (unsigned i = 0; i < FS_QUEUES; i++)
+		fs_queue_reclaim(fs, i);
+}
+
+/* The socket is readable: a back end never speaks unasked on it, so this is its end (EOF,
+ * an error) or a message out of turn; either way it is gone. Device thread, VM lock held. */
+static void fs_conn_event(void *arg, uint64_t count)
+{
+	struct virtio_fs *fs = arg;
+	char b;
+	ssize_t n = recv(fs->conn.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	(void)count;
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	fs_fail(fs, n > 0 ? "a message out of turn" : "its socket", n > 0 ? -EPROTO :
+		n == 0 ? -ECONNRESET : -errno);
+}
+
+/* Notifications reach the device model only for queues vfvm serves: once the back end died,
+ * or before it had them (§3.1.1: a driver may kick before DRIVER_OK). */
+static void fs_notify(struct virtio_pci *v, unsigned q)
+{
+	struct virtio_fs *fs = v->priv;
+
+	if (fs->dead)
+		fs_queue_serve_dead(fs, q);
 }
 
 static int fs_mem_table(struct virtio_fs *fs)
@@ -154,7 +246,7 @@ static void fs_reset(struct virtio_pci *v)
 		fs->q[i].started = false;
 		r = fs->dead ? 0 : vhu_vring_stop(&fs->conn, i, &base);
 		if (r < 0)
-			fs_fail(fs, "GET_VRING_BASE", r);
+			fs_say_dead(fs, "GET_VRING_BASE", r);	/* the rings are reset anyway */
 		virtio_queue_take_back(v, i);
 		while (read(fs->q[i].call, &c, sizeof(c)) == sizeof(c))
 			;		/* a call after the last interrupt is stale now */
@@ -164,6 +256,7 @@ static void fs_reset(struct virtio_pci *v)
 
 static void fs_free(struct virtio_fs *fs)
 {
+	fs_unwatch(fs);
 	for (unsigned i = 0; i < FS_QUEUES; i++) {
 		if (fs->v)
 			virtio_queue_take_back(fs->v, i);
@@ -211,11 +304,14 @@ static int fs_connect(struct virtio_fs *fs, const char *sock, struct err *err)
 	if (!(fs->conn.features & (1ull << VIRTIO_F_VERSION_1)))
 		return err_set(err, EPROTO, "virtio-fs %s: the back end at %s does not offer "
 			       "VIRTIO_F_VERSION_1", fs->tag, sock);
+	if (fs->bus->ops.watch_input &&
+	    fs->bus->ops.watch_input(fs->bus->ops.opaque, fs->conn.fd, fs_conn_event, fs) == 0)
+		fs->conn_watched = true;
 	return 0;
 }
 
 int virtio_fs_create(struct pci_bus *bus, const struct guest_mem *mem, const char *sock,
-		     const char *tag, struct err *err)
+		     const char *tag, bool quiet, struct err *err)
 {
 	struct virtio_fs *fs;
 	int r;
@@ -229,6 +325,8 @@ int virtio_fs_create(struct pci_bus *bus, const struct guest_mem *mem, const cha
 	if (!fs)
 		return err_set(err, ENOMEM, "virtio-fs: out of memory");
 	fs->mem = mem;
+	fs->bus = bus;
+	fs->quiet = quiet;
 	fs->conn.fd = -1;
 	snprintf(fs->tag, sizeof(fs->tag), "%s", tag);
 	for (unsigned i = 0; i < FS_QUEUES; i++)
@@ -248,6 +346,7 @@ int virtio_fs_create(struct pci_bus *bus, const struct guest_mem *mem, const cha
 		.external = true,
 		.cfg_read = fs_cfg_read,
 		.driver_ok = fs_driver_ok,
+		.queue_notify = fs_notify,
 		.reset = fs_reset,
 		.destroy = fs_destroy,
 	};

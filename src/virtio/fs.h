@@ -3,6 +3,7 @@
 #ifndef VFVM_VIRTIO_FS_H
 #define VFVM_VIRTIO_FS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "core/err.h"
 
@@ -19,9 +20,11 @@ int virtio_fs_tag_check(const char *tag);
 /*
  * A virtio-fs function on @bus whose queues the back end at @sock serves (connected and
  * asked for its features now, so that a dead socket is an error before the guest runs). @mem
- * must be shared (memfd) RAM.
+ * must be shared (memfd) RAM. Should the back end go (its socket closes, a request fails),
+ * the device says so in one line (@quiet: not for a closed socket, the machine reports its
+ * own daemon's end) and answers every request in flight and after with FUSE error -EIO.
  */
 int virtio_fs_create(struct pci_bus *bus, const struct guest_mem *mem, const char *sock,
-		     const char *tag, struct err *err);
+		     const char *tag, bool quiet, struct err *err);
 
 #endif

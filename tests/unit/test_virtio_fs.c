@@ -1,7 +1,8 @@
 /* test_virtio_fs.c - virtio-fs (src/virtio/fs.c) on the fake PCI host with a fake vhost-user back
  * end on a unix socket: at DRIVER_OK the rings go over with the doorbells' own eventfds as
  * kicks and call eventfds bound by irqfd to the queues' MSI-X vectors (the hand-over vhost-net
- * uses too); a reset stops them (GET_VRING_BASE) and gives the doorbells back. */
+ * uses too); a reset stops them (GET_VRING_BASE) and gives the doorbells back; a back end
+ * that dies leaves vfvm answering every request with FUSE error -EIO. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -19,6 +20,7 @@
 #include "test_pci_fake.h"
 #include "core/mem.h"
 #include "virtio/fs.h"
+#include "virtio/fs_req.h"
 #include "virtio/vhost_user.h"
 #include "virtio/virtio_pci.h"
 #include "core/vm.h"
@@ -117,7 +119,8 @@ static void be_start(void)
 
 static void be_stop(void)
 {
-	pthread_join(fb.thread, NULL);
+	if (!pthread_equal(fb.thread, pthread_self()))
+		pthread_join(fb.thread, NULL);
 	for (unsigned i = 0; i < fb.n && i < 64; i++)
 		if (fb.rec[i].fd >= 0)
 			close(fb.rec[i].fd);
@@ -209,18 +212,37 @@ static void msix_vector(unsigned n)
 	pci_msix_bar_access(d, VIRTIO_MSIX_BAR, 16 * n + 12, &ctrl, 4, true);
 }
 
-static void test_hand_over(void **state)
+static int memfd = -1;
+static struct virtio_pci *v;
+/* The socket's watch (watch_input): what the device thread would call when it is readable. */
+static struct { int fd; void (*cb)(void *arg, uint64_t count); void *arg; } in_watch;
+
+static int w_watch_input(void *o, int fd, void (*cb)(void *arg, uint64_t count), void *arg)
+{
+	(void)o;
+	in_watch.fd = fd;
+	in_watch.cb = cb;
+	in_watch.arg = arg;
+	return 0;
+}
+
+static void w_unwatch_any(void *o, int fd)
+{
+	if (in_watch.fd == fd)
+		in_watch.fd = -1;
+	w_unwatch(o, fd);
+}
+
+/* Shared RAM, the bus, the fake back end, the function and a driver up to DRIVER_OK. */
+static void fs_up(void)
 {
 	struct pci_host_ops o;
 	struct err e = { .msg = "" };
-	struct virtio_pci *v;
-	int memfd = memfd_create("vfvm-test-fs", MFD_CLOEXEC);
-	uint64_t one = 1, c = 0;
-	int kick[2];
 
-	(void)state;
 	for (unsigned i = 0; i < 32; i++)
 		watched_fds[i] = -1;
+	in_watch.fd = -1;
+	memfd = memfd_create("vfvm-test-fs", MFD_CLOEXEC);
 	assert_true(memfd >= 0);
 	assert_int_equal(ftruncate(memfd, RAM), 0);
 	ram = mmap(NULL, RAM, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
@@ -231,11 +253,12 @@ static void test_hand_over(void **state)
 	vm.mem.shared = true;
 	fake_ops(&f, &o);
 	o.watch_fd = w_watch;
-	o.unwatch_fd = w_unwatch;
+	o.watch_input = w_watch_input;
+	o.unwatch_fd = w_unwatch_any;
 	pci_bus_init(&bus, &o, 0x200000000ULL);
 	assert_int_equal(pci_host_bridge_create(&bus), 0);
 	be_start();
-	assert_int_equal(virtio_fs_create(&bus, &vm.mem, fb.path, "share", &e), 0);
+	assert_int_equal(virtio_fs_create(&bus, &vm.mem, fb.path, "share", false, &e), 0);
 	d = bus.devs[SLOT][0];
 	assert_non_null(d);
 	v = d->priv;
@@ -260,6 +283,24 @@ static void test_hand_over(void **state)
 	assert_true(watched(d->doorbells[0].efd) && watched(d->doorbells[1].efd));
 	wr(0x14, 1, VIRTIO_S_ACKNOWLEDGE | VIRTIO_S_DRIVER | VIRTIO_S_FEATURES_OK |
 	   VIRTIO_S_DRIVER_OK);
+}
+
+static void fs_down(void)
+{
+	pci_bus_destroy(&bus);
+	be_stop();
+	munmap(ram, RAM);
+	close(memfd);
+}
+
+static void test_hand_over(void **state)
+{
+	uint64_t one = 1, c = 0;
+	int kick[2];
+
+	(void)state;
+	fs_up();
+	assert_true(in_watch.fd >= 0);		/* the socket, for the back end's end */
 	/* The back end's kick fd for each ring is the doorbell's eventfd (KVM's ioeventfd):
 	 * a write to what it got is a count on the doorbell, and vfvm no longer reads it. */
 	for (unsigned q = 0; q < FS_QUEUES; q++) {
@@ -282,16 +323,143 @@ static void test_hand_over(void **state)
 		assert_false(v->q[q].external);
 		assert_true(watched(d->doorbells[q].efd));
 	}
-	pci_bus_destroy(&bus);
-	be_stop();
-	munmap(ram, RAM);
-	close(memfd);
+	fs_down();
+}
+
+/* Request @unique with @opcode, 40 readable + @wlen writable bytes, as chain @head of queue @q
+ * (descriptors 2 head, 2 head + 1), made available. */
+static void fuse_req(unsigned q, uint16_t head, uint32_t opcode, uint64_t unique, uint32_t wlen)
+{
+	uint8_t *desc = ram + QBASE(q), *avail = desc + 0x1000, *in = ram + 0x10000 + 0x100 * head;
+	uint64_t a_in = 0x10000 + 0x100 * head, a_out = a_in + 0x40;
+	uint16_t flags = 1, nx = head + 1, idx;
+	uint32_t len = 40;
+
+	memset(in, 0, 0x100);
+	memcpy(in, &len, 4);
+	memcpy(in + 4, &opcode, 4);
+	memcpy(in + 8, &unique, 8);
+	memset(in + 0x40, 0xee, 0x40);
+	memcpy(desc + 16 * head, &a_in, 8);
+	memcpy(desc + 16 * head + 8, &len, 4);
+	memcpy(desc + 16 * head + 12, &flags, 2);
+	memcpy(desc + 16 * head + 14, &nx, 2);
+	flags = 2;
+	memcpy(desc + 16 * nx, &a_out, 8);
+	memcpy(desc + 16 * nx + 8, &wlen, 4);
+	memcpy(desc + 16 * nx + 12, &flags, 2);
+	memcpy(&idx, avail + 2, 2);
+	memcpy(avail + 4 + 2 * (idx % QSIZE), &head, 2);
+	idx++;
+	memcpy(avail + 2, &idx, 2);
+}
+
+static uint16_t used_idx(unsigned q)
+{
+	uint16_t i;
+
+	memcpy(&i, ram + QBASE(q) + 0x2000 + 2, 2);
+	return i;
+}
+
+/* Used entry @i of queue @q is chain @head with @len bytes, and with a reply: -EIO, @unique. */
+static void check_used(unsigned q, unsigned i, uint16_t head, uint32_t len, uint64_t unique)
+{
+	uint8_t *u = ram + QBASE(q) + 0x2000 + 4 + 8 * i, *out = ram + 0x10040 + 0x100 * head;
+	uint32_t id, ulen, olen;
+	int32_t err;
+	uint64_t uq;
+
+	memcpy(&id, u, 4);
+	memcpy(&ulen, u + 4, 4);
+	assert_int_equal(id, head);
+	assert_int_equal(ulen, len);
+	if (!len)
+		return;
+	memcpy(&olen, out, 4);
+	memcpy(&err, out + 4, 4);
+	memcpy(&uq, out + 8, 8);
+	assert_int_equal(olen, 16);
+	assert_int_equal(err, -EIO);
+	assert_int_equal(uq, unique);
+}
+
+/* The back end closes its socket (virtiofsd killed) with a request in flight: that one and
+ * every later one are answered with FUSE error -EIO, a FORGET with nothing; the doorbells are
+ * vfvm's again and the socket is no longer watched. */
+static void test_backend_dies(void **state)
+{
+	(void)state;
+	fs_up();
+	assert_true(be_fd(VHU_SET_VRING_KICK, 1) >= 0);
+	fuse_req(1, 0, 1 /* LOOKUP */, 0x1234567890ull, 0x40);	/* taken, never answered */
+	shutdown(fb.cfd, SHUT_RDWR);
+	pthread_join(fb.thread, NULL);
+	fb.thread = pthread_self();
+	assert_true(in_watch.fd >= 0);
+	in_watch.cb(in_watch.arg, 0);			/* the device thread sees the end */
+	assert_int_equal(in_watch.fd, -1);
+	assert_int_equal(used_idx(1), 1);
+	check_used(1, 0, 0, 16, 0x1234567890ull);
+	for (unsigned q = 0; q < FS_QUEUES; q++) {
+		assert_false(v->q[q].external);
+		assert_true(watched(d->doorbells[q].efd));
+	}
+	/* Later requests: a read on the request queue, a FORGET and a too short reply buffer. */
+	fuse_req(1, 2, 15 /* READ */, 77, 0x40);
+	fuse_req(1, 4, 15, 78, 8);
+	wr(VIRTIO_NOTIFY_OFF + VIRTIO_NOTIFY_MULT, 2, 1);
+	assert_int_equal(used_idx(1), 3);
+	check_used(1, 1, 2, 16, 77);
+	check_used(1, 2, 4, 0, 0);
+	fuse_req(0, 0, FUSE_OP_FORGET, 5, 0x40);
+	wr(VIRTIO_NOTIFY_OFF, 2, 0);
+	assert_int_equal(used_idx(0), 1);
+	check_used(0, 0, 0, 0, 0);
+	/* A reset and a new start do not go back to the dead back end. */
+	wr(0x14, 1, 0);
+	fs_down();
+}
+
+/* fs_req_fail on its own: the reply's layout, FORGETs and chains too short either way. */
+static void test_req_fail(void **state)
+{
+	uint8_t in[48] = { 0 }, out[32];
+	struct vq_seg seg[2] = { { in, 40, false }, { out, 32, true } };
+	struct vq_chain c = { .seg = seg, .nseg = 2, .nout = 1, .out_len = 40, .in_len = 32 };
+	uint64_t unique = 0xfeedfacecafebeefull;
+	uint32_t op = 3, olen;
+	int32_t err;
+
+	(void)state;
+	memcpy(in + 4, &op, 4);
+	memcpy(in + 8, &unique, 8);
+	memset(out, 0xaa, sizeof(out));
+	assert_int_equal(fs_req_fail(&c, -EIO), 16);
+	memcpy(&olen, out, 4);
+	memcpy(&err, out + 4, 4);
+	assert_int_equal(olen, 16);
+	assert_int_equal(err, -EIO);
+	assert_memory_equal(out + 8, &unique, 8);
+	assert_int_equal(out[16], 0xaa);
+	op = FUSE_OP_BATCH_FORGET;
+	memcpy(in + 4, &op, 4);
+	assert_int_equal(fs_req_fail(&c, -EIO), 0);
+	op = 3;
+	memcpy(in + 4, &op, 4);
+	seg[0].len = c.out_len = 39;
+	assert_int_equal(fs_req_fail(&c, -EIO), 0);
+	seg[0].len = c.out_len = 40;
+	seg[1].len = c.in_len = 15;
+	assert_int_equal(fs_req_fail(&c, -EIO), 0);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hand_over),
+		cmocka_unit_test(test_backend_dies),
+		cmocka_unit_test(test_req_fail),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
