@@ -144,7 +144,10 @@ static void fs_conn_event(void *arg, uint64_t count)
 {
 	struct virtio_fs *fs = arg;
 	char b;
-	ssize_t n = recv(fs->conn.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	struct iovec iov = { &b, 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	/* recvmsg, not recv (recvfrom): the device thread's seccomp list has only the former. */
+	ssize_t n = recvmsg(fs->conn.fd, &mh, MSG_PEEK | MSG_DONTWAIT);
 
 	(void)count;
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
