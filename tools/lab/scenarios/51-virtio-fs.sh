@@ -3,8 +3,9 @@
 # The guest's virtiofs driver binds 1af4:105a, mounts the tag, reads a file the lab wrote (and a
 # 4 MiB one whose sum it compares), writes a file and a 4 MiB one; after vfvm exits the lab reads
 # both with their sums, finds no virtiofsd left running and no socket left behind. A second run
-# SIGKILLs virtiofsd while the guest has the share mounted: vfvm must say so and go on, and the
-# guest must still end it. Then --share of a missing directory must fail at once with status 2
+# SIGKILLs virtiofsd while the guest has the share mounted: vfvm must say so in one line and go
+# on, the guest's next requests on the share (cat of a new name, ls) must fail with EIO instead
+# of hanging, and the guest must still end it. Then --share of a missing directory must fail at once with status 2
 # and a line naming it (docs/virtio.md).
 lab_timeout=150
 lab_devices=""
@@ -65,8 +66,8 @@ EOS
 	done
 	ls -d /tmp/vfvm-fs.* 2>/dev/null && _f="$_f socket-dir-left"
 	[ -z "$_f" ] || { lab_fail "after the guest:$_f"; return; }
-	# SIGKILL of virtiofsd while the guest has the share mounted: vfvm says so and goes on, and
-	# the guest still ends vfvm by isa-debug-exit; nothing is left behind.
+	# SIGKILL of virtiofsd while the guest has the share mounted: vfvm says so and goes on, the
+	# guest's requests then fail with EIO, it still ends vfvm by isa-debug-exit; nothing is left.
 	cat >/tmp/fs-kill.sh <<'EOS'
 ok() { echo "vt: PASS $1: $2"; }
 no() { echo "vt: FAIL $1: $2"; }
@@ -75,9 +76,16 @@ mkdir -p /mnt
 mount -t virtiofs share /mnt || { no mount "$(dmesg | tail -n 3 | tr '\n' ' ')"; leave; }
 ok mount "mounted"
 touch /mnt/ready
-# No request on the share after this: one already sent to a dead daemon waits uninterruptibly
-# in Linux's fuse (request_wait_answer), which vfvm cannot end yet (docs/virtio.md, limits).
-sleep 8
+# The lab kills the daemon now; vfvm then answers every request itself with EIO. A name the
+# guest never looked up needs a LOOKUP (no cache can answer it): it must fail, not hang.
+sleep 6
+out=$(cat /mnt/never-looked-up 2>&1); st=$?
+case "$out" in
+*"I/O error"*|*"Input/output error"*) ok eio "status $st: $out" ;;
+*) no eio "status $st: $out" ;;
+esac
+out=$(ls /mnt 2>&1); st=$?
+[ $st != 0 ] && ok eio-ls "status $st: $out" || no eio-ls "ls succeeded: $out"
 ok after "the guest ran on after the kill"
 leave
 EOS
@@ -98,8 +106,12 @@ EOS
 	vl_boot /tmp/fs-kill.cpio --share $SHARE --debug-exit
 	wait $killer
 	_f=""
-	for c in mount after; do grep -q "^vt: PASS $c:" $VL_LOG || _f="$_f $c"; done
-	grep -q 'virtiofsd exited (signal 9) while the guest ran' $VL_LOG || _f="$_f no-vfvm-line"
+	for c in mount eio eio-ls after; do grep -q "^vt: PASS $c:" $VL_LOG || _f="$_f $c"; done
+	grep "^vt: FAIL" $VL_LOG
+	# One line for the daemon's end, none more from the device about its closed socket.
+	grep -q 'virtiofsd exited (signal 9) while the guest ran; the guest.s requests on the share fail with EIO' \
+		$VL_LOG || _f="$_f no-vfvm-line"
+	grep -q 'vhost-user back end failed' $VL_LOG && _f="$_f second-vfvm-line"
 	[ "$(cat $VL_LOG.st)" = 1 ] || _f="$_f vfvm-status($(cat $VL_LOG.st), want 1)"
 	ls -d /tmp/vfvm-fs.* 2>/dev/null && _f="$_f socket-dir-left"
 	[ -z "$_f" ] || { lab_fail "virtiofsd killed:$_f"; return; }
