@@ -504,6 +504,101 @@ static void extcap_seeds(void)
 	emit("extcap", "rebar-vsec-loop");
 }
 
+/* --- virtio_net (fuzz_virtio_net.c): features, queue size exponents, then ops 0 desc,
+ * 2 poke, 3 kick, 4 frame on the tap --- */
+#define NF(x) (1u << (x))
+
+static void net_head(void)
+{
+	/* CSUM, GUEST_CSUM, MAC, HOST_TSO4, MRG_RXBUF, STATUS, CTRL_VQ, CTRL_RX, CTRL_MAC_ADDR */
+	put(NF(0) | NF(1) | NF(5) | NF(11) | NF(15) | NF(16) | NF(17) | NF(18) | NF(23), 4);
+	put(4, 1), put(4, 1), put(4, 1);
+}
+
+/* Descriptor @i of queue @q in the buffer area at @off, @len (< 80), @flags, made available
+ * if @avail. */
+static void net_desc(unsigned q, unsigned i, unsigned off, unsigned len, unsigned flags,
+		     unsigned next, int avail)
+{
+	put(0, 1), put(q, 1), put(i, 1), put(flags | (avail ? 0x40 : 0), 1);
+	put(off, 2), put(len, 1), put(next, 1);
+}
+
+static void net_poke(unsigned off, const uint8_t *b, unsigned n)
+{
+	put(2, 1), put(off, 2), put(n, 1);
+	for (unsigned i = 0; i < n; i++)
+		put(b[i], 1);
+}
+
+static void virtio_net_seeds(void)
+{
+	static const uint8_t hdr_csum[12] = { 1, 0, 0, 0, 0, 0, 34, 0, 16, 0 };
+	static const uint8_t promisc[3] = { 0, 0, 1 }, macset[8] = { 1, 1, 2, 0, 0, 0, 0, 9 };
+	static const uint8_t table[10] = { 1, 0, 0, 0, 0, 0, 1, 0, 0, 0 };
+
+	net_head();
+	net_desc(1, 0, 0, 60, 0, 0, 1);
+	net_poke(0, hdr_csum, 12);
+	put(3, 1), put(1, 1);
+	emit("virtio_net", "tx-csum");
+
+	net_head();
+	net_desc(0, 0, 0x100, 79, 2, 0, 1), net_desc(0, 1, 0x200, 79, 2, 0, 1);
+	put(4, 1), put(0, 1), put(120, 2);		/* to our MAC, split over two buffers */
+	put(4, 1), put(2, 1), put(60, 2);		/* broadcast */
+	emit("virtio_net", "rx-merge");
+
+	net_head();
+	net_desc(2, 1, 0x410, 1, 1, 2, 0), net_desc(2, 2, 0x420, 1, 2, 0, 0);
+	net_desc(2, 0, 0x400, 2, 1, 1, 1);
+	net_poke(0x400, promisc, 2), net_poke(0x410, promisc + 2, 1);
+	put(3, 1), put(2, 1);
+	net_desc(2, 4, 0x440, 8, 1, 5, 0), net_desc(2, 5, 0x460, 1, 2, 0, 0);
+	net_desc(2, 3, 0x430, 2, 1, 4, 1);
+	net_poke(0x430, macset, 2), net_poke(0x440, macset + 2, 6);
+	put(3, 1), put(2, 1);
+	net_desc(2, 7, 0x480, 10, 1, 8, 0), net_desc(2, 8, 0x4a0, 1, 2, 0, 0);
+	net_desc(2, 6, 0x470, 2, 1, 7, 1);
+	net_poke(0x470, (const uint8_t[]){ 1, 0 }, 2), net_poke(0x480, table, 10);
+	put(3, 1), put(2, 1);
+	emit("virtio_net", "ctrl-promisc-mac-table");
+}
+
+/* --- virtio_fs (fuzz_virtio_fs.c): size exponent, then odd = descriptor, even = serve --- */
+static void fs_desc(unsigned i, unsigned flags, unsigned off, unsigned len, unsigned next,
+		    int avail)
+{
+	put(1, 1), put(i, 1), put(flags | (avail ? 0x40 : 0), 1), put(off, 2), put(len, 1);
+	put(next, 1);
+}
+
+static void fs_serve(unsigned op)
+{
+	put(0, 1), put(8, 1), put(op, 1), put(0x1122334455667788ull, 8);
+}
+
+static void virtio_fs_seeds(void)
+{
+	put(4, 1);
+	fs_desc(1, 2, 0x100, 16, 0, 0), fs_desc(0, 1, 0, 40, 1, 1);
+	fs_serve(0);					/* LOOKUP */
+	emit("virtio_fs", "lookup");
+
+	put(4, 1);
+	fs_desc(1, 2, 0x100, 16, 0, 0), fs_desc(0, 1, 0, 40, 1, 1);
+	fs_serve(1);					/* FORGET: no reply */
+	emit("virtio_fs", "forget");
+
+	put(5, 1);
+	fs_desc(3, 2, 0x300, 8, 0, 0), fs_desc(2, 3, 0x200, 8, 3, 0);
+	fs_desc(1, 1, 0x100, 24, 2, 0), fs_desc(0, 1, 0, 16, 1, 1);
+	fs_serve(4);					/* READ, header and reply split */
+	fs_desc(5, 2, 0x500, 15, 0, 0), fs_desc(4, 1, 0x400, 40, 5, 1);
+	fs_serve(4);					/* a reply buffer one byte short */
+	emit("virtio_fs", "split-short");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -518,5 +613,7 @@ int main(int argc, char **argv)
 	vfio_plan_seeds();
 	vfio_pci_seeds();
 	extcap_seeds();
+	virtio_net_seeds();
+	virtio_fs_seeds();
 	return 0;
 }
