@@ -1,7 +1,8 @@
 /* test_viommu.c - unit tests of the virtio-iommu (src/virtio/iommu.c, iommu_req.c; virtio 1.2
  * §5.13): every request and status code against a fake back end that records calls and fails
  * on demand, translate() and fault events, then the device on the fake PCI bus with a
- * virtio-rng behind it whose queue honours the guest's mappings and faults on a stray address. */
+ * virtio-rng, and a virtio-blk on a disk image, behind it: their queues honour the guest's
+ * mappings, and a stray DMA is a fault on the event queue and in the trace. */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <cmocka.h>
 #include "test_pci_fake.h"
 #include "virtio/iommu.h"
+#include "virtio/blk.h"
 #include "virtio/rng.h"
 #include "virtio/virtio_pci.h"
 #include "core/vm.h"
@@ -607,6 +609,34 @@ static uint8_t vreq(const uint8_t *req, uint32_t len)
 	return ram[VBUF + 0x100];
 }
 
+static struct blk_image img;
+static char img_path[64];
+
+/* The device under test behind the viommu, at 00:02.0 (EP_EMU). */
+static int rng_create(void)
+{
+	struct err err = { 0 };
+
+	return virtio_rng_create(&vm, &bus, "", &err);
+}
+
+/* A virtio-blk on a 1 MiB zeroed image in /tmp, served synchronously (no device thread). */
+static int blk_create(void)
+{
+	struct err err = { 0 };
+	int fd;
+
+	strcpy(img_path, "/tmp/vfvm-viommu-blk-XXXXXX");
+	fd = mkstemp(img_path);
+	if (fd < 0 || ftruncate(fd, 1 << 20) || close(fd))
+		return -1;
+	if (blk_image_open(img_path, &img, &err))
+		return -1;
+	return virtio_blk_create(&vm, &bus, &img, 1, &err);
+}
+
+static int (*dev_create)(void) = rng_create;
+
 static int dev_setup(void **state)
 {
 	struct pci_host_ops o;
@@ -624,7 +654,7 @@ static int dev_setup(void **state)
 	if (pci_host_bridge_create(&bus) || viommu_create(&vm, &bus, "", &dvi, &err))
 		return -1;
 	bus.dma = &dvi->dma;		/* what pci_setup does: devices from now on are behind it */
-	if (virtio_rng_create(&vm, &bus, "", &err) || !bus.devs[RSLOT][0])
+	if (dev_create() || !bus.devs[RSLOT][0])
 		return -1;
 	viommu_add_endpoint(dvi, EP_EMU);
 	cfg_wr(&bus, VSLOT, 0, PCI_COMMAND, 2, PCI_CMD_MEM | PCI_CMD_MASTER);
@@ -641,7 +671,18 @@ static int dev_teardown(void **state)
 	(void)state;
 	pci_bus_destroy(&bus);
 	free(ram);
+	if (dev_create == blk_create) {
+		blk_image_close(&img);
+		unlink(img_path);
+		dev_create = rng_create;
+	}
 	return 0;
+}
+
+static int dev_setup_blk(void **state)
+{
+	dev_create = blk_create;
+	return dev_setup(state);
 }
 
 static void test_dev_identity(void **state)
@@ -728,6 +769,118 @@ static void test_dev_rng_behind(void **state)
 	assert_int_equal(dvi->ndoms, 0);
 }
 
+/* One virtio-blk request (virtio 1.2 §5.2.6) on queue @dq: header, @len bytes of data at IOVA
+ * @data, status byte; all but the data at the rng layout's IOVA R_IOVA + 0x8000. */
+static void blk_req(struct drvq *dq, uint32_t type, uint64_t sector, uint64_t data, uint32_t len)
+{
+	uint16_t flags = type == VIRTIO_BLK_T_IN ? VIRTQ_DESC_F_WRITE : 0;
+
+	put32(ram + R_GPA + 0x8000, type);
+	put32(ram + R_GPA + 0x8004, 0);
+	put64(ram + R_GPA + 0x8008, sector);
+	ram[R_GPA + 0x8100] = 0xee;
+	drv_desc(dq, 0, R_IOVA + 0x8000, 16, VIRTQ_DESC_F_NEXT, 1);
+	drv_desc(dq, 1, data, len, VIRTQ_DESC_F_NEXT | flags, 2);
+	drv_desc(dq, 2, R_IOVA + 0x8100, 1, VIRTQ_DESC_F_WRITE, 0);
+	drv_offer(dq, 0);
+	bwr(dq->d, VIRTIO_NOTIFY_OFF, 2, 0);
+}
+
+/* The virtio-blk reset, its queue 0 at IOVA R_IOVA (GPA R_GPA) with fresh rings, DRIVER_OK. */
+static void blk_start(struct drvq *dq, struct pci_dev *b)
+{
+	bwr(b, 0x14, 1, 0);
+	memset(ram + R_GPA, 0, 0x3000);
+	drv_features(b, 0);
+	drv_queue(dq, b, 0, R_IOVA, R_GPA);
+	drv_ok(b);
+	assert_int_equal(brd(b, 0x14, 1) & VIRTIO_S_NEEDS_RESET, 0);
+}
+
+/* Issue 12, end to end for an emulated device: a virtio-blk behind the viommu writes a sector
+ * through the guest's mapping; then a write whose data buffer is at an IOVA nobody mapped must
+ * (1) not touch the disk, (2) stop the queue with DEVICE_NEEDS_RESET (§2.1.2), (3) put a
+ * MAPPING fault for the disk's endpoint at that IOVA into the driver's event buffer (§5.13.6.9),
+ * (4) write a "fault" trace line with delivered:true; and the machine goes on: the viommu still
+ * answers requests, and the disk, reset by its driver, reads the first sector back. */
+static void test_dev_blk_stray(void **state)
+{
+	char path[] = "/tmp/vfvm-viommu-trace-XXXXXX", buf[4096] = "";
+	uint8_t a[20] = { VIOMMU_T_ATTACH }, m[36] = { VIOMMU_T_MAP }, sect[512];
+	struct pci_dev *b = bus.devs[RSLOT][0];
+	struct err err = { 0 };
+	struct trace t;
+	struct drvq bq;
+	uint32_t len, v;
+	uint64_t addr;
+	int fd = mkstemp(path), ifd;
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(trace_open(&t, path, &(struct trace_filter){ 0 }, &err), 0);
+	dvi->trace = &t;
+	drv_desc(&evtq, 0, VBUF + 0x200, VIOMMU_FAULT_LEN, VIRTQ_DESC_F_WRITE, 0);
+	drv_offer(&evtq, 0);
+	put32(a + 4, 1);
+	put32(a + 8, EP_EMU);
+	assert_int_equal(vreq(a, sizeof(a)), VIOMMU_S_OK);
+	put32(m + 4, 1);
+	put64(m + 8, R_IOVA);
+	put64(m + 16, R_IOVA + 0xffff);
+	put64(m + 24, R_GPA);
+	put32(m + 32, IOMMU_READ | IOMMU_WRITE);
+	assert_int_equal(vreq(m, sizeof(m)), VIOMMU_S_OK);
+	blk_start(&bq, b);
+	/* Sector 4 written from IOVA R_IOVA + 0x9000 (GPA R_GPA + 0x9000). */
+	for (int i = 0; i < 512; i++)
+		ram[R_GPA + 0x9000 + i] = (uint8_t)(i * 7 + 3);
+	blk_req(&bq, VIRTIO_BLK_T_OUT, 4, R_IOVA + 0x9000, 512);
+	assert_int_equal(drv_used(&bq, NULL), 1);
+	assert_int_equal(ram[R_GPA + 0x8100], VIRTIO_BLK_S_OK);
+	/* Sector 8 from IOVA R_IOVA + 0x10000, just past the mapping; the RAM an off-by-one (or
+	 * IOVA = GPA) would read holds a pattern. */
+	memset(ram + R_GPA + 0x10000, 0x5a, 512);
+	blk_req(&bq, VIRTIO_BLK_T_OUT, 8, R_IOVA + 0x10000, 512);
+	assert_int_equal(drv_used(&bq, NULL), 1);			/* never completed */
+	assert_int_equal(brd(b, 0x14, 1) & VIRTIO_S_NEEDS_RESET, VIRTIO_S_NEEDS_RESET);
+	ifd = open(img_path, O_RDONLY);
+	assert_true(ifd >= 0);
+	assert_int_equal(pread(ifd, sect, 512, 8 * 512), 512);
+	close(ifd);
+	for (int i = 0; i < 512; i++)
+		assert_int_equal(sect[i], 0);
+	/* The fault event, as virtio_iommu_fault (§5.13.6.9) lays it out. */
+	assert_int_equal(drv_used(&evtq, &len), 1);
+	assert_int_equal(len, VIOMMU_FAULT_LEN);
+	assert_int_equal(ram[VBUF + 0x200], VIOMMU_FAULT_R_MAPPING);
+	memcpy(&v, ram + VBUF + 0x204, 4);
+	assert_int_equal(v, VIOMMU_FAULT_F_READ | VIOMMU_FAULT_F_ADDRESS);	/* the device reads */
+	memcpy(&v, ram + VBUF + 0x208, 4);
+	assert_int_equal(v, EP_EMU);
+	memcpy(&addr, ram + VBUF + 0x210, 8);
+	assert_int_equal(addr, R_IOVA + 0x10000);
+	assert_int_equal(dvi->faults, 1);
+	assert_int_equal(dvi->faults_dropped, 0);
+	/* The machine goes on: the viommu answers, the disk is reset and reads sector 4 back. */
+	assert_int_equal(vreq(m, sizeof(m)), VIOMMU_S_INVAL);		/* already mapped */
+	blk_start(&bq, b);
+	memset(ram + R_GPA + 0xa000, 0, 512);
+	blk_req(&bq, VIRTIO_BLK_T_IN, 4, R_IOVA + 0xa000, 512);
+	assert_int_equal(drv_used(&bq, NULL), 1);
+	assert_int_equal(ram[R_GPA + 0x8100], VIRTIO_BLK_S_OK);
+	assert_memory_equal(ram + R_GPA + 0xa000, ram + R_GPA + 0x9000, 512);
+	dvi->trace = NULL;
+	trace_close(&t);
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0 && read(fd, buf, sizeof(buf) - 1) > 0);
+	close(fd);
+	unlink(path);
+	if (!strstr(buf, "\"dev\":\"0000:00:02.0\",\"kind\":\"viommu\",\"ev\":\"fault\",\"reason\":2,"
+			 "\"iova\":\"0x40010000\",\"flags\":\"0x101\",\"delivered\":true"))
+		fail_msg("no delivered fault line for 0000:00:02.0 at 0x40010000 in:\n%s", buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -742,6 +895,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_trace_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dev_identity, dev_setup, dev_teardown),
 		cmocka_unit_test_setup_teardown(test_dev_rng_behind, dev_setup, dev_teardown),
+		cmocka_unit_test_setup_teardown(test_dev_blk_stray, dev_setup_blk, dev_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
