@@ -3,7 +3,7 @@
 
 CC	?= gcc
 SANITIZE ?= 0
-# TSAN=1: ThreadSanitizer build flavour (build-tsan/) for the unit tier: `make check TSAN=1`.
+# TSAN=1: ThreadSanitizer build flavour (build-tsan/): `make check TSAN=1` (docs/testing.md).
 TSAN	?= 0
 BUILD	:= build$(if $(filter 1,$(SANITIZE)),-san,)$(if $(filter 1,$(TSAN)),-tsan,)
 
@@ -23,9 +23,11 @@ endif
 # order vfvm's accesses against the guest's, which TSan cannot see anyway.
 CFLAGS	+= -fsanitize=thread -fno-omit-frame-pointer -DVFVM_SANITIZE -Wno-tsan
 LDFLAGS	+= -fsanitize=thread
-# make check TSAN=1 runs the tiers whose threads TSan sees on this host (device thread, console,
-# vCPU kicks); for guests, a TSan vfvm in the lab (docs/testing.md: LAB_OUT=tools/lab/out-tsan).
-CHECK_TIERS ?= deps-check unit
+# make check TSAN=1 runs the tiers whose threads TSan sees on this host: the unit tests' (device
+# thread, console, vCPU kicks) and, where the host has /dev/kvm, the guest tier's TSan vfvm
+# (every thread: vCPUs, device thread, timers). Without host KVM, a TSan vfvm in the lab
+# (docs/testing.md: LAB_OUT=tools/lab/out-tsan).
+CHECK_TIERS ?= deps-check unit $(if $(wildcard /dev/kvm),guest-check)
 endif
 
 SRCS	:= $(shell find src -name '*.c' | sort)

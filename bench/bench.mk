@@ -97,6 +97,15 @@ $(BENCH_DIR)/smp-exits.kernel: $(BENCH_DIR)/smp_exits.o $(GUEST_OUT)/lib/mb_elf.
 		$(GUEST_DIR)/lib/guest.ld
 	ld $(GUEST_LDFLAGS) -o $@ $(GUEST_OUT)/lib/mb_elf.o $< $(GUEST_LIB)
 
+# The same runs on this host's /dev/kvm (bench/smp-host.sh): BENCH_SMP_REPS rounds of the five
+# layouts, BENCH_SMP_ITERS rounds per vCPU; medians. Numbers only.
+BENCH_SMP_REPS ?= 7
+BENCH_SMP_ITERS ?= 20000
+
+.PHONY: bench-smp-host
+bench-smp-host: $(VFVM) $(BENCH_DIR)/smp-exits.kernel
+	bench/smp-host.sh $(VFVM) $(BENCH_DIR)/smp-exits.kernel $(BENCH_SMP_REPS) $(BENCH_SMP_ITERS)
+
 .PHONY: bench-smp
 bench-smp: lab-image
 	@mkdir -p $(BENCH_DIR)
