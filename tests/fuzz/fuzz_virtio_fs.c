@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "fuzz_input.h"
+#include "test_vring.h"
 #include "virtio/fs_req.h"
 
 #define RAM	8192u		/* descriptors 0-0xfff, driver area 0x1000, device area 0x1400 */
@@ -85,19 +86,11 @@ static void op_desc(uint8_t *ram, const struct virtqueue *vq, struct fin *in)
 	uint8_t i = fin_u8(in) % vq->size, ctl = fin_u8(in);
 	uint64_t addr = ctl & 8 ? fin_u16(in) % (RAM + 64) : BUFS + fin_u16(in) % (RAM - BUFS);
 	uint32_t len = ctl & 0x80 ? fin_u16(in) : fin_u8(in) % 72;
-	uint16_t flags = ctl & 7, next = fin_u8(in), idx;
-	uint8_t *d = ram + 16 * i;
+	uint16_t flags = ctl & 7, next = fin_u8(in);
 
-	memcpy(d, &addr, 8);
-	memcpy(d + 8, &len, 4);
-	memcpy(d + 12, &flags, 2);
-	memcpy(d + 14, &next, 2);
-	if (!(ctl & 0x40))
-		return;
-	memcpy(&idx, ram + vq->avail_gpa + 2, 2);
-	memcpy(ram + vq->avail_gpa + 4 + 2 * (idx % vq->size), &(uint16_t){ i }, 2);
-	idx++;
-	memcpy(ram + vq->avail_gpa + 2, &idx, 2);
+	virtio_fake_desc(ram + 16 * i, addr, len, flags, next);
+	if (ctl & 0x40)
+		virtio_fake_offer(ram + vq->avail_gpa, vq->size, i);
 }
 
 /* The device's turn: pop, answer, push, as fs_serve_dead does through virtio_queue_serve. */

@@ -141,15 +141,8 @@ static void op_desc(void)
 	virtio_fake_desc(z.ram + QBASE(q) + 16 * i, addr, len, ctl & 7, fin_u8(z.in));
 	if (!(ctl & 0x40))
 		return;
-	{
-		uint32_t a = QBASE(q) + 0x1000;
-		uint16_t idx = ld16(a + 2), head = i;
-
-		memcpy(z.ram + a + 4 + 2 * (idx % z.qsize[q]), &head, 2);
-		idx++;
-		memcpy(z.ram + a + 2, &idx, 2);
-		z.offered[q]++;
-	}
+	virtio_fake_offer(z.ram + QBASE(q) + 0x1000, z.qsize[q], i);
+	z.offered[q]++;
 }
 
 /* Bytes into the buffer area: transmit headers, control commands and their tables. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "fuzz_input.h"
+#include "test_vring.h"
 #include "virtio/virtqueue.h"
 
 #define RAM	8192u		/* descriptors 0-0xfff, driver area 0x1000, device area 0x1400 */
@@ -35,21 +36,13 @@ static void op_offer(uint8_t *ram, const struct virtqueue *vq, struct fin *in)
 	uint8_t i = fin_u8(in) % vq->size, ctl = fin_u8(in);
 	uint64_t addr = fin_u16(in) % (RAM + 64);	/* now and then just past the end */
 	uint32_t len = fin_u16(in);
-	uint16_t flags = ctl & 7, next = fin_u8(in), idx;
-	uint8_t *d = ram + 16 * i;
+	uint16_t flags = ctl & 7, next = fin_u8(in);
 
 	if (ctl & 0x80)
 		len %= 64;
-	memcpy(d, &addr, 8);
-	memcpy(d + 8, &len, 4);
-	memcpy(d + 12, &flags, 2);
-	memcpy(d + 14, &next, 2);
-	if (!(ctl & 0x40))
-		return;
-	memcpy(&idx, ram + vq->avail_gpa + 2, 2);
-	memcpy(ram + vq->avail_gpa + 4 + 2 * (idx % vq->size), &(uint16_t){ i }, 2);
-	idx++;
-	memcpy(ram + vq->avail_gpa + 2, &idx, 2);
+	virtio_fake_desc(ram + 16 * i, addr, len, flags, next);
+	if (ctl & 0x40)
+		virtio_fake_offer(ram + vq->avail_gpa, vq->size, i);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

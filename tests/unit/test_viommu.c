@@ -705,10 +705,27 @@ static void test_dev_identity(void **state)
 	assert_int_equal(dvi->devfn, VSLOT << 3);
 }
 
+/* The emulated endpoint attached to domain 1, and 64 KiB mapped there at IOVA R_IOVA -> GPA
+ * R_GPA read-write, through the request queue; @m keeps the MAP request for a repeat. */
+static void emu_attach_map(uint8_t m[36])
+{
+	uint8_t a[20] = { VIOMMU_T_ATTACH };
+
+	put32(a + 4, 1);
+	put32(a + 8, EP_EMU);
+	assert_int_equal(vreq(a, sizeof(a)), VIOMMU_S_OK);
+	put32(m + 4, 1);
+	put64(m + 8, R_IOVA);
+	put64(m + 16, R_IOVA + 0xffff);
+	put64(m + 24, R_GPA);
+	put32(m + 32, IOMMU_READ | IOMMU_WRITE);
+	assert_int_equal(vreq(m, 36), VIOMMU_S_OK);
+}
+
 static void test_dev_rng_behind(void **state)
 {
 	struct pci_dev *r = bus.devs[RSLOT][0];
-	uint8_t a[20] = { VIOMMU_T_ATTACH }, m[36] = { VIOMMU_T_MAP };
+	uint8_t m[36] = { VIOMMU_T_MAP };
 	struct drvq rq;
 	uint32_t len, ep;
 	uint64_t addr;
@@ -732,15 +749,7 @@ static void test_dev_rng_behind(void **state)
 	assert_int_equal(addr, R_IOVA);
 	bwr(r, 0x14, 1, 0);
 	/* ATTACH and MAP 64 KiB at IOVA R_IOVA -> GPA R_GPA, through the request queue. */
-	put32(a + 4, 1);
-	put32(a + 8, EP_EMU);
-	assert_int_equal(vreq(a, sizeof(a)), VIOMMU_S_OK);
-	put32(m + 4, 1);
-	put64(m + 8, R_IOVA);
-	put64(m + 16, R_IOVA + 0xffff);
-	put64(m + 24, R_GPA);
-	put32(m + 32, IOMMU_READ | IOMMU_WRITE);
-	assert_int_equal(vreq(m, sizeof(m)), VIOMMU_S_OK);
+	emu_attach_map(m);
 	assert_int_equal(vreq(m, sizeof(m)), VIOMMU_S_INVAL);		/* the same again */
 	/* Now the rng works through the mapping: its buffer at IOVA + 0x8000 is GPA + 0x8000. */
 	drv_features(r, 0);
@@ -806,7 +815,7 @@ static void blk_start(struct drvq *dq, struct pci_dev *b)
 static void test_dev_blk_stray(void **state)
 {
 	char path[] = "/tmp/vfvm-viommu-trace-XXXXXX", buf[4096] = "";
-	uint8_t a[20] = { VIOMMU_T_ATTACH }, m[36] = { VIOMMU_T_MAP }, sect[512];
+	uint8_t m[36] = { VIOMMU_T_MAP }, sect[512];
 	struct pci_dev *b = bus.devs[RSLOT][0];
 	struct err err = { 0 };
 	struct trace t;
@@ -822,15 +831,7 @@ static void test_dev_blk_stray(void **state)
 	dvi->trace = &t;
 	drv_desc(&evtq, 0, VBUF + 0x200, VIOMMU_FAULT_LEN, VIRTQ_DESC_F_WRITE, 0);
 	drv_offer(&evtq, 0);
-	put32(a + 4, 1);
-	put32(a + 8, EP_EMU);
-	assert_int_equal(vreq(a, sizeof(a)), VIOMMU_S_OK);
-	put32(m + 4, 1);
-	put64(m + 8, R_IOVA);
-	put64(m + 16, R_IOVA + 0xffff);
-	put64(m + 24, R_GPA);
-	put32(m + 32, IOMMU_READ | IOMMU_WRITE);
-	assert_int_equal(vreq(m, sizeof(m)), VIOMMU_S_OK);
+	emu_attach_map(m);
 	blk_start(&bq, b);
 	/* Sector 4 written from IOVA R_IOVA + 0x9000 (GPA R_GPA + 0x9000). */
 	for (int i = 0; i < 512; i++)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "test_pci_fake.h"
+#include "test_vring.h"
 #include "core/vm.h"
 #include "virtio/virtio_pci.h"
 
@@ -83,13 +84,4 @@ static inline void virtio_fake_queue(struct pci_dev *d, unsigned q, unsigned siz
 }
 
 /* Descriptor @p (16 bytes in guest RAM, §2.7.5) as the driver writes it. */
-static inline void virtio_fake_desc(uint8_t *p, uint64_t addr, uint32_t len, uint16_t flags,
-				    uint16_t next)
-{
-	memcpy(p, &addr, 8);
-	memcpy(p + 8, &len, 4);
-	memcpy(p + 12, &flags, 2);
-	memcpy(p + 14, &next, 2);
-}
-
 #endif
