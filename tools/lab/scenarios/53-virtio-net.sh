@@ -189,14 +189,10 @@ net_judge() {
 
 run() {
 	[ -c /dev/kvm ] || { lab_fail "no /dev/kvm"; return; }
-	[ -c /dev/net/tun ] || modprobe tun 2>/dev/null
-	[ -c /dev/net/tun ] || { lab_fail "no /dev/net/tun in the lab (tun module, build-image)"; return; }
-	[ -c /dev/vhost-net ] || modprobe vhost_net 2>/dev/null
-	[ -c /dev/vhost-net ] || { lab_fail "no /dev/vhost-net in the lab (vhost_net module, build-image)"; return; }
+	why=$(vl_net_host vhost) || { lab_fail "$why"; return; }
 	net_script >/tmp/net-check.sh
-	why=$(vl_initrd /tmp/net.cpio /tmp/net-check.sh virtio_ring virtio virtio_pci_modern_dev \
-		virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net) ||
-		{ lab_fail "$why"; return; }
+	# shellcheck disable=SC2086
+	why=$(vl_initrd /tmp/net.cpio /tmp/net-check.sh $VL_NET_MODS) || { lab_fail "$why"; return; }
 	dd if=/dev/urandom of=/tmp/net-tx bs=1048576 count=$NET_MB 2>/dev/null
 	rm -f /tmp/net-exits
 	_bad=0

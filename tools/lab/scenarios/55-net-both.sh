@@ -105,16 +105,14 @@ nb_frames() {
 
 run() {
 	[ -c /dev/kvm ] || { lab_fail "no /dev/kvm"; return; }
-	[ -c /dev/net/tun ] || modprobe tun 2>/dev/null
-	[ -c /dev/net/tun ] || { lab_fail "no /dev/net/tun in the lab"; return; }
-	[ -c /dev/vhost-net ] || modprobe vhost_net 2>/dev/null
+	why=$(vl_net_host) || { lab_fail "$why"; return; }
 	[ -f /guest/modules/e1000e.ko ] || { lab_fail "no /guest/modules/e1000e.ko in the lab image"; return; }
 	why=$(vl_peer) || { lab_fail "$why"; return; }
 	echo "$why"
 	pif=$(ls /sys/bus/pci/devices/$VL_PEER/net | head -n 1)
 	nb_script >/tmp/net-both-check.sh
-	why=$(vl_initrd /tmp/net-both.cpio /tmp/net-both-check.sh e1000e virtio_ring virtio \
-		virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net) ||
+	# shellcheck disable=SC2086
+	why=$(vl_initrd /tmp/net-both.cpio /tmp/net-both-check.sh e1000e $VL_NET_MODS) ||
 		{ lab_fail "$why"; return; }
 	rm -f $VL_LOG $VL_LOG.st
 	# vl_boot in the background: the tap appears when vfvm starts, and the lab configures it.

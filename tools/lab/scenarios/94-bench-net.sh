@@ -95,13 +95,10 @@ bn_qemu() {
 
 run() {
 	[ -c /dev/kvm ] || { lab_fail "no /dev/kvm"; return; }
-	[ -c /dev/net/tun ] || modprobe tun 2>/dev/null
-	[ -c /dev/vhost-net ] || modprobe vhost_net 2>/dev/null
-	[ -c /dev/vhost-net ] || { lab_fail "no /dev/vhost-net in the lab"; return; }
+	why=$(vl_net_host vhost) || { lab_fail "$why"; return; }
 	bn_script >/tmp/bn-check.sh
-	why=$(vl_initrd /tmp/bn.cpio /tmp/bn-check.sh virtio_ring virtio virtio_pci_modern_dev \
-		virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net) ||
-		{ lab_fail "$why"; return; }
+	# shellcheck disable=SC2086
+	why=$(vl_initrd /tmp/bn.cpio /tmp/bn-check.sh $VL_NET_MODS) || { lab_fail "$why"; return; }
 	bn_vfvm on
 	bn_vfvm off
 	bn_qemu
