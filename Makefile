@@ -40,7 +40,7 @@ VFVM	:= $(BUILD)/vfvm
 .PHONY: all check unit deps-check run deps clean
 # The tiers `make check` runs, in order; each prints a closing "tier: N passed, N failed" line.
 # deps-check (no include or call circle between source files) is cheap and runs first.
-CHECK_TIERS ?= deps-check unit acpi-check cli-check guest-check lab-check fuzz-check
+CHECK_TIERS ?= deps-check unit acpi-check cli-check guest-check lab-check lab-freeze-check fuzz-check
 all: $(VFVM)
 
 $(BUILD)/%.o: %.c

@@ -25,7 +25,7 @@ LAB_IMAGE_DEPS	= tools/lab/build-image tools/lab/init tools/lab/lib.sh tools/lab
 # Files for scenarios that run inside the Linux guest (adds to LAB_IMAGE_DEPS, LAB_EXTRA_FILES).
 -include tools/lab/guest/guest.mk
 
-.PHONY: lab-image lab-image-files lab-check lab-shell lab-guest soak
+.PHONY: lab-image lab-image-files lab-check lab-freeze-check lab-shell lab-guest soak
 
 # Two steps: the test guests first (when the guest tier exists), then a make that sees them. A
 # guest that does not build is left out (the guests scenario then fails), not the whole lab.
@@ -66,6 +66,11 @@ lab-guest: $(LAB_OUT)/guest-shell.cpio $(LAB_OUT)/guest-run.cpio $(LAB_VMLINUX)
 
 lab-check: lab-image
 	@tools/lab/lab check $(LAB_SCENARIOS)
+
+# The host's answer to a lab machine that freezes (issue 15; tools/lab/freeze-check): two short
+# boots, about a minute.
+lab-freeze-check: lab-image
+	@tools/lab/freeze-check
 
 # The hostile-guest soak (docs/security.md): minutes, not in make check. SOAK_ROUNDS and
 # SOAK_SEEDS change its length (LAB_APPEND carries them into the lab).

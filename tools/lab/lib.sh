@@ -123,3 +123,17 @@ EOF
 	case "$_o" in "vfvm "*) ;; *) echo "su cannot run $VFVM_AS_ROOT as vfvm: $(echo "$_o" | head -n 2 | tr "\n" " ")"; return 1 ;; esac
 	VFVM=/tmp/vfvm-as-user
 }
+
+# lab_sym ADDR: "function+0xOFF [module]" for a kernel address (ffffffff........, 0x optional),
+# from /proc/kallsyms. Only the low 32 bits are compared: awk's numbers are doubles.
+lab_sym() {
+	awk -v a="$1" 'function hex(s,  i, v) { v = 0; s = tolower(s)
+			for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
+			return v }
+		BEGIN { a = tolower(a); sub(/^0x/, "", a); best = -1
+			ok = length(a) == 16 && substr(a, 1, 8) == "ffffffff"; r = hex(substr(a, 9)) }
+		ok && $1 ~ /^ffffffff/ && $2 ~ /^[tT]$/ { v = hex(substr($1, 9)); if (v <= r && v > best) { best = v; s = $3; m = $4 } }
+		END { if (!ok) print "is not a kernel address"
+			else if (best < 0 || r - best >= 1048576) print "is in no known function"
+			else printf "is %s+0x%x%s\n", s, r - best, m == "" ? "" : " " m }' /proc/kallsyms
+}
