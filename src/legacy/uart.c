@@ -84,6 +84,7 @@ struct uart {
 	uint8_t rbr_last;	/* what an RBR read returns when there is nothing to read */
 	bool thr_ipending;	/* THRE interrupt latched (§8.4: cleared by IIR read or THR write) */
 	int irq_level;
+	uint64_t tx_bytes;	/* THR writes since reset (uart_dump: is the guest still sending?) */
 };
 
 static unsigned uart_rx_capacity(const struct uart *u)
@@ -231,6 +232,7 @@ static uint8_t uart_read_rbr(struct uart *u)
 static void uart_write_thr(struct uart *u, uint8_t byte)
 {
 	u->thr_ipending = false;
+	u->tx_bytes++;
 	uart_update_irq(u);
 	if (u->mcr & MCR_LOOP)
 		uart_rx_push(u, byte);
@@ -427,6 +429,7 @@ void uart_reset(struct uart *u)
 	u->rx_count = 0;
 	u->rbr_last = 0;
 	u->thr_ipending = false;
+	u->tx_bytes = 0;
 	uart_update_irq(u);
 	if (was_full && u->ops.rx_room)
 		u->ops.rx_room(u->ops.opaque);
@@ -451,4 +454,19 @@ struct uart *uart_new(const struct irq_line *irq, const struct uart_ops *ops)
 void uart_free(struct uart *u)
 {
 	free(u);
+}
+
+/*
+ * One line of state for the watchdog's dump (issue 15): the registers a guest's console
+ * write depends on (LCR.DLAB sends THR writes to the divisor latch, MCR.LOOP to the
+ * receiver, LSR.THRE is what the guest polls) and how many bytes it has sent, so that two
+ * dumps tell whether it still sends. Caller holds the UART's lock.
+ */
+void uart_dump(const struct uart *u, const char *name, FILE *f)
+{
+	fprintf(f, "vfvm: %s: LCR 0x%02x%s MCR 0x%02x%s IER 0x%02x LSR 0x%02x FCR 0x%02x IIR 0x%02x "
+		"IRQ %d; %llu bytes sent, %u waiting to be read\n", name, u->lcr,
+		(u->lcr & LCR_DLAB) ? " (DLAB)" : "", u->mcr, (u->mcr & MCR_LOOP) ? " (loopback)" : "",
+		u->ier, u->lsr, u->fcr, uart_iir_source(u) | ((u->fcr & FCR_ENABLE) ? IIR_FIFO : 0),
+		u->irq_level, (unsigned long long)u->tx_bytes, u->rx_count);
 }

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "core/irq.h"
 
 struct uart_ops {
@@ -29,5 +30,7 @@ size_t uart_rx(struct uart *u, const uint8_t *buf, size_t n);
 /* How many bytes uart_rx() can take now without overrun (bytes past that set LSR.OE). */
 size_t uart_rx_room(const struct uart *u);
 void uart_reset(struct uart *u);
+/* One "vfvm: NAME: LCR ... bytes sent" line (the watchdog's dump); caller holds the UART's lock. */
+void uart_dump(const struct uart *u, const char *name, FILE *f);
 
 #endif

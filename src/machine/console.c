@@ -402,12 +402,18 @@ int console_start(struct console *c, struct uart *u, const struct sandbox *sb)
 	int r;
 
 	c->uart = u;
-	if (c->in_fd < 0 || !u || !c->lock)
+	/*
+	 * A thread whenever there is input to read or output to keep: besides the input, it
+	 * writes text without a newline (a prompt, or the line a guest stopped in the middle of)
+	 * within CONSOLE_FLUSH_MS. Without it, stdin on /dev/null held such text back until the
+	 * next newline or a full buffer, so a guest that stopped seemed to stop mid-line (issue 15).
+	 */
+	if ((c->in_fd < 0 && c->out_fd < 0) || !u || !c->lock)
 		return 0;
 	c->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (c->evfd < 0)
 		return -errno;
-	if (isatty(c->in_fd))
+	if (c->in_fd >= 0 && isatty(c->in_fd))
 		console_tty_raw(c);
 	r = sandbox_thread_start(&c->thread, NULL, console_thread, c, sb, SB_CONSOLE);
 	if (r) {
@@ -454,4 +460,19 @@ void console_free(struct console *c)
 		close(c->out_fd);
 	pthread_mutex_destroy(&c->out_lock);
 	free(c);
+}
+
+/* Bytes the guest sent that are not written out yet, for the watchdog's dump; -1 when the
+ * output lock is busy (the dump must not wait on a console that may be what is stuck). */
+long console_pending(struct console *c)
+{
+	long n;
+
+	if (!c)
+		return 0;
+	if (pthread_mutex_trylock(&c->out_lock))
+		return -1;
+	n = (long)c->olen;
+	pthread_mutex_unlock(&c->out_lock);
+	return n;
 }

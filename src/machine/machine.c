@@ -724,6 +724,33 @@ static void machine_reboot(struct vm *vm)
  * controllers under vm->lock, then the PIT under its own lock (first in the lock order, so
  * not inside vm->lock). A lock that does not come by @deadline is itself the finding.
  */
+/* The UARTs and the console for the dump: a guest whose console stops while it still exits
+ * (issue 15) shows here whether it still writes THR, and where those bytes went. */
+static bool machine_dump_serial(struct vm *vm, const struct timespec *deadline)
+{
+	struct machine *m = vm->machine;
+	bool ok = true;
+
+	for (int i = 0; i < 2; i++) {
+		const char *name = i ? "COM2" : "COM1";
+
+		if (!vm->uart[i])
+			continue;
+		if (pthread_mutex_timedlock(&m->uart_lock[i], deadline)) {
+			fprintf(stderr, "vfvm: %s's lock held elsewhere for over 1 s: %s not dumped\n",
+				name, name);
+			machine_watch_owner(&m->watch, &m->uart_lock[i], name);
+			ok = false;
+			continue;
+		}
+		uart_dump(vm->uart[i], name, stderr);
+		pthread_mutex_unlock(&m->uart_lock[i]);
+	}
+	fprintf(stderr, "vfvm: console: %ld bytes from COM1 not written out yet\n",
+		console_pending(vm->console));
+	return ok;
+}
+
 static bool machine_dump_devices(struct vm *vm, const struct timespec *deadline)
 {
 	struct machine *m = vm->machine;
@@ -746,7 +773,7 @@ static bool machine_dump_devices(struct vm *vm, const struct timespec *deadline)
 	}
 	pit_dump(vm->pit, stderr);
 	pthread_mutex_unlock(&m->pit_lock);
-	return true;
+	return machine_dump_serial(vm, deadline);
 }
 
 /* A --share daemon that ends while the guest runs is said once; the guest's requests on that

@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 #include "legacy/uart.h"
@@ -142,6 +144,33 @@ static void test_tx(void **state)
 	assert_int_equal(f->ntx, 2);
 	assert_memory_equal(f->tx, "hi", 2);
 	assert_int_equal(rd(f, 5) & 0x60, 0x60);
+}
+
+/* The dump line (the watchdog's): the registers a console write depends on and the bytes
+ * sent, DLAB and loopback named, the count back to 0 on reset. */
+static void test_dump(void **state)
+{
+	struct fixture *f = *state;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+
+	wr(f, 0, 'a');
+	wr(f, 0, 'b');
+	wr(f, 4, 0x18);	/* MCR: LOOP | OUT2 */
+	wr(f, 0, 'c');	/* into the receiver, still sent */
+	wr(f, 3, 0x83);	/* LCR: DLAB, 8N1 */
+	m = open_memstream(&buf, &len);
+	assert_non_null(m);
+	uart_dump(f->u, "COM1", m);
+	uart_reset(f->u);
+	uart_dump(f->u, "COM1", m);
+	fclose(m);
+	assert_non_null(strstr(buf, "vfvm: COM1: LCR 0x83 (DLAB) MCR 0x18 (loopback) IER 0x00 LSR 0x61 "));
+	assert_non_null(strstr(buf, "; 3 bytes sent, 1 waiting to be read\n"));
+	assert_non_null(strstr(buf, "vfvm: COM1: LCR 0x00 MCR 0x00 IER 0x00 LSR 0x60 FCR 0x00 IIR 0x01 "
+				   "IRQ 0; 0 bytes sent, 0 waiting to be read\n"));
+	free(buf);
 }
 
 /* Non-FIFO mode: one-byte RBR; the second byte overruns (LSR1) and destroys the first
@@ -445,6 +474,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_scratch_and_masks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dlab, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tx, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dump, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rx_nonfifo_overrun, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fifo_fill_overflow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fifo_clear, setup, teardown),
