@@ -124,3 +124,16 @@ $(BENCH_DIR)/viommu: bench/viommu.c $(BUILD)/libvfvm.a
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libvfvm.a $(LDLIBS)
 bench-viommu: $(BENCH_DIR)/viommu
 	@$(BENCH_DIR)/viommu
+
+# Lab benchmarks paired with QEMU in one lab run, numbers only: virtio-net on a tap (vfvm with
+# vhost=on and off, QEMU with vhost; bench/net.md) and the nvme behind a virtio-iommu (vfvm and
+# QEMU, none/strict/lazy; bench/viommu-nvme.md). Each prints its own "NAME: ..." lines.
+.PHONY: bench-net bench-viommu-nvme
+bench-net bench-viommu-nvme: lab-image
+	@mkdir -p $(BENCH_DIR)
+	@echo "$@: one lab boot; the Linux guest under vfvm and under QEMU (several minutes)"
+	@st=0; LAB_VERBOSE=1 LAB_TIMEOUT=2400 tools/lab/lab check $@ >$(BENCH_DIR)/$@-console.log 2>&1 || st=$$?; \
+	sed -n 's/^ *$@| \($@: \)/\1/p' $(BENCH_DIR)/$@-console.log; \
+	grep -E '^(PASS|FAIL) |^lab: [0-9]+ passed' $(BENCH_DIR)/$@-console.log; \
+	[ $$st = 0 ] || echo "$@: the lab failed; console in $(BENCH_DIR)/$@-console.log"; \
+	exit $$st

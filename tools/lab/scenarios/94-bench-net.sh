@@ -4,7 +4,8 @@
 # the lab (20 at 0.2 s) and guest-to-host throughput (32 MiB from /dev/zero through busybox nc
 # into the lab's nc); for vfvm the lab also counts every vCPU exit between two state dumps
 # around the traffic and divides by the guest's frames. Numbers, never pass/fail beyond "it
-# ran": the lab is nested under TCG, only ratios within one run mean anything (bench/net.md).
+# ran": the lab is nested under TCG, only ratios within one
+# run mean anything (bench/net.md; make bench-net).
 lab_timeout=900
 lab_default=no
 lab_devices=""
@@ -82,11 +83,12 @@ bn_vfvm() {
 	grep -q '^vt: PASS bench' $VL_LOG || lab_fail "vfvm vhost=$1 did not finish: $(tail -n 3 $VL_LOG.err | tr '\n' ' ')"
 }
 
+# romfile=: the lab image has no iPXE ROMs (efi-virtio.rom), and a kernel boot needs none.
 bn_qemu() {
 	rm -f $VL_LOG $VL_LOG.st
 	{ timeout 600 sh -c '. /lab/machine.conf; guest_qemu "$@"' qemu /guest/bzImage /tmp/bn.cpio \
 		-netdev tap,id=n0,ifname=$NET_IF,script=no,downscript=no,vhost=on \
-		-device virtio-net-pci,netdev=n0,mac=$NET_MAC </dev/null 2>&1 | tr -d '\r' >$VL_LOG;
+		-device virtio-net-pci,netdev=n0,mac=$NET_MAC,romfile= </dev/null 2>&1 | tr -d '\r' >$VL_LOG;
 	  echo $? >$VL_LOG.st; } &
 	bn_lab_side ""
 	grep '^vt: bn:' $VL_LOG | sed 's/^vt: bn:/bench-net: qemu vhost=on:/'
