@@ -402,18 +402,12 @@ int console_start(struct console *c, struct uart *u, const struct sandbox *sb)
 	int r;
 
 	c->uart = u;
-	/*
-	 * A thread whenever there is input to read or output to keep: besides the input, it
-	 * writes text without a newline (a prompt, or the line a guest stopped in the middle of)
-	 * within CONSOLE_FLUSH_MS. Without it, stdin on /dev/null held such text back until the
-	 * next newline or a full buffer, so a guest that stopped seemed to stop mid-line (issue 15).
-	 */
-	if ((c->in_fd < 0 && c->out_fd < 0) || !u || !c->lock)
+	if (c->in_fd < 0 || !u || !c->lock)
 		return 0;
 	c->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (c->evfd < 0)
 		return -errno;
-	if (c->in_fd >= 0 && isatty(c->in_fd))
+	if (isatty(c->in_fd))
 		console_tty_raw(c);
 	r = sandbox_thread_start(&c->thread, NULL, console_thread, c, sb, SB_CONSOLE);
 	if (r) {
@@ -473,6 +467,27 @@ long console_pending(struct console *c)
 	if (pthread_mutex_trylock(&c->out_lock))
 		return -1;
 	n = (long)c->olen;
+	pthread_mutex_unlock(&c->out_lock);
+	return n;
+}
+
+/*
+ * Before a state dump: write out what the guest sent without a newline yet (with no input
+ * thread it waits for the next newline, a full buffer or the end), so that a stopped guest's
+ * last words come before the dump, not after (issue 15: "activating TP" hid the rest of its
+ * line). Returns the bytes written, or -1 when the output lock is busy (a vCPU stuck in a
+ * write holds it: the dump must not wait on it).
+ */
+long console_flush_unfinished(struct console *c)
+{
+	long n;
+
+	if (!c)
+		return 0;
+	if (pthread_mutex_trylock(&c->out_lock))
+		return -1;
+	n = (long)c->olen;
+	console_flush_locked(c);
 	pthread_mutex_unlock(&c->out_lock);
 	return n;
 }

@@ -20,12 +20,15 @@ struct console *console_new(const char *spec, pthread_mutex_t *lock,
 /* The uart_ops that connect @u's output and flow control to this console. */
 void console_uart_ops(struct console *c, struct uart_ops *ops);
 struct sandbox;
-/* Start the console thread (after the UART exists), under @sb's console filter (NULL: none):
- * it feeds @u from stdin and writes output that has no newline yet. None for "none". */
+/* Start the input thread feeding @u (after the UART exists), under @sb's console filter
+ * (NULL: none). */
 int console_start(struct console *c, struct uart *u, const struct sandbox *sb);
 /* Bytes the guest sent that are not written out yet; -1 if the output lock is busy. */
 long console_pending(struct console *c);
-/* Stop the console thread, flush output, restore the terminal. Safe to call any number of
+/* Write out the bytes held for want of a newline (before a state dump); how many, or -1 if
+ * the output lock is busy. */
+long console_flush_unfinished(struct console *c);
+/* Stop the input thread, flush output, restore the terminal. Safe to call any number of
  * times (also from a fatal path before console_free); the console stays valid. */
 void console_stop(struct console *c);
 /* console_stop(), then release @c. NULL is ignored; @c is invalid afterwards. */

@@ -9,6 +9,7 @@
 #include "core/sandbox.h"
 #include "core/vcpu.h"
 #include "core/vm.h"
+#include "machine/console.h"
 #include "machine/machine_watch.h"
 
 static uint64_t watch_now(void)
@@ -67,8 +68,18 @@ static void watch_dump_locked(struct machine_watch *w, const char *why)
 {
 	struct vm *vm = w->vm;
 	struct timespec ts;
+	long held = console_flush_unfinished(vm->console);
 
+	/* The guest's last words had no newline: the dump starts on a line of its own. */
+	if (held > 0)
+		fputc('\n', stderr);
 	fprintf(stderr, "vfvm: --- state dump (%s) ---\n", why);
+	if (held > 0)
+		fprintf(stderr, "vfvm: console: the guest's unfinished line (%ld bytes) is written out "
+			"above\n", held);
+	else if (held < 0)
+		fprintf(stderr, "vfvm: console: its output lock is busy (a vCPU stuck writing the "
+			"guest's output?)\n");
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		if (!vcpu_dump(vm->vcpus[i], 1000))
 			fprintf(stderr, "vfvm: vCPU %u: no answer within 1 s (not in KVM_RUN: "

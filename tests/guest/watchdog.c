@@ -9,8 +9,8 @@ void guest_main(uint32_t magic, uint32_t info)
 	(void)magic;
 	(void)info;
 	printf("watchdog: spinning with interrupts off\n");
-	/* No newline: the console thread must still write it out (issue 15: the last words of
-	 * a stopped guest were held back), and the dump says nothing is left unwritten. */
+	/* No newline: the dump must write it out before itself (issue 15: a stopped guest's last
+	 * words were held back until vfvm ended), and say so. */
 	printf("watchdog: last words");
 	__asm__ volatile("cli\n1: jmp 1b" ::: "memory");
 }
