@@ -189,6 +189,8 @@ net_judge() {
 
 run() {
 	[ -c /dev/kvm ] || { lab_fail "no /dev/kvm"; return; }
+	# lab.net_mb=N (LAB_APPEND): N MiB each way instead of 16 (64: the one 64 MiB transfer).
+	NET_MB=$(lab_param lab.net_mb || echo $NET_MB)
 	why=$(vl_net_host vhost) || { lab_fail "$why"; return; }
 	net_script >/tmp/net-check.sh
 	# shellcheck disable=SC2086
