@@ -5,9 +5,14 @@ CC	?= gcc
 SANITIZE ?= 0
 # TSAN=1: ThreadSanitizer build flavour (build-tsan/): `make check TSAN=1` (docs/testing.md).
 TSAN	?= 0
-BUILD	:= build$(if $(filter 1,$(SANITIZE)),-san,)$(if $(filter 1,$(TSAN)),-tsan,)
+# TRACE_OUT=1: the --trace hooks compiled out (build-notrace/), for make bench-trace-cost only.
+TRACE_OUT ?= 0
+BUILD	:= build$(if $(filter 1,$(SANITIZE)),-san,)$(if $(filter 1,$(TSAN)),-tsan,)$(if $(filter 1,$(TRACE_OUT)),-notrace,)
 
 CFLAGS	:= -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP -iquote src
+ifeq ($(TRACE_OUT),1)
+CFLAGS	+= -DVFVM_TRACE_OUT
+endif
 LDFLAGS	:=
 LDLIBS	:= -lpthread -lseccomp -luring $(shell pkg-config --libs libpci 2>/dev/null || echo -lpci)
 ifeq ($(SANITIZE),1)
@@ -108,6 +113,6 @@ run:
 	@MAKE="$(MAKE)" tools/run-default
 
 clean:
-	rm -rf build build-san build-tsan
+	rm -rf build build-san build-tsan build-notrace
 
 -include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)

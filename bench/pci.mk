@@ -46,3 +46,17 @@ bench-pci: $(BENCH_DIR)/pcibench $(BENCH_PCI_GUESTS)
 	@echo; echo "MSI send cost on the host, $(BENCH_IRQ_N) messages, vCPU not running"; echo
 	@echo "| Path | µs per message |"; echo "|---|---|"
 	-@$(BENCH_DIR)/pci_irq $(BENCH_IRQ_N)
+
+# The --trace hooks' cost when off (docs/trace.md, "Cost when off"): bench-pci's vfvm rows for
+# build/vfvm (hooks in, --trace not given) and build-notrace/vfvm (TRACE_OUT=1: every hook
+# compiled out), alternating BENCH_TRACE_ROUNDS times. QEMU is left out. Needs /dev/kvm.
+BENCH_TRACE_ROUNDS ?= 3
+.PHONY: bench-trace-cost
+bench-trace-cost: $(BENCH_DIR)/pcibench $(BENCH_PCI_GUESTS) $(VFVM)
+	@$(MAKE) --no-print-directory TRACE_OUT=1 build-notrace/vfvm >/dev/null
+	@for r in $$(seq 1 $(BENCH_TRACE_ROUNDS)); do \
+		for v in $(VFVM) build-notrace/vfvm; do \
+			echo "== round $$r: $$v"; \
+			$(BENCH_DIR)/pcibench -n $(BENCH_N) -r $(BENCH_REPS) -v $$v -g $(BENCH_DIR); \
+		done; \
+	done
