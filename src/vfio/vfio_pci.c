@@ -471,6 +471,22 @@ int vfio_pci_place(struct pci_dev *pd, struct err *err)
 	return 0;
 }
 
+/*
+ * The DMA the devices may do without --viommu: every range of guest RAM the container maps at
+ * IOVA = GPA (one VFIO_IOMMU_MAP_DMA each, before the guest runs), one trace line per range
+ * for each passed-through function, so that a trace narrowed to one device (dev=) says what
+ * that device can reach. With --viommu the guest's own MAPs are the `viommu` `map` lines.
+ */
+static void vfio_state_trace_maps(const struct vfio_state *s)
+{
+	for (int d = 0; d < s->ndevs; d++)
+		for (int i = 0; i < s->container.nmaps; i++)
+			pci_trace(s->devs[d]->pd, TRACE_VFIO, "\"ev\":\"dma-map\",\"iova\":\"%#llx\","
+				  "\"size\":\"%#llx\",\"flags\":\"rw\",\"result\":0",
+				  (unsigned long long)s->container.maps[i].iova,
+				  (unsigned long long)s->container.maps[i].size);
+}
+
 int vfio_state_map_ram(struct vfio_state *s, const struct guest_mem *mem, struct err *err)
 {
 	struct timespec t0, t1;
@@ -482,6 +498,7 @@ int vfio_state_map_ram(struct vfio_state *s, const struct guest_mem *mem, struct
 	r = vfio_dma_map_ram(&s->container, mem, err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	s->dma_map_ns = (t1.tv_sec - t0.tv_sec) * 1000000000ULL + t1.tv_nsec - t0.tv_nsec;
+	vfio_state_trace_maps(s);
 	return r;
 }
 

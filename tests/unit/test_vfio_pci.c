@@ -9,10 +9,14 @@
 #include <cmocka.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "fake_sysfs.h"
 #include "fake_vfio.h"
+#include "core/trace.h"
 #include "pci/pci_dev.h"
 #include "vfio/vfio_pci.h"
 #include "vfio/vfio_viommu.h"
@@ -665,6 +669,40 @@ static void test_viommu(void **state)
 	pci_bus_init(&bus, &host_ops, 1ULL << 36);
 }
 
+/* --trace: the container's mappings of guest RAM (IOVA = GPA, before the guest runs) are one
+ * vfio dma-map line per range for each passed-through function (docs/trace.md). */
+static void test_trace_dma_map(void **state)
+{
+	static struct guest_mem mem = {
+		.n = 2, .r = { { .gpa = 0, .size = 0x80000, .hva = (void *)0x7f0000000000ULL },
+			       { .gpa = 0x100000, .size = 0x80000, .hva = (void *)0x7f0000100000ULL } },
+		.ram_size = 0x100000,
+	};
+	char path[] = "/tmp/vfvm-trace-XXXXXX", buf[4096];
+	struct trace t;
+	struct err e = { 0 };
+	int fd = mkstemp(path), n;
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(trace_open(&t, path, NULL, &e), 0);
+	bus.trace = &t;
+	assert_non_null(create("0000:01:00.0"));
+	assert_int_equal(vfio_state_map_ram(&st, &mem, &e), 0);
+	bus.trace = NULL;
+	trace_close(&t);
+	fd = open(path, O_RDONLY);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	unlink(path);
+	assert_true(n > 0);
+	buf[n] = 0;
+	assert_non_null(strstr(buf, "\"host\":\"0000:01:00.0\",\"kind\":\"vfio\",\"ev\":\"dma-map\","
+				   "\"iova\":\"0\",\"size\":\"0x80000\",\"flags\":\"rw\",\"result\":0}\n"));
+	assert_non_null(strstr(buf, "\"ev\":\"dma-map\",\"iova\":\"0x100000\",\"size\":\"0x80000\","));
+}
+
 static void test_errors(void **state)
 {
 	struct vfio_pci_opts o;
@@ -1072,6 +1110,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_teardown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_viommu, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trace_dma_map, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_error_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_place, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_place_too_big, setup, teardown),

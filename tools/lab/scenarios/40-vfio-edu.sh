@@ -2,8 +2,9 @@
 # the vfio_edu test guest (tests/guest/vfio_edu.c): registers, factorial, MSI, DMA through the
 # IOMMU all pass; and BAR0 is mapped into the guest, so 10000 BAR0 reads add no MMIO exit
 # (vfvm --stats with bar_reads=10000 against bar_reads=0); addr=9 puts it in slot 9.
-# A third run with --trace /tmp/edu.trace (docs/trace.md): every line is one JSON object, and
-# the guest's config writes come before the BAR mapping and the MSI enable they lead to.
+# A third run with --trace /tmp/edu.trace (docs/trace.md): every line is one JSON object, guest
+# RAM is DMA-mapped for the device (vfio dma-map from IOVA 0) before the guest's first config
+# write, and its config writes come before the BAR mapping and the MSI enable they lead to.
 # See docs/passthrough-tests.md.
 lab_timeout=120
 lab_devices=""
@@ -47,11 +48,13 @@ edu_trace() {
 	bm=$(grep -n '"kind":"bar","ev":"map","bar":0,.*"result":0' "$1" | head -n 1 | cut -d: -f1)
 	me=$(grep -n '"kind":"msi","type":"msi","ev":"enable"' "$1" | head -n 1 | cut -d: -f1)
 	si=$(grep -n '"kind":"vfio","ev":"set-irqs","index":"msi","action":"trigger"' "$1" | head -n 1 | cut -d: -f1)
-	echo "vfio-edu: trace $(wc -l <"$1") lines: first cfg write at line $cw, BAR write $bw, BAR0 map $bm, MSI enable $me, SET_IRQS msi $si" >&2
-	[ -n "$cw" ] && [ -n "$bw" ] && [ -n "$bm" ] && [ -n "$me" ] && [ -n "$si" ] ||
-		{ echo "trace lacks an event (cfg write '$cw', BAR write '$bw', BAR0 map '$bm', MSI enable '$me', SET_IRQS '$si')"; return; }
-	[ "$cw" -lt "$bm" ] && [ "$bw" -lt "$bm" ] && [ "$cw" -lt "$me" ] && [ "$me" -le "$si" ] ||
-		echo "trace out of order: cfg write $cw, BAR write $bw, BAR0 map $bm, MSI enable $me, SET_IRQS $si"
+	# Guest RAM from GPA 0 mapped for the device (IOVA = GPA) before the guest runs.
+	dm=$(grep -n '"kind":"vfio","ev":"dma-map","iova":"0",.*"result":0' "$1" | head -n 1 | cut -d: -f1)
+	echo "vfio-edu: trace $(wc -l <"$1") lines: first cfg write at line $cw, BAR write $bw, BAR0 map $bm, MSI enable $me, SET_IRQS msi $si, RAM DMA map $dm" >&2
+	[ -n "$cw" ] && [ -n "$bw" ] && [ -n "$bm" ] && [ -n "$me" ] && [ -n "$si" ] && [ -n "$dm" ] ||
+		{ echo "trace lacks an event (cfg write '$cw', BAR write '$bw', BAR0 map '$bm', MSI enable '$me', SET_IRQS '$si', RAM DMA map '$dm')"; return; }
+	[ "$dm" -lt "$cw" ] && [ "$cw" -lt "$bm" ] && [ "$bw" -lt "$bm" ] && [ "$cw" -lt "$me" ] && [ "$me" -le "$si" ] ||
+		echo "trace out of order: RAM DMA map $dm, cfg write $cw, BAR write $bw, BAR0 map $bm, MSI enable $me, SET_IRQS $si"
 }
 
 edu_mmio() {
