@@ -456,9 +456,12 @@ void console_free(struct console *c)
 	free(c);
 }
 
-/* Bytes the guest sent that are not written out yet, for the watchdog's dump; -1 when the
- * output lock is busy (the dump must not wait on a console that may be what is stuck). */
-long console_pending(struct console *c)
+/*
+ * For the watchdog's dump: the bytes the guest sent that are not written out yet, written out
+ * first if @flush. -1 when the output lock is busy: a vCPU stuck in a write holds it, and the
+ * dump must not wait on a console that may be what is stuck.
+ */
+static long console_held(struct console *c, bool flush)
 {
 	long n;
 
@@ -467,27 +470,23 @@ long console_pending(struct console *c)
 	if (pthread_mutex_trylock(&c->out_lock))
 		return -1;
 	n = (long)c->olen;
+	if (flush)
+		console_flush_locked(c);
 	pthread_mutex_unlock(&c->out_lock);
 	return n;
 }
 
+long console_pending(struct console *c)
+{
+	return console_held(c, false);
+}
+
 /*
- * Before a state dump: write out what the guest sent without a newline yet (with no input
- * thread it waits for the next newline, a full buffer or the end), so that a stopped guest's
- * last words come before the dump, not after (issue 15: "activating TP" hid the rest of its
- * line). Returns the bytes written, or -1 when the output lock is busy (a vCPU stuck in a
- * write holds it: the dump must not wait on it).
+ * Before a state dump: with no input thread, text without a newline waits for the next
+ * newline, a full buffer or the end; written out here, a stopped guest's last words come
+ * before the dump, not after (issue 15: "activating TP" hid the rest of its line).
  */
 long console_flush_unfinished(struct console *c)
 {
-	long n;
-
-	if (!c)
-		return 0;
-	if (pthread_mutex_trylock(&c->out_lock))
-		return -1;
-	n = (long)c->olen;
-	console_flush_locked(c);
-	pthread_mutex_unlock(&c->out_lock);
-	return n;
+	return console_held(c, true);
 }
