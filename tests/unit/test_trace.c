@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "core/trace.h"
 #include "pci/pci_dev.h"
+#include "test_trace_file.h"
 
 static void test_line_kinds(void **state)
 {
@@ -218,23 +219,14 @@ static void test_two_threads(void **state)
 
 static void test_open(void **state)
 {
-	char path[] = "/tmp/vfvm-trace-XXXXXX", buf[256];
+	char path[sizeof(TEST_TRACE_PATH)], buf[256];
 	struct trace t;
 	struct err e;
-	int fd = mkstemp(path), n;
 
 	(void)state;
-	assert_true(fd >= 0);
-	close(fd);
-	assert_int_equal(trace_open(&t, path, NULL, &e), 0);
+	test_trace_begin(&t, path, NULL);
 	trace_emit(&t, TRACE_RESET, 8, TRACE_NO_HOST, "\"ev\":\"vm-reset\"");
-	trace_close(&t);
-	fd = open(path, O_RDONLY);
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	unlink(path);
-	assert_true(n > 0);
-	buf[n] = 0;
+	test_trace_end(&t, path, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "\"dev\":\"0000:00:01.0\",\"kind\":\"reset\",\"ev\":\"vm-reset\"}\n"));
 	assert_int_equal(trace_open(&t, "/nonexistent/dir/trace", NULL, &e), -ENOENT);
 	assert_true(e.usage);

@@ -9,15 +9,13 @@
 #include <cmocka.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
-#include <fcntl.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "fake_sysfs.h"
 #include "fake_vfio.h"
-#include "core/trace.h"
 #include "pci/pci_dev.h"
+#include "test_trace_file.h"
 #include "vfio/vfio_pci.h"
 #include "vfio/vfio_viommu.h"
 
@@ -678,26 +676,17 @@ static void test_trace_dma_map(void **state)
 			       { .gpa = 0x100000, .size = 0x80000, .hva = (void *)0x7f0000100000ULL } },
 		.ram_size = 0x100000,
 	};
-	char path[] = "/tmp/vfvm-trace-XXXXXX", buf[4096];
+	char path[sizeof(TEST_TRACE_PATH)], buf[4096];
 	struct trace t;
 	struct err e = { 0 };
-	int fd = mkstemp(path), n;
 
 	(void)state;
-	assert_true(fd >= 0);
-	close(fd);
-	assert_int_equal(trace_open(&t, path, NULL, &e), 0);
+	test_trace_begin(&t, path, NULL);
 	bus.trace = &t;
 	assert_non_null(create("0000:01:00.0"));
 	assert_int_equal(vfio_state_map_ram(&st, &mem, &e), 0);
 	bus.trace = NULL;
-	trace_close(&t);
-	fd = open(path, O_RDONLY);
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	unlink(path);
-	assert_true(n > 0);
-	buf[n] = 0;
+	test_trace_end(&t, path, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "\"host\":\"0000:01:00.0\",\"kind\":\"vfio\",\"ev\":\"dma-map\","
 				   "\"iova\":\"0\",\"size\":\"0x80000\",\"flags\":\"rw\",\"result\":0}\n"));
 	assert_non_null(strstr(buf, "\"ev\":\"dma-map\",\"iova\":\"0x100000\",\"size\":\"0x80000\","));

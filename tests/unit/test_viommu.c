@@ -19,6 +19,7 @@
 #include "virtio/virtio_pci.h"
 #include "core/vm.h"
 #include "core/trace.h"
+#include "test_trace_file.h"
 #include <unistd.h>
 #include <fcntl.h>
 
@@ -456,11 +457,9 @@ static void test_translate(void **state)
 /* --trace: attach, map, unmap, fault, detach as kind viommu lines, in order (docs/trace.md). */
 static void test_trace_lines(void **state)
 {
-	char path[] = "/tmp/vfvm-viommu-trace-XXXXXX", buf[4096] = "";
+	char path[sizeof(TEST_TRACE_PATH)], buf[4096] = "";
 	struct trace t;
-	struct err err = { 0 };
 	uint64_t len = 8, gpa;
-	int fd = mkstemp(path);
 	static const char *const want[] = {
 		"\"dev\":\"0000:00:02.0\",\"kind\":\"viommu\",\"ev\":\"attach\",\"domain\":3",
 		"\"kind\":\"viommu\",\"ev\":\"map\",\"domain\":3,\"iova\":\"0x10000\","
@@ -473,9 +472,7 @@ static void test_trace_lines(void **state)
 	const char *p = buf;
 
 	(void)state;
-	assert_true(fd >= 0);
-	close(fd);
-	assert_int_equal(trace_open(&t, path, &(struct trace_filter){ 0 }, &err), 0);
+	test_trace_begin(&t, path, &(struct trace_filter){ 0 });
 	vi.trace = &t;
 	assert_int_equal(attach(3, EP_EMU, 0), VIOMMU_S_OK);
 	assert_int_equal(map(3, 0x10000, 0x10fff, 0x2000, 3), VIOMMU_S_OK);
@@ -484,11 +481,7 @@ static void test_trace_lines(void **state)
 	assert_int_equal(unmap(3, 0, 0xfffff), VIOMMU_S_OK);
 	assert_int_equal(detach(3, EP_EMU), VIOMMU_S_OK);
 	vi.trace = NULL;
-	trace_close(&t);
-	fd = open(path, O_RDONLY);
-	assert_true(fd >= 0 && read(fd, buf, sizeof(buf) - 1) > 0);
-	close(fd);
-	unlink(path);
+	test_trace_end(&t, path, buf, sizeof(buf));
 	for (unsigned i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		p = strstr(p, want[i]);
 		if (!p)
@@ -814,20 +807,17 @@ static void blk_start(struct drvq *dq, struct pci_dev *b)
  * answers requests, and the disk, reset by its driver, reads the first sector back. */
 static void test_dev_blk_stray(void **state)
 {
-	char path[] = "/tmp/vfvm-viommu-trace-XXXXXX", buf[4096] = "";
+	char path[sizeof(TEST_TRACE_PATH)], buf[4096] = "";
 	uint8_t m[36] = { VIOMMU_T_MAP }, sect[512];
 	struct pci_dev *b = bus.devs[RSLOT][0];
-	struct err err = { 0 };
 	struct trace t;
 	struct drvq bq;
 	uint32_t len, v;
 	uint64_t addr;
-	int fd = mkstemp(path), ifd;
+	int ifd;
 
 	(void)state;
-	assert_true(fd >= 0);
-	close(fd);
-	assert_int_equal(trace_open(&t, path, &(struct trace_filter){ 0 }, &err), 0);
+	test_trace_begin(&t, path, &(struct trace_filter){ 0 });
 	dvi->trace = &t;
 	drv_desc(&evtq, 0, VBUF + 0x200, VIOMMU_FAULT_LEN, VIRTQ_DESC_F_WRITE, 0);
 	drv_offer(&evtq, 0);
@@ -872,11 +862,7 @@ static void test_dev_blk_stray(void **state)
 	assert_int_equal(ram[R_GPA + 0x8100], VIRTIO_BLK_S_OK);
 	assert_memory_equal(ram + R_GPA + 0xa000, ram + R_GPA + 0x9000, 512);
 	dvi->trace = NULL;
-	trace_close(&t);
-	fd = open(path, O_RDONLY);
-	assert_true(fd >= 0 && read(fd, buf, sizeof(buf) - 1) > 0);
-	close(fd);
-	unlink(path);
+	test_trace_end(&t, path, buf, sizeof(buf));
 	if (!strstr(buf, "\"dev\":\"0000:00:02.0\",\"kind\":\"viommu\",\"ev\":\"fault\",\"reason\":2,"
 			 "\"iova\":\"0x40010000\",\"flags\":\"0x101\",\"delivered\":true"))
 		fail_msg("no delivered fault line for 0000:00:02.0 at 0x40010000 in:\n%s", buf);
