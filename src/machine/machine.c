@@ -719,11 +719,6 @@ static void machine_reboot(struct vm *vm)
 	machine_start_vcpus(vm);
 }
 
-/*
- * The devices' part of the state dump (machine_watch.c prints the vCPUs first): the interrupt
- * controllers under vm->lock, then the PIT under its own lock (first in the lock order, so
- * not inside vm->lock). A lock that does not come by @deadline is itself the finding.
- */
 /* The UARTs and the console for the dump: a guest whose console stops while it still exits
  * (issue 15) shows here whether it still writes THR, and where those bytes went. */
 static bool machine_dump_serial(struct vm *vm, const struct timespec *deadline)
@@ -751,6 +746,12 @@ static bool machine_dump_serial(struct vm *vm, const struct timespec *deadline)
 	return ok;
 }
 
+/*
+ * The devices' part of the state dump (machine_watch.c prints the vCPUs first): the interrupt
+ * controllers under vm->lock, then the PIT under its own lock (first in the lock order, so
+ * not inside vm->lock), then each UART under its own (machine_dump_serial). A lock that does
+ * not come by @deadline is itself the finding.
+ */
 static bool machine_dump_devices(struct vm *vm, const struct timespec *deadline)
 {
 	struct machine *m = vm->machine;

@@ -1,5 +1,6 @@
-/* watchdog.c - a guest that stops: it says so (the last line without a newline), then spins with interrupts off (cli; jmp .),
- * making no exit at all; vfvm's --watchdog must dump its state and exit with status 4. */
+/* watchdog.c - a guest that stops: it says so (its last line without a newline), then spins
+ * with interrupts off (cli; jmp .), making no exit at all; vfvm's --watchdog must dump its
+ * state and exit with status 4. */
 #include "rt.h"
 
 const char guest_name[] = "watchdog";
